@@ -1,0 +1,81 @@
+namespace WsCloseSniffer.Decoding;
+
+[Flags]
+public enum TcpFlags : ushort
+{
+    None = 0,
+    Fin = 0x01,
+    Syn = 0x02,
+    Rst = 0x04,
+    Psh = 0x08,
+    Ack = 0x10,
+    Urg = 0x20,
+    Ece = 0x40,
+    Cwr = 0x80,
+}
+
+/// <summary>
+/// A decoded TCP segment. <see cref="Payload"/> points into the captured frame and is only valid
+/// while that frame is: nothing is copied.
+/// </summary>
+public readonly ref struct TcpSegment
+{
+    public TcpSegment(
+        IpAddress sourceAddress,
+        IpAddress destinationAddress,
+        ushort sourcePort,
+        ushort destinationPort,
+        uint sequenceNumber,
+        uint acknowledgmentNumber,
+        TcpFlags flags,
+        ushort window,
+        ReadOnlySpan<byte> payload,
+        int originalPayloadLength)
+    {
+        SourceAddress = sourceAddress;
+        DestinationAddress = destinationAddress;
+        SourcePort = sourcePort;
+        DestinationPort = destinationPort;
+        SequenceNumber = sequenceNumber;
+        AcknowledgmentNumber = acknowledgmentNumber;
+        Flags = flags;
+        Window = window;
+        Payload = payload;
+        OriginalPayloadLength = originalPayloadLength;
+    }
+
+    public IpAddress SourceAddress { get; }
+    public IpAddress DestinationAddress { get; }
+    public ushort SourcePort { get; }
+    public ushort DestinationPort { get; }
+    public uint SequenceNumber { get; }
+    public uint AcknowledgmentNumber { get; }
+    public TcpFlags Flags { get; }
+    public ushort Window { get; }
+
+    /// <summary>The payload bytes present in the capture.</summary>
+    public ReadOnlySpan<byte> Payload { get; }
+
+    /// <summary>
+    /// The payload length the IP header announced. Larger than <see cref="Payload"/>.Length when the
+    /// snap length cut the frame: the missing tail is a gap of known length for the reassembler.
+    /// </summary>
+    public int OriginalPayloadLength { get; }
+
+    public bool HasFlag(TcpFlags flag) => (Flags & flag) != 0;
+}
+
+/// <summary>What <c>PacketDecoder.TryDecodeTcp</c> found in a frame.</summary>
+public enum DecodeStatus : byte
+{
+    /// <summary>A TCP segment was decoded.</summary>
+    Tcp = 0,
+    /// <summary>A well-formed packet that is not TCP (UDP, ICMP, ARP, ...).</summary>
+    NotTcp = 1,
+    /// <summary>An IP fragment: counted and skipped (reassembling IP fragments is out of scope).</summary>
+    IpFragment = 2,
+    /// <summary>A link type the decoder does not understand.</summary>
+    UnsupportedLinkType = 3,
+    /// <summary>Headers that are cut short or inconsistent.</summary>
+    Malformed = 4,
+}

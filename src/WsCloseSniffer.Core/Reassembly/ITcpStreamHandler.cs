@@ -1,0 +1,76 @@
+using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
+
+namespace WsCloseSniffer.Reassembly;
+
+/// <summary>Which way bytes travel on a connection, relative to its originator.</summary>
+public enum FlowDirection : byte
+{
+    /// <summary>From the originator: the sender of the SYN, or of the first packet seen when no SYN was.</summary>
+    FromOriginator = 0,
+    /// <summary>From the other endpoint.</summary>
+    FromResponder = 1,
+}
+
+/// <summary>Why one direction of a connection, or the connection, ended.</summary>
+public enum TcpCloseKind : byte
+{
+    Fin = 0,
+    Rst = 1,
+    /// <summary>No packet for longer than the idle timeout (packet time), or evicted to honour a cap.</summary>
+    Timeout = 2,
+    /// <summary>The input ended while the connection was open.</summary>
+    EndOfInput = 3,
+}
+
+/// <summary>A TCP endpoint: address and port.</summary>
+public readonly record struct TcpEndpoint(IpAddress Address, ushort Port)
+{
+    public override string ToString() =>
+        Address.IsIPv6 ? $"[{Address}]:{Port}" : $"{Address}:{Port}";
+}
+
+/// <summary>What the reassembler knows of a connection when it starts tracking it.</summary>
+public readonly record struct ConnectionInfo(
+    TcpEndpoint Originator,
+    TcpEndpoint Responder,
+    Timestamp FirstPacketTime,
+    bool SawSyn,
+    long Sequence);
+
+/// <summary>What the reassembler knows of a connection when it stops tracking it.</summary>
+public readonly record struct ConnectionEnd(
+    TcpCloseKind Kind,
+    Timestamp LastPacketTime,
+    bool SawFin,
+    bool SawRst);
+
+/// <summary>
+/// Receives one TCP connection's byte streams, in order, from the reassembler.
+/// Lifecycle, for each connection:
+/// <list type="number">
+/// <item>created once by <see cref="ITcpStreamHandlerFactory.Create"/> on the connection's first packet;</item>
+/// <item><see cref="OnData"/> and <see cref="OnGap"/> zero or more times per direction, in sequence order;</item>
+/// <item><see cref="OnClosed"/> at most once per direction, after that direction's last data or gap;</item>
+/// <item><see cref="OnConnectionEnd"/> exactly once, last; no call follows it.</item>
+/// </list>
+/// Spans are only valid during the call.
+/// </summary>
+public interface ITcpStreamHandler
+{
+    void OnData(FlowDirection direction, ReadOnlySpan<byte> data, Timestamp time);
+
+    /// <summary><paramref name="missingBytes"/> bytes of the stream were not captured (loss, snap length, a cap).</summary>
+    void OnGap(FlowDirection direction, long missingBytes, Timestamp time);
+
+    /// <summary>The direction ended: <see cref="TcpCloseKind.Fin"/> or <see cref="TcpCloseKind.Rst"/>.</summary>
+    void OnClosed(FlowDirection direction, TcpCloseKind kind, Timestamp time);
+
+    void OnConnectionEnd(in ConnectionEnd connectionEnd);
+}
+
+/// <summary>Creates a handler per connection. Creating one has no side effect beyond the handler itself.</summary>
+public interface ITcpStreamHandlerFactory
+{
+    ITcpStreamHandler Create(in ConnectionInfo connection);
+}

@@ -1,0 +1,20 @@
+namespace WsCloseSniffer.Reassembly;
+
+/// <summary>Memory and time bounds of the reassembler. Hitting a cap produces a gap, never more buffering.</summary>
+public sealed record ReassemblyOptions
+{
+    /// <summary>Out-of-order bytes held per direction; past this the earliest hole is declared a gap.</summary>
+    public int MaxBufferedBytesPerDirection { get; init; } = 256 * 1024;
+
+    /// <summary>Out-of-order bytes held across all connections.</summary>
+    public long MaxBufferedBytesTotal { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Connections tracked at once; past this the longest-idle one is evicted.</summary>
+    public int MaxConnections { get; init; } = 100_000;
+
+    /// <summary>A connection with no packet for this long (packet time) is evicted as timed out.</summary>
+    public int IdleTimeoutSeconds { get; init; } = 600;
+
+    /// <summary>After both FINs or a RST, packets this close in time still belong to the old connection.</summary>
+    public int ClosedLingerSeconds { get; init; } = 2;
+}
