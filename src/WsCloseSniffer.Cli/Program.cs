@@ -1,1 +1,3 @@
-return 0;
+using WsCloseSniffer.Cli;
+
+return CliApplication.Run(args, CliConsole.System);

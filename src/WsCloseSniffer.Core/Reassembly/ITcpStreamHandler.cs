@@ -43,7 +43,11 @@ public readonly record struct ConnectionEnd(
     TcpCloseKind Kind,
     Timestamp LastPacketTime,
     bool SawFin,
-    bool SawRst);
+    bool SawRst)
+{
+    /// <summary>The direction whose endpoint sent the RST that ended the connection, if one did.</summary>
+    public FlowDirection? ResetBy { get; init; }
+}
 
 /// <summary>
 /// Receives one TCP connection's byte streams, in order, from the reassembler.
@@ -54,6 +58,11 @@ public readonly record struct ConnectionEnd(
 /// <item><see cref="OnClosed"/> at most once per direction, after that direction's last data or gap;</item>
 /// <item><see cref="OnConnectionEnd"/> exactly once, last; no call follows it.</item>
 /// </list>
+/// A direction gets <see cref="OnClosed"/> with <see cref="TcpCloseKind.Fin"/> once every byte before its FIN
+/// was delivered or declared a gap. A RST closes every direction not closed yet with
+/// <see cref="TcpCloseKind.Rst"/>, the sender's direction first. A connection that times out, is evicted, is
+/// replaced by a new SYN on the same 4-tuple or is open at the end of input gets no <see cref="OnClosed"/>
+/// for its open directions (except a FIN that was already seen): only <see cref="OnConnectionEnd"/>.
 /// Spans are only valid during the call.
 /// </summary>
 public interface ITcpStreamHandler

@@ -6,6 +6,12 @@ public sealed record ReassemblyOptions
     /// <summary>Out-of-order bytes held per direction; past this the earliest hole is declared a gap.</summary>
     public int MaxBufferedBytesPerDirection { get; init; } = 256 * 1024;
 
+    /// <summary>
+    /// Out-of-order segments held per direction, whatever their size: bounds the bookkeeping a stream
+    /// of tiny out-of-order segments would cost. Past this the earliest hole is declared a gap.
+    /// </summary>
+    public int MaxBufferedSegmentsPerDirection { get; init; } = 4096;
+
     /// <summary>Out-of-order bytes held across all connections.</summary>
     public long MaxBufferedBytesTotal { get; init; } = 64L * 1024 * 1024;
 

@@ -1,0 +1,119 @@
+using System.CommandLine;
+using Spectre.Console;
+using WsCloseSniffer.Analysis;
+using WsCloseSniffer.Capture;
+using WsCloseSniffer.Pcap;
+using WsCloseSniffer.Reporting;
+
+namespace WsCloseSniffer.Cli.Commands;
+
+/// <summary><c>wsclosesniffer analyze PATH... [--csv FILE|-] [--json FILE|-] [--filter BPF] [--quiet]</c></summary>
+internal sealed class AnalyzeCommand
+{
+    private readonly Argument<string[]> _paths = new("PATH")
+    {
+        Description = "Capture files (pcap, pcapng, optionally gzip-compressed) or directories of them",
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    private readonly CliConsole _console;
+
+    public AnalyzeCommand(CliConsole console)
+    {
+        _console = console;
+        Command = new Command("analyze", "Analyze capture files and report how every WebSocket session closed")
+        {
+            _paths,
+            CommonOptions.Csv,
+            CommonOptions.Json,
+            CommonOptions.Filter,
+            CommonOptions.Quiet,
+        };
+        Command.SetAction((parse, token) => Task.FromResult(Run(
+            parse.GetValue(_paths) ?? [],
+            parse.GetValue(CommonOptions.Csv),
+            parse.GetValue(CommonOptions.Json),
+            parse.GetValue(CommonOptions.Filter),
+            parse.GetValue(CommonOptions.Quiet),
+            token)));
+    }
+
+    public Command Command { get; }
+
+    public int Run(IReadOnlyList<string> paths, string? csv, string? json, string? filter, bool quiet, CancellationToken cancellationToken)
+    {
+        if (ReportOutputs.Validate(csv, json) is { } usage)
+        {
+            _console.Warn(usage);
+            return ExitCodes.Usage;
+        }
+
+        var options = new AnalyzerOptions();
+        if (filter is not null)
+        {
+            if (!PacketFilters.TryCreateFactory(filter, _console, out var factory))
+            {
+                return ExitCodes.InputError;
+            }
+
+            options = options with { FilterFactory = factory };
+        }
+
+        var inputs = CaptureInputs.Expand(paths);
+        if (inputs.Count == 0)
+        {
+            _console.Warn($"no capture files (*.pcap, *.pcapng, *.cap, optionally .gz) in {string.Join(", ", paths)}");
+            return ExitCodes.InputError;
+        }
+
+        var result = RunWithProgress(inputs, options, quiet, cancellationToken);
+        foreach (var problem in result.Problems)
+        {
+            _console.Warn(problem.ToString());
+        }
+
+        using (var outputs = ReportOutputs.Open(csv, json, _console.Out))
+        {
+            foreach (var session in result.Sessions)
+            {
+                outputs.Write(session);
+            }
+
+            outputs.Flush();
+            if (!outputs.WritesToStandardOutput)
+            {
+                SummaryWriter.Write(_console.Out, result.Sessions, result.Statistics, inputs.Count);
+            }
+        }
+
+        _console.Out.Flush();
+        return result.Problems.Count > 0 ? ExitCodes.InputError : ExitCodes.Success;
+    }
+
+    private AnalysisResult RunWithProgress(IReadOnlyList<CaptureInput> inputs, AnalyzerOptions options, bool quiet, CancellationToken cancellationToken)
+    {
+        if (quiet || !_console.IsErrorTerminal)
+        {
+            return OfflineAnalysis.Run(inputs, options, progress: null, cancellationToken);
+        }
+
+        var progress = new AnalysisProgress();
+        var work = Task.Run(() => OfflineAnalysis.Run(inputs, options, progress, cancellationToken), cancellationToken);
+        var terminal = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(_console.Error) });
+        terminal.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("Analyzing", maxValue: Math.Max(1, progress.TotalBytes));
+                while (!work.Wait(TimeSpan.FromMilliseconds(100), CancellationToken.None))
+                {
+                    task.MaxValue = Math.Max(1, progress.TotalBytes);
+                    task.Value = progress.BytesRead;
+                }
+
+                task.Value = task.MaxValue;
+            });
+        return work.GetAwaiter().GetResult();
+    }
+}

@@ -1,0 +1,59 @@
+using WsCloseSniffer.Capture;
+
+namespace WsCloseSniffer.Analysis;
+
+/// <summary>
+/// Counters of one analysis: what was read, what was skipped and why, what was dropped to honour a
+/// cap. The summary reports them so nothing is silently lost.
+/// </summary>
+public sealed class AnalysisStatistics
+{
+    public long Packets { get; set; }
+    public long Bytes { get; set; }
+    public long TcpSegments { get; set; }
+    public long NotTcp { get; set; }
+    public long IpFragments { get; set; }
+    public long Malformed { get; set; }
+    public long FilteredOut { get; set; }
+    public long Connections { get; set; }
+    public long Sessions { get; set; }
+    public long GapCount { get; set; }
+    public long GapBytes { get; set; }
+    public long EvictedIdle { get; set; }
+    public long EvictedForCap { get; set; }
+    public long BufferCapGaps { get; set; }
+
+    /// <summary>Packets per link type the decoder does not understand.</summary>
+    public Dictionary<LinkType, long> UnsupportedLinkTypes { get; } = [];
+
+    /// <summary>Sessions that carried each notice.</summary>
+    public Dictionary<string, long> Notices { get; } = new(StringComparer.Ordinal);
+
+    public void Add(AnalysisStatistics other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        Packets += other.Packets;
+        Bytes += other.Bytes;
+        TcpSegments += other.TcpSegments;
+        NotTcp += other.NotTcp;
+        IpFragments += other.IpFragments;
+        Malformed += other.Malformed;
+        FilteredOut += other.FilteredOut;
+        Connections += other.Connections;
+        Sessions += other.Sessions;
+        GapCount += other.GapCount;
+        GapBytes += other.GapBytes;
+        EvictedIdle += other.EvictedIdle;
+        EvictedForCap += other.EvictedForCap;
+        BufferCapGaps += other.BufferCapGaps;
+        foreach (var (linkType, count) in other.UnsupportedLinkTypes)
+        {
+            UnsupportedLinkTypes[linkType] = UnsupportedLinkTypes.GetValueOrDefault(linkType) + count;
+        }
+
+        foreach (var (notice, count) in other.Notices)
+        {
+            Notices[notice] = Notices.GetValueOrDefault(notice) + count;
+        }
+    }
+}

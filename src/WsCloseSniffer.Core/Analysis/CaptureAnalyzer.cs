@@ -1,0 +1,110 @@
+using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
+using WsCloseSniffer.Reassembly;
+using WsCloseSniffer.Reporting;
+
+namespace WsCloseSniffer.Analysis;
+
+/// <summary>Settings of one analysis run.</summary>
+public sealed record AnalyzerOptions
+{
+    public ReassemblyOptions Reassembly { get; init; } = new();
+
+    /// <summary>Creates the BPF filter for one source (null: no filter). Each source gets its own.</summary>
+    public Func<IPacketFilter>? FilterFactory { get; init; }
+}
+
+/// <summary>
+/// The pipeline for one packet source: decoder, reassembler, session tracker. Push packets in with
+/// <see cref="Process"/>; call <see cref="Finish"/> once at the end of the input. Sessions come out
+/// through the callback as they end.
+/// </summary>
+public sealed class CaptureAnalyzer : IDisposable
+{
+    private readonly TcpReassembler _reassembler;
+    private readonly SessionTracker _tracker;
+    private readonly IPacketFilter? _filter;
+    private readonly AnalysisStatistics _statistics = new();
+    private Timestamp _lastTime;
+    private bool _finished;
+
+    public CaptureAnalyzer(string captureName, AnalyzerOptions options, Action<SessionRecord> onSession)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _tracker = new SessionTracker(captureName, onSession);
+        _reassembler = new TcpReassembler(_tracker, options.Reassembly);
+        _filter = options.FilterFactory?.Invoke();
+    }
+
+    public void Process(in CapturedPacket packet)
+    {
+        _statistics.Packets++;
+        _statistics.Bytes += packet.Data.Length;
+
+        // Packet time only moves forward for the reassembler, so a capture with a clock step back
+        // cannot make connections look idle for years.
+        _lastTime = Timestamp.Max(_lastTime, packet.Timestamp);
+        if (_filter is not null && !_filter.Matches(packet.LinkType, packet.Data, packet.OriginalLength))
+        {
+            _statistics.FilteredOut++;
+            return;
+        }
+
+        switch (PacketDecoder.TryDecodeTcp(packet.LinkType, packet.Data, packet.OriginalLength, out var segment))
+        {
+            case DecodeStatus.Tcp:
+                _statistics.TcpSegments++;
+                _reassembler.Process(segment, _lastTime);
+                break;
+            case DecodeStatus.NotTcp:
+                _statistics.NotTcp++;
+                break;
+            case DecodeStatus.IpFragment:
+                _statistics.IpFragments++;
+                break;
+            case DecodeStatus.UnsupportedLinkType:
+                _statistics.UnsupportedLinkTypes[packet.LinkType] = _statistics.UnsupportedLinkTypes.GetValueOrDefault(packet.LinkType) + 1;
+                break;
+            default:
+                _statistics.Malformed++;
+                break;
+        }
+    }
+
+    /// <summary>End of input: every open connection is flushed and its session reported.</summary>
+    public void Finish()
+    {
+        if (_finished)
+        {
+            return;
+        }
+
+        _finished = true;
+        _reassembler.FlushAll(_lastTime);
+    }
+
+    /// <summary>The counters so far (complete after <see cref="Finish"/>).</summary>
+    public AnalysisStatistics Statistics
+    {
+        get
+        {
+            var reassembly = _reassembler.Statistics;
+            _statistics.Connections = reassembly.ConnectionsCreated;
+            _statistics.GapCount = reassembly.Gaps;
+            _statistics.GapBytes = reassembly.GapBytes;
+            _statistics.EvictedIdle = reassembly.ConnectionsEvictedByTimeout;
+            _statistics.EvictedForCap = reassembly.ConnectionsEvictedByConnectionCap;
+            _statistics.BufferCapGaps = reassembly.GapsByDirectionCap + reassembly.GapsByTotalCap;
+            _statistics.Sessions = _tracker.Sessions;
+            _statistics.Notices.Clear();
+            foreach (var (notice, count) in _tracker.NoticeCounts)
+            {
+                _statistics.Notices[notice] = count;
+            }
+
+            return _statistics;
+        }
+    }
+
+    public void Dispose() => (_filter as IDisposable)?.Dispose();
+}

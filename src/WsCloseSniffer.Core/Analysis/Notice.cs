@@ -1,0 +1,63 @@
+namespace WsCloseSniffer.Analysis;
+
+/// <summary>
+/// Named anomalies attached to a session, Zeek-style: stable snake_case names prefixed by their layer.
+/// Scripts and tests match on these names, so they never change once published.
+/// </summary>
+public static class Notice
+{
+    public const string TcpGapInStream = "tcp_gap_in_stream";
+    public const string TcpGapOverFrameHeader = "tcp_gap_over_frame_header";
+    public const string TcpGapInHandshake = "tcp_gap_in_handshake";
+    public const string HttpHeadTooLarge = "http_head_too_large";
+    public const string HttpMalformedResponse = "http_malformed_response";
+    public const string HttpAcceptMismatch = "http_accept_mismatch";
+    public const string HttpAcceptNotOffered = "http_accept_not_offered";
+    public const string HttpExtensionsMalformed = "http_extensions_malformed";
+    public const string WsUnmaskedClientFrame = "ws_unmasked_client_frame";
+    public const string WsMaskedServerFrame = "ws_masked_server_frame";
+    public const string WsRsv1WithoutExtension = "ws_rsv1_without_extension";
+    public const string WsRsv2WithoutExtension = "ws_rsv2_without_extension";
+    public const string WsRsv3WithoutExtension = "ws_rsv3_without_extension";
+    public const string WsClosePayloadOneByte = "ws_close_payload_one_byte";
+    public const string WsControlFrameTooLong = "ws_control_frame_too_long";
+    public const string WsControlFrameFragmented = "ws_control_frame_fragmented";
+    public const string WsCloseCodeInvalid = "ws_close_code_invalid";
+    public const string WsCloseReasonInvalidUtf8 = "ws_close_reason_invalid_utf8";
+    public const string WsUnknownOpcode = "ws_unknown_opcode";
+    public const string WsMandatoryExtensionFromServer = "ws_1010_from_server";
+    public const string WsDataAfterClose = "ws_data_after_close";
+    public const string WsContinuationWithoutStart = "ws_continuation_without_start";
+    public const string WsFragmentedMessageInterrupted = "ws_fragmented_message_interrupted";
+    public const string WsFrameLengthInvalid = "ws_frame_length_invalid";
+
+    /// <summary>A short phrase for a notice, for diagnoses and the summary.</summary>
+    public static string Describe(string notice) => notice switch
+    {
+        TcpGapInStream => "packets missing from the capture inside frame payloads (decoding went on)",
+        TcpGapOverFrameHeader => "packets missing from the capture over frame headers (later frames in that direction could not be decoded)",
+        TcpGapInHandshake => "packets missing from the capture during the handshake",
+        HttpHeadTooLarge => "an HTTP head larger than the cap",
+        HttpMalformedResponse => "a malformed HTTP response to the upgrade",
+        HttpAcceptMismatch => "a Sec-WebSocket-Accept that does not match the key (a strict client fails the connection)",
+        HttpAcceptNotOffered => "the server accepted an extension the client did not offer",
+        HttpExtensionsMalformed => "a Sec-WebSocket-Extensions header that breaks the RFC 6455 grammar",
+        WsUnmaskedClientFrame => "unmasked client frames (RFC 6455 5.1 requires masking)",
+        WsMaskedServerFrame => "masked server frames (RFC 6455 5.1 forbids masking)",
+        WsRsv1WithoutExtension => "RSV1 set without a negotiated extension that defines it",
+        WsRsv2WithoutExtension => "RSV2 set without a negotiated extension that defines it",
+        WsRsv3WithoutExtension => "RSV3 set without a negotiated extension that defines it",
+        WsClosePayloadOneByte => "a close frame with a 1-byte payload",
+        WsControlFrameTooLong => "a control frame longer than 125 bytes",
+        WsControlFrameFragmented => "a fragmented control frame",
+        WsCloseCodeInvalid => "a close code that must not be sent",
+        WsCloseReasonInvalidUtf8 => "a close reason that is not valid UTF-8",
+        WsUnknownOpcode => "frames with a reserved opcode",
+        WsMandatoryExtensionFromServer => "1010 sent by a server (only clients may send it)",
+        WsDataAfterClose => "frames sent after that side's close frame",
+        WsContinuationWithoutStart => "a continuation frame with no message to continue",
+        WsFragmentedMessageInterrupted => "a new data message started before the fragmented one ended",
+        WsFrameLengthInvalid => "a frame length with the most significant bit set",
+        _ => notice,
+    };
+}

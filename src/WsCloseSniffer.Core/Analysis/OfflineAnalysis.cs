@@ -1,0 +1,160 @@
+using WsCloseSniffer.Capture;
+using WsCloseSniffer.Reporting;
+
+namespace WsCloseSniffer.Analysis;
+
+/// <summary>Why an input did not give all its sessions.</summary>
+public enum InputProblemKind : byte
+{
+    /// <summary>Missing, no permission, or not a capture file: nothing read.</summary>
+    Unreadable = 0,
+    /// <summary>Truncated or corrupt: everything before the damage was analyzed.</summary>
+    Damaged = 1,
+}
+
+/// <summary>A problem with one input, worded for stderr: the file, the place, the problem.</summary>
+public sealed record InputProblem(string File, InputProblemKind Kind, string Message)
+{
+    public override string ToString() => $"{File}: {Message}";
+}
+
+/// <summary>Everything an offline run produced, sessions numbered in start-time order.</summary>
+public sealed record AnalysisResult(IReadOnlyList<SessionRecord> Sessions, AnalysisStatistics Statistics, IReadOnlyList<InputProblem> Problems);
+
+/// <summary>Bytes read so far over all inputs, for a progress bar; updated from worker threads.</summary>
+public sealed class AnalysisProgress
+{
+    private long _bytesRead;
+    private long _totalBytes;
+
+    public long BytesRead => Interlocked.Read(ref _bytesRead);
+
+    public long TotalBytes => Interlocked.Read(ref _totalBytes);
+
+    internal void AddTotal(long bytes) => Interlocked.Add(ref _totalBytes, bytes);
+
+    internal void AddRead(long bytes) => Interlocked.Add(ref _bytesRead, bytes);
+}
+
+/// <summary>
+/// Analyzes capture files: each file is an independent pipeline, files run in parallel across cores
+/// (architecture decision 9), and the sessions of all files make one report.
+/// </summary>
+public static class OfflineAnalysis
+{
+    private const int ProgressEveryPackets = 4096;
+
+    public static AnalysisResult Run(IReadOnlyList<CaptureInput> inputs, AnalyzerOptions options, AnalysisProgress? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(options);
+        var perFile = new FileResult[inputs.Count];
+        foreach (var input in inputs)
+        {
+            progress?.AddTotal(SizeOf(input.Path));
+        }
+
+        Parallel.For(
+            0,
+            inputs.Count,
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+            i => perFile[i] = AnalyzeFile(inputs[i], options, progress, cancellationToken));
+
+        var statistics = new AnalysisStatistics();
+        var problems = new List<InputProblem>();
+        var sessions = new List<(SessionRecord Record, int File)>();
+        for (var i = 0; i < perFile.Length; i++)
+        {
+            statistics.Add(perFile[i].Statistics);
+            if (perFile[i].Problem is { } problem)
+            {
+                problems.Add(problem);
+            }
+
+            sessions.AddRange(perFile[i].Sessions.Select(s => (s, i)));
+        }
+
+        // Decision 7: start time, then input order, then flow order: byte-identical reports run after run.
+        var numbered = sessions
+            .OrderBy(s => s.Record.StartTimeNanoseconds)
+            .ThenBy(s => s.File)
+            .ThenBy(s => s.Record.FlowOrder)
+            .Select((s, index) => s.Record with { SessionId = index + 1 })
+            .ToList();
+        return new AnalysisResult(numbered, statistics, problems);
+    }
+
+    private static long SizeOf(string path)
+    {
+        try
+        {
+            return new FileInfo(path).Length;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
+    private static FileResult AnalyzeFile(CaptureInput input, AnalyzerOptions options, AnalysisProgress? progress, CancellationToken cancellationToken)
+    {
+        var sessions = new List<SessionRecord>();
+        IPacketSource source;
+        try
+        {
+            source = CaptureFile.Open(input.Path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CaptureFormatException)
+        {
+            return new FileResult(sessions, new AnalysisStatistics(), new InputProblem(input.DisplayName, InputProblemKind.Unreadable, DescribeOpenError(e)));
+        }
+
+        using (source)
+        using (var analyzer = new CaptureAnalyzer(input.DisplayName, options, sessions.Add))
+        {
+            InputProblem? problem = null;
+            long reported = 0;
+            try
+            {
+                long packets = 0;
+                while (source.TryReadNext(out var packet))
+                {
+                    analyzer.Process(packet);
+                    if (++packets % ProgressEveryPackets == 0)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        progress?.AddRead(source.BytesRead - reported);
+                        reported = source.BytesRead;
+                    }
+                }
+
+                if (source.Damage is { } damage)
+                {
+                    problem = new InputProblem(input.DisplayName, InputProblemKind.Damaged, $"damaged capture {damage}; sessions before it are reported");
+                }
+            }
+            catch (IOException e)
+            {
+                // A read error mid-file is damage too: keep what was read.
+                problem = new InputProblem(input.DisplayName, InputProblemKind.Damaged, $"read error after {source.BytesRead} bytes: {e.Message}; sessions before it are reported");
+            }
+
+            analyzer.Finish();
+            progress?.AddRead(source.BytesRead - reported);
+            return new FileResult(sessions, analyzer.Statistics, problem);
+        }
+    }
+
+    private static string DescribeOpenError(Exception e) => e switch
+    {
+        FileNotFoundException or DirectoryNotFoundException => "cannot read: no such file or directory",
+        UnauthorizedAccessException => "cannot read: permission denied",
+        _ => $"cannot read: {e.Message}",
+    };
+
+    private sealed record FileResult(List<SessionRecord> Sessions, AnalysisStatistics Statistics, InputProblem? Problem);
+}

@@ -1,0 +1,39 @@
+using WsCloseSniffer.Reassembly;
+using WsCloseSniffer.Reporting;
+
+namespace WsCloseSniffer.Analysis;
+
+/// <summary>
+/// Creates a <see cref="WebSocketSession"/> per TCP connection and turns each WebSocket session that
+/// ends into a <see cref="SessionRecord"/>. Creating a session has no side effect beyond the session.
+/// </summary>
+public sealed class SessionTracker : ITcpStreamHandlerFactory
+{
+    private readonly string _captureName;
+    private readonly Action<SessionRecord> _onSession;
+    private readonly Dictionary<string, long> _noticeCounts = new(StringComparer.Ordinal);
+
+    public SessionTracker(string captureName, Action<SessionRecord> onSession)
+    {
+        _captureName = captureName;
+        _onSession = onSession;
+    }
+
+    /// <summary>How many sessions carried each notice.</summary>
+    public IReadOnlyDictionary<string, long> NoticeCounts => _noticeCounts;
+
+    public long Sessions { get; private set; }
+
+    public ITcpStreamHandler Create(in ConnectionInfo connection) => new WebSocketSession(connection, OnEnded);
+
+    private void OnEnded(WebSocketSession session)
+    {
+        Sessions++;
+        foreach (var notice in session.Notices)
+        {
+            _noticeCounts[notice] = _noticeCounts.GetValueOrDefault(notice) + 1;
+        }
+
+        _onSession(Classifier.ToRecord(session, _captureName, session.Connection.Sequence));
+    }
+}

@@ -1,0 +1,480 @@
+using WsCloseSniffer.Capture;
+using WsCloseSniffer.Http;
+using WsCloseSniffer.Reassembly;
+using WsCloseSniffer.WebSockets;
+
+namespace WsCloseSniffer.Analysis;
+
+/// <summary>Where a session is in its life (RFC 6455 section 4, then 5 and 7).</summary>
+public enum SessionPhase : byte
+{
+    /// <summary>No upgrade request seen yet; either side may turn out to be the client.</summary>
+    Detecting = 0,
+    /// <summary>The upgrade request was seen; waiting for the server's answer.</summary>
+    AwaitingResponse = 1,
+    /// <summary>101 Switching Protocols: frames flow both ways.</summary>
+    Open = 2,
+    /// <summary>The server answered with something other than 101.</summary>
+    Rejected = 3,
+    /// <summary>Not a WebSocket connection: everything further is ignored cheaply.</summary>
+    NotWebSocket = 4,
+}
+
+/// <summary>
+/// One TCP connection looked at as a WebSocket session: finds the upgrade on any port, decodes both
+/// directions' frames, records close frames and notices. The client is whoever sent the upgrade GET
+/// (architecture decision 5), not the SYN sender.
+/// </summary>
+public sealed class WebSocketSession : ITcpStreamHandler
+{
+    private readonly ConnectionInfo _connection;
+    private readonly Action<WebSocketSession> _onEnded;
+    private readonly DirectionState[] _directions;
+    private SortedSet<string>? _notices;
+
+    public WebSocketSession(in ConnectionInfo connection, Action<WebSocketSession> onEnded)
+    {
+        _connection = connection;
+        _onEnded = onEnded;
+        _directions = [new DirectionState(this, FlowDirection.FromOriginator), new DirectionState(this, FlowDirection.FromResponder)];
+    }
+
+    public ConnectionInfo Connection => _connection;
+
+    public SessionPhase Phase { get; private set; }
+
+    /// <summary>The direction the upgrade request travelled in; meaningful once <see cref="Request"/> is set.</summary>
+    public FlowDirection ClientDirection { get; private set; }
+
+    public UpgradeRequest? Request { get; private set; }
+
+    public UpgradeResponse? Response { get; private set; }
+
+    public CloseRecord? FirstClose { get; private set; }
+
+    public CloseRecord? ReplyClose { get; private set; }
+
+    public ConnectionEnd? End { get; private set; }
+
+    /// <summary>Which side's segment first carried FIN, and RST; null when none did.</summary>
+    public FlowDirection? FirstFinFrom { get; private set; }
+
+    public FlowDirection? FirstRstFrom { get; private set; }
+
+    /// <summary>Set when the decoder stopped in that direction (gap over a header, invalid length).</summary>
+    public bool FramesLost => _directions[0].Decoder?.IsStopped == true || _directions[1].Decoder?.IsStopped == true;
+
+    public IReadOnlyCollection<string> Notices => (IReadOnlyCollection<string>?)_notices ?? [];
+
+    /// <summary>True when the connection carried a WebSocket upgrade request: only those are reported.</summary>
+    public bool IsWebSocket => Request is not null;
+
+    public ExtensionList NegotiatedExtensions => Response?.StatusCode == 101 ? Response.Extensions : ExtensionList.Empty;
+
+    public FrameCounts CountsFrom(bool client)
+    {
+        var direction = client ? ClientDirection : Other(ClientDirection);
+        var decoder = _directions[(int)direction].Decoder;
+        return decoder is null ? default : new FrameCounts(decoder.Frames, decoder.PayloadBytes);
+    }
+
+    public bool HasNotice(string notice) => _notices?.Contains(notice) == true;
+
+    public void OnData(FlowDirection direction, ReadOnlySpan<byte> data, Timestamp time)
+    {
+        if (Phase == SessionPhase.NotWebSocket)
+        {
+            return;
+        }
+
+        _directions[(int)direction].OnData(data, time);
+    }
+
+    public void OnGap(FlowDirection direction, long missingBytes, Timestamp time)
+    {
+        if (Phase == SessionPhase.NotWebSocket)
+        {
+            return;
+        }
+
+        _directions[(int)direction].OnGap(missingBytes, time);
+    }
+
+    public void OnClosed(FlowDirection direction, TcpCloseKind kind, Timestamp time)
+    {
+        if (kind == TcpCloseKind.Fin)
+        {
+            FirstFinFrom ??= direction;
+        }
+        else if (kind == TcpCloseKind.Rst)
+        {
+            FirstRstFrom ??= direction;
+        }
+    }
+
+    public void OnConnectionEnd(in ConnectionEnd connectionEnd)
+    {
+        End = connectionEnd;
+        if (IsWebSocket)
+        {
+            _onEnded(this);
+        }
+    }
+
+    internal bool IsClient(FlowDirection direction) => Request is not null && direction == ClientDirection;
+
+    internal void AddNotice(string notice) => (_notices ??= new SortedSet<string>(StringComparer.Ordinal)).Add(notice);
+
+    private static FlowDirection Other(FlowDirection direction) =>
+        direction == FlowDirection.FromOriginator ? FlowDirection.FromResponder : FlowDirection.FromOriginator;
+
+    /// <summary>A head completed in <paramref name="direction"/>; returns what that direction does next.</summary>
+    private DirectionMode OnHead(FlowDirection direction, HttpHead head)
+    {
+        if (Phase == SessionPhase.Detecting)
+        {
+            if (head.IsRequest && UpgradeRequest.TryFrom(head, out var request))
+            {
+                Request = request;
+                ClientDirection = direction;
+                Phase = SessionPhase.AwaitingResponse;
+                if (!request.Extensions.IsWellFormed)
+                {
+                    AddNotice(Notice.HttpExtensionsMalformed);
+                }
+
+                // Whatever the other side sent before the request was not the response to it.
+                _directions[(int)Other(direction)].ExpectHead();
+
+                // Clients send frames only after the 101; bytes after the request head are frames all the same.
+                return DirectionMode.Frames;
+            }
+
+            // Plain HTTP, or a server speaking first: not a WebSocket connection.
+            Phase = SessionPhase.NotWebSocket;
+            return DirectionMode.Ignored;
+        }
+
+        if (Phase != SessionPhase.AwaitingResponse || direction == ClientDirection || head.IsRequest)
+        {
+            return DirectionMode.Ignored;
+        }
+
+        if (head.StatusCode is >= 100 and < 200 and not 101)
+        {
+            // Interim responses (100 Continue, 103 Early Hints) precede the real answer (RFC 9110 15.2).
+            return DirectionMode.Head;
+        }
+
+        var response = UpgradeResponse.From(head);
+        Response = response;
+        if (response.StatusCode != 101)
+        {
+            Phase = SessionPhase.Rejected;
+            _directions[(int)ClientDirection].StopFrames();
+            return DirectionMode.Ignored;
+        }
+
+        Phase = SessionPhase.Open;
+        CheckAcceptedHandshake(response);
+        return DirectionMode.Frames;
+    }
+
+    private void CheckAcceptedHandshake(UpgradeResponse response)
+    {
+        if (!WebSocketAccept.Matches(Request!.Key, response.Accept))
+        {
+            AddNotice(Notice.HttpAcceptMismatch);
+        }
+
+        if (!response.Extensions.IsWellFormed)
+        {
+            AddNotice(Notice.HttpExtensionsMalformed);
+        }
+
+        foreach (var name in response.Extensions.Names)
+        {
+            if (!Request.Extensions.Contains(name))
+            {
+                AddNotice(Notice.HttpAcceptNotOffered);
+            }
+        }
+    }
+
+    private void OnHeadFailed(FlowDirection direction, HttpHeadStatus status)
+    {
+        if (Phase == SessionPhase.Detecting)
+        {
+            // Not HTTP in this direction. Once neither side can start an upgrade, stop looking.
+            if (_directions[(int)Other(direction)].Mode == DirectionMode.Ignored)
+            {
+                Phase = SessionPhase.NotWebSocket;
+            }
+
+            return;
+        }
+
+        if (Phase == SessionPhase.AwaitingResponse && direction != ClientDirection)
+        {
+            AddNotice(status == HttpHeadStatus.TooLarge ? Notice.HttpHeadTooLarge : Notice.HttpMalformedResponse);
+        }
+    }
+
+    private void OnFrame(FlowDirection direction, in FrameHeader header, in ControlPayload payload, Timestamp time)
+    {
+        var fromClient = IsClient(direction);
+        var state = _directions[(int)direction];
+        if (state.SentClose)
+        {
+            AddNotice(Notice.WsDataAfterClose);
+        }
+
+        if (fromClient && !header.IsMasked)
+        {
+            AddNotice(Notice.WsUnmaskedClientFrame);
+        }
+        else if (!fromClient && header.IsMasked)
+        {
+            AddNotice(Notice.WsMaskedServerFrame);
+        }
+
+        CheckReservedBits(header);
+        if (!header.IsKnownOpcode)
+        {
+            AddNotice(Notice.WsUnknownOpcode);
+        }
+
+        if (header.IsControl)
+        {
+            if (header.PayloadLength > FrameDecoder.MaxControlPayloadLength)
+            {
+                AddNotice(Notice.WsControlFrameTooLong);
+            }
+
+            if (!header.Fin)
+            {
+                AddNotice(Notice.WsControlFrameFragmented);
+            }
+
+            if (header.Opcode == WebSocketOpcode.Close)
+            {
+                OnCloseFrame(direction, payload, time);
+            }
+
+            return;
+        }
+
+        state.TrackFragmentation(header);
+    }
+
+    private void CheckReservedBits(in FrameHeader header)
+    {
+        // RFC 7692: permessage-deflate (and its predecessors) give RSV1 a meaning; nothing we know defines RSV2/RSV3.
+        if (header.Rsv1 && !DefinesRsv1(NegotiatedExtensions))
+        {
+            AddNotice(Notice.WsRsv1WithoutExtension);
+        }
+
+        if (header.Rsv2 && NegotiatedExtensions.Items.Count == 0)
+        {
+            AddNotice(Notice.WsRsv2WithoutExtension);
+        }
+
+        if (header.Rsv3 && NegotiatedExtensions.Items.Count == 0)
+        {
+            AddNotice(Notice.WsRsv3WithoutExtension);
+        }
+    }
+
+    // A known deflate extension defines RSV1; an unknown negotiated one may too, so only a session with no
+    // extension at all is flagged.
+    private static bool DefinesRsv1(ExtensionList extensions) => extensions.Items.Count > 0;
+
+    private void OnCloseFrame(FlowDirection direction, in ControlPayload payload, Timestamp time)
+    {
+        var state = _directions[(int)direction];
+        if (state.SentClose)
+        {
+            return;
+        }
+
+        state.SentClose = true;
+        var close = CloseFrame.Parse(payload.Bytes);
+        var fromClient = IsClient(direction);
+        if (close.Status == CloseFramePayloadStatus.OneByte)
+        {
+            AddNotice(Notice.WsClosePayloadOneByte);
+        }
+
+        if (close.Code is int code)
+        {
+            if (!CloseCode.IsValidOnWire(code))
+            {
+                AddNotice(Notice.WsCloseCodeInvalid);
+            }
+
+            // Echoing the client's 1010 is fine; only a server that starts the close with 1010 breaks RFC 6455 7.4.1.
+            if (code == CloseCode.MandatoryExtension && !fromClient && FirstClose is null)
+            {
+                AddNotice(Notice.WsMandatoryExtensionFromServer);
+            }
+        }
+
+        if (!close.ReasonIsValidUtf8)
+        {
+            AddNotice(Notice.WsCloseReasonInvalidUtf8);
+        }
+
+        var record = new CloseRecord(fromClient, close, payload.IsComplete, time);
+        if (FirstClose is null)
+        {
+            FirstClose = record;
+        }
+        else if (ReplyClose is null && FirstClose.FromClient != fromClient)
+        {
+            ReplyClose = record;
+        }
+    }
+
+    private enum DirectionMode : byte
+    {
+        Head = 0,
+        Frames = 1,
+        Ignored = 2,
+    }
+
+    /// <summary>One direction's decoding state; the frame handler for that direction.</summary>
+    private sealed class DirectionState(WebSocketSession session, FlowDirection direction) : IFrameHandler
+    {
+        private HttpHeadParser? _parser;
+        private bool _messageOpen;
+
+        public DirectionMode Mode { get; private set; }
+
+        public FrameDecoder? Decoder { get; private set; }
+
+        public bool SentClose { get; set; }
+
+        public void ExpectHead()
+        {
+            Mode = DirectionMode.Head;
+            _parser?.Reset();
+        }
+
+        public void StopFrames()
+        {
+            if (Mode == DirectionMode.Frames)
+            {
+                Mode = DirectionMode.Ignored;
+            }
+        }
+
+        public void OnData(ReadOnlySpan<byte> data, Timestamp time)
+        {
+            while (!data.IsEmpty)
+            {
+                switch (Mode)
+                {
+                    case DirectionMode.Frames:
+                        Decoder!.Decode(data, this, time);
+                        if (Decoder.Stop == FrameDecoderStop.InvalidLength)
+                        {
+                            session.AddNotice(Notice.WsFrameLengthInvalid);
+                        }
+
+                        return;
+                    case DirectionMode.Ignored:
+                        return;
+                }
+
+                _parser ??= new HttpHeadParser();
+                var status = _parser.Append(data, out var consumed);
+                data = data[consumed..];
+                switch (status)
+                {
+                    case HttpHeadStatus.NeedMoreData:
+                        return;
+                    case HttpHeadStatus.Complete:
+                        var head = _parser.Head!;
+                        _parser.Reset();
+                        SetMode(session.OnHead(direction, head));
+                        break;
+                    default:
+                        Mode = DirectionMode.Ignored;
+                        session.OnHeadFailed(direction, status);
+                        return;
+                }
+            }
+        }
+
+        public void OnGap(long missingBytes, Timestamp time)
+        {
+            switch (Mode)
+            {
+                case DirectionMode.Frames:
+                    if (Decoder!.IsStopped)
+                    {
+                        return;
+                    }
+
+                    session.AddNotice(Decoder.SkipGap(missingBytes, this, time) ? Notice.TcpGapInStream : Notice.TcpGapOverFrameHeader);
+                    return;
+                case DirectionMode.Head:
+                    // The head's bytes are lost: its meaning can't be recovered, so stop reading this direction.
+                    Mode = DirectionMode.Ignored;
+                    if (session.Phase != SessionPhase.Detecting)
+                    {
+                        session.AddNotice(Notice.TcpGapInHandshake);
+                    }
+
+                    session.OnHeadFailed(direction, HttpHeadStatus.Malformed);
+                    return;
+            }
+        }
+
+        public void OnFrame(in FrameHeader header, in ControlPayload controlPayload, Timestamp time) =>
+            session.OnFrame(direction, header, controlPayload, time);
+
+        public void TrackFragmentation(in FrameHeader header)
+        {
+            // RFC 6455 5.4: a message is one unfragmented frame or a first frame, continuations, and a FIN continuation.
+            if (header.Opcode == WebSocketOpcode.Continuation)
+            {
+                if (!_messageOpen)
+                {
+                    session.AddNotice(Notice.WsContinuationWithoutStart);
+                }
+
+                _messageOpen = !header.Fin;
+                return;
+            }
+
+            if (!header.IsKnownOpcode)
+            {
+                return;
+            }
+
+            if (_messageOpen)
+            {
+                session.AddNotice(Notice.WsFragmentedMessageInterrupted);
+            }
+
+            _messageOpen = !header.Fin;
+        }
+
+        private void SetMode(DirectionMode mode)
+        {
+            Mode = mode;
+            if (mode == DirectionMode.Frames)
+            {
+                Decoder ??= new FrameDecoder();
+            }
+        }
+    }
+}
+
+/// <summary>A close frame as the session saw it.</summary>
+public sealed record CloseRecord(bool FromClient, CloseFrame Frame, bool PayloadComplete, Timestamp Time);
+
+/// <summary>Frames and their payload bytes sent by one side.</summary>
+public readonly record struct FrameCounts(long Frames, long PayloadBytes);

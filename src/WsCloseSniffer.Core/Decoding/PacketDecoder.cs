@@ -1,0 +1,579 @@
+using System.Buffers.Binary;
+
+using WsCloseSniffer.Capture;
+
+namespace WsCloseSniffer.Decoding;
+
+/// <summary>
+/// Decodes link, IP and TCP headers of one captured frame into a <see cref="TcpSegment"/> that points
+/// into the frame. Allocation-free, and never throws on wire data: every length read from the wire
+/// is checked against both the captured bytes and the length the enclosing layer announced.
+/// </summary>
+public static class PacketDecoder
+{
+    /// <summary>802.1Q / 802.1ad tags accepted in front of one frame's IP header (QinQ uses 2; 8 is generous).</summary>
+    public const int MaxVlanTags = 8;
+
+    /// <summary>
+    /// Tunnels (IP-in-IP, IPv6-in-IP, GTP-U) entered before giving up. Real captures nest one or two;
+    /// a deeper stack is treated as hostile input rather than walked.
+    /// </summary>
+    public const int MaxTunnelDepth = 4;
+
+    /// <summary>3GPP TS 29.281 section 4.4.2: GTP-U uses UDP port 2152.</summary>
+    public const int GtpUserPlanePort = 2152;
+
+    private const int EthernetHeaderBytes = 14;
+    private const int VlanTagBytes = 4;
+    private const int LinuxSllHeaderBytes = 16;
+    private const int LinuxSll2HeaderBytes = 20;
+    private const int LoopbackHeaderBytes = 4;
+    private const int IPv4MinHeaderBytes = 20;
+    private const int IPv6HeaderBytes = 40;
+    private const int TcpMinHeaderBytes = 20;
+    private const int UdpHeaderBytes = 8;
+    private const int GtpMandatoryHeaderBytes = 8;
+    private const int GtpOptionalFieldsBytes = 4;
+    private const int IPv6FragmentHeaderBytes = 8;
+
+    private const ushort EtherTypeIPv4 = 0x0800;
+    private const ushort EtherTypeIPv6 = 0x86DD;
+    private const ushort EtherTypeVlan = 0x8100;
+    private const ushort EtherTypeProviderBridging = 0x88A8;
+    private const ushort EtherTypeLegacyQinQ = 0x9100;
+
+    private const byte ProtocolHopByHop = 0;
+    private const byte ProtocolIPv4InIP = 4;
+    private const byte ProtocolTcp = 6;
+    private const byte ProtocolUdp = 17;
+    private const byte ProtocolIPv6InIP = 41;
+    private const byte ProtocolRouting = 43;
+    private const byte ProtocolFragment = 44;
+    private const byte ProtocolEsp = 50;
+    private const byte ProtocolAuthentication = 51;
+    private const byte ProtocolNoNextHeader = 59;
+    private const byte ProtocolDestinationOptions = 60;
+    private const byte ProtocolMobility = 135;
+    private const byte ProtocolHip = 139;
+    private const byte ProtocolShim6 = 140;
+
+    private const byte GtpMessageTypeTPdu = 0xFF;
+
+    /// <summary>
+    /// Decodes <paramref name="frame"/> down to its TCP header, through VLAN tags and tunnels.
+    /// </summary>
+    /// <param name="linkType">The link-layer header type of the frame (pcap LINKTYPE_ value).</param>
+    /// <param name="frame">The captured bytes.</param>
+    /// <param name="originalLength">
+    /// The frame's length on the wire. An IP length beyond it marks the packet inconsistent; an IPv4
+    /// total length of 0 (TCP segmentation offload on the capturing host) is replaced by it.
+    /// </param>
+    /// <param name="segment">The TCP segment when <see cref="DecodeStatus.Tcp"/> is returned, else default.</param>
+    public static DecodeStatus TryDecodeTcp(LinkType linkType, ReadOnlySpan<byte> frame, int originalLength, out TcpSegment segment)
+    {
+        segment = default;
+
+        // A capture record whose original length is below its captured length is itself damaged;
+        // the captured bytes are the better witness of what was on the wire.
+        var wireLength = Math.Max(originalLength, frame.Length);
+
+        switch (linkType)
+        {
+            case LinkType.Ethernet:
+                if (frame.Length < EthernetHeaderBytes)
+                {
+                    return DecodeStatus.Malformed;
+                }
+
+                return DecodeEtherType(
+                    BinaryPrimitives.ReadUInt16BigEndian(frame[12..]),
+                    frame[EthernetHeaderBytes..],
+                    wireLength - EthernetHeaderBytes,
+                    out segment);
+
+            case LinkType.LinuxSll:
+                if (frame.Length < LinuxSllHeaderBytes)
+                {
+                    return DecodeStatus.Malformed;
+                }
+
+                return DecodeEtherType(
+                    BinaryPrimitives.ReadUInt16BigEndian(frame[14..]),
+                    frame[LinuxSllHeaderBytes..],
+                    wireLength - LinuxSllHeaderBytes,
+                    out segment);
+
+            case LinkType.LinuxSll2:
+                if (frame.Length < LinuxSll2HeaderBytes)
+                {
+                    return DecodeStatus.Malformed;
+                }
+
+                return DecodeEtherType(
+                    BinaryPrimitives.ReadUInt16BigEndian(frame),
+                    frame[LinuxSll2HeaderBytes..],
+                    wireLength - LinuxSll2HeaderBytes,
+                    out segment);
+
+            case LinkType.Null:
+            case LinkType.Loop:
+                if (frame.Length < LoopbackHeaderBytes)
+                {
+                    return DecodeStatus.Malformed;
+                }
+
+                return DecodeLoopbackFamily(
+                    linkType,
+                    frame[..LoopbackHeaderBytes],
+                    frame[LoopbackHeaderBytes..],
+                    wireLength - LoopbackHeaderBytes,
+                    out segment);
+
+            case LinkType.Raw:
+                return DecodeIP(frame, wireLength, depth: 0, out segment);
+
+            case LinkType.Ipv4:
+                return DecodeIPv4(frame, wireLength, depth: 0, out segment);
+
+            case LinkType.Ipv6:
+                return DecodeIPv6(frame, wireLength, depth: 0, out segment);
+
+            default:
+                return DecodeStatus.UnsupportedLinkType;
+        }
+    }
+
+    /// <summary>Whether <see cref="TryDecodeTcp"/> understands frames of this link type.</summary>
+    public static bool IsSupported(LinkType linkType) => linkType is LinkType.Ethernet or LinkType.LinuxSll
+        or LinkType.LinuxSll2 or LinkType.Null or LinkType.Loop or LinkType.Raw or LinkType.Ipv4 or LinkType.Ipv6;
+
+    /// <summary>A readable name for any link type value, e.g. "LINKTYPE_IEEE802_11 (105)", for reports.</summary>
+    public static string Describe(LinkType linkType) => LinkTypeNames.Describe(linkType);
+
+    private static DecodeStatus DecodeEtherType(ushort etherType, ReadOnlySpan<byte> payload, int wireLength, out TcpSegment segment)
+    {
+        segment = default;
+        for (var tags = 0; ; tags++)
+        {
+            switch (etherType)
+            {
+                case EtherTypeIPv4:
+                    return DecodeIPv4(payload, wireLength, depth: 0, out segment);
+
+                case EtherTypeIPv6:
+                    return DecodeIPv6(payload, wireLength, depth: 0, out segment);
+
+                case EtherTypeVlan:
+                case EtherTypeProviderBridging:
+                case EtherTypeLegacyQinQ:
+                    if (tags == MaxVlanTags || payload.Length < VlanTagBytes)
+                    {
+                        return DecodeStatus.Malformed;
+                    }
+
+                    // IEEE 802.1Q: 2 bytes of tag control information, then the next EtherType.
+                    etherType = BinaryPrimitives.ReadUInt16BigEndian(payload[2..]);
+                    payload = payload[VlanTagBytes..];
+                    wireLength -= VlanTagBytes;
+                    break;
+
+                default:
+                    // ARP, LLDP, 802.3 length fields with LLC, ...
+                    return DecodeStatus.NotTcp;
+            }
+        }
+    }
+
+    private static DecodeStatus DecodeLoopbackFamily(
+        LinkType linkType,
+        ReadOnlySpan<byte> header,
+        ReadOnlySpan<byte> packet,
+        int wireLength,
+        out TcpSegment segment)
+    {
+        segment = default;
+
+        // LINKTYPE_NULL stores the family in the capturing host's byte order, which the file does not
+        // record; families are small numbers, so the order that yields a small value is the right one.
+        var family = linkType == LinkType.Loop
+            ? BinaryPrimitives.ReadUInt32BigEndian(header)
+            : BinaryPrimitives.ReadUInt32LittleEndian(header);
+        if (family > 0xFFFF)
+        {
+            family = BinaryPrimitives.ReverseEndianness(family);
+        }
+
+        return family switch
+        {
+            // AF_INET is 2 everywhere.
+            2 => DecodeIPv4(packet, wireLength, depth: 0, out segment),
+
+            // AF_INET6: 10 Linux, 24 OpenBSD/NetBSD, 28 FreeBSD/DragonFly, 30 macOS.
+            10 or 24 or 28 or 30 => DecodeIPv6(packet, wireLength, depth: 0, out segment),
+            _ => DecodeStatus.NotTcp,
+        };
+    }
+
+    private static DecodeStatus DecodeIP(ReadOnlySpan<byte> packet, int wireLength, int depth, out TcpSegment segment)
+    {
+        segment = default;
+        if (packet.IsEmpty)
+        {
+            return DecodeStatus.Malformed;
+        }
+
+        return (packet[0] >> 4) switch
+        {
+            4 => DecodeIPv4(packet, wireLength, depth, out segment),
+            6 => DecodeIPv6(packet, wireLength, depth, out segment),
+            _ => DecodeStatus.Malformed,
+        };
+    }
+
+    private static DecodeStatus DecodeIPv4(ReadOnlySpan<byte> packet, int wireLength, int depth, out TcpSegment segment)
+    {
+        segment = default;
+        if (packet.Length < IPv4MinHeaderBytes || (packet[0] >> 4) != 4)
+        {
+            return DecodeStatus.Malformed;
+        }
+
+        var headerLength = (packet[0] & 0x0F) * 4;
+        if (headerLength < IPv4MinHeaderBytes || headerLength > packet.Length)
+        {
+            return DecodeStatus.Malformed;
+        }
+
+        int totalLength = BinaryPrimitives.ReadUInt16BigEndian(packet[2..]);
+        if (totalLength == 0)
+        {
+            // With TCP segmentation offload the capturing host sees the large segment before the NIC
+            // splits it, and Linux reports a total length of 0 when it exceeds 65535: the frame is the truth.
+            totalLength = wireLength;
+        }
+
+        // RFC 791: the total length counts the header; it bounds the payload, so Ethernet padding and
+        // trailers beyond it are ignored, and it may not claim more than the wire carried.
+        if (totalLength < headerLength || totalLength > wireLength)
+        {
+            return DecodeStatus.Malformed;
+        }
+
+        var source = IpAddress.FromBytes(packet.Slice(12, 4));
+        var destination = IpAddress.FromBytes(packet.Slice(16, 4));
+        var protocol = packet[9];
+        var fragmentField = BinaryPrimitives.ReadUInt16BigEndian(packet[6..]);
+        var moreFragments = (fragmentField & 0x2000) != 0;
+        var fragmentOffset = fragmentField & 0x1FFF;
+
+        var payload = packet[headerLength..Math.Min(packet.Length, totalLength)];
+        if (moreFragments || fragmentOffset != 0)
+        {
+            return FragmentStatus(protocol, isFirstFragment: fragmentOffset == 0, payload);
+        }
+
+        return DecodeUpperLayers(protocol, isIPv6: false, source, destination, payload, totalLength - headerLength, depth, out segment);
+    }
+
+    private static DecodeStatus DecodeIPv6(ReadOnlySpan<byte> packet, int wireLength, int depth, out TcpSegment segment)
+    {
+        segment = default;
+        if (packet.Length < IPv6HeaderBytes || (packet[0] >> 4) != 6)
+        {
+            return DecodeStatus.Malformed;
+        }
+
+        int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(packet[4..]);
+        var nextHeader = packet[6];
+        if (payloadLength == 0)
+        {
+            // RFC 2675: a zero payload length announces a jumbogram, which no capture of ours carries;
+            // only an empty packet with no next header is a well-formed zero.
+            return nextHeader == ProtocolNoNextHeader ? DecodeStatus.NotTcp : DecodeStatus.Malformed;
+        }
+
+        var totalLength = IPv6HeaderBytes + payloadLength;
+        if (totalLength > wireLength)
+        {
+            return DecodeStatus.Malformed;
+        }
+
+        var source = IpAddress.FromBytes(packet.Slice(8, 16));
+        var destination = IpAddress.FromBytes(packet.Slice(24, 16));
+        var payload = packet[IPv6HeaderBytes..Math.Min(packet.Length, totalLength)];
+        return DecodeUpperLayers(nextHeader, isIPv6: true, source, destination, payload, payloadLength, depth, out segment);
+    }
+
+    /// <summary>
+    /// Walks IPv6 extension headers (and AH, also valid over IPv4) to the transport or tunnelled packet.
+    /// Invariant: <paramref name="payload"/>.Length &lt;= <paramref name="payloadLength"/>.
+    /// </summary>
+    private static DecodeStatus DecodeUpperLayers(
+        byte protocol,
+        bool isIPv6,
+        IpAddress source,
+        IpAddress destination,
+        ReadOnlySpan<byte> payload,
+        int payloadLength,
+        int depth,
+        out TcpSegment segment)
+    {
+        segment = default;
+        while (true)
+        {
+            int headerLength;
+            switch (protocol)
+            {
+                case ProtocolTcp:
+                    return DecodeTcp(source, destination, payload, payloadLength, out segment);
+
+                case ProtocolUdp:
+                    return DecodeUdp(payload, payloadLength, depth, out segment);
+
+                case ProtocolIPv4InIP:
+                    return depth >= MaxTunnelDepth
+                        ? DecodeStatus.Malformed
+                        : DecodeIPv4(payload, payloadLength, depth + 1, out segment);
+
+                case ProtocolIPv6InIP:
+                    return depth >= MaxTunnelDepth
+                        ? DecodeStatus.Malformed
+                        : DecodeIPv6(payload, payloadLength, depth + 1, out segment);
+
+                case ProtocolAuthentication:
+                    // RFC 4302 section 2.2: AH counts its length in 32-bit words, minus 2.
+                    if (payload.Length < 2)
+                    {
+                        return DecodeStatus.Malformed;
+                    }
+
+                    headerLength = (payload[1] + 2) * 4;
+                    break;
+
+                case ProtocolHopByHop when isIPv6:
+                case ProtocolRouting when isIPv6:
+                case ProtocolDestinationOptions when isIPv6:
+                case ProtocolMobility when isIPv6:
+                case ProtocolHip when isIPv6:
+                case ProtocolShim6 when isIPv6:
+                    // RFC 8200 section 4 (and RFC 6564's uniform format): length in 8-octet units, minus 1.
+                    if (payload.Length < 2)
+                    {
+                        return DecodeStatus.Malformed;
+                    }
+
+                    headerLength = (payload[1] + 1) * 8;
+                    break;
+
+                case ProtocolFragment when isIPv6:
+                {
+                    if (payload.Length < IPv6FragmentHeaderBytes)
+                    {
+                        return DecodeStatus.Malformed;
+                    }
+
+                    var fragmentField = BinaryPrimitives.ReadUInt16BigEndian(payload[2..]);
+                    var fragmentOffset = fragmentField >> 3;
+                    var moreFragments = (fragmentField & 0x0001) != 0;
+                    var fragmentNext = payload[0];
+                    payload = payload[IPv6FragmentHeaderBytes..];
+                    payloadLength -= IPv6FragmentHeaderBytes;
+                    if (fragmentOffset != 0 || moreFragments)
+                    {
+                        return FragmentStatus(fragmentNext, isFirstFragment: fragmentOffset == 0, payload);
+                    }
+
+                    // RFC 6946: an atomic fragment (offset 0, M clear) is the whole packet.
+                    protocol = fragmentNext;
+                    continue;
+                }
+
+                case ProtocolEsp:
+                case ProtocolNoNextHeader:
+                    // ESP hides what follows; 59 says nothing follows.
+                    return DecodeStatus.NotTcp;
+
+                default:
+                    return DecodeStatus.NotTcp;
+            }
+
+            if (headerLength > payload.Length)
+            {
+                return DecodeStatus.Malformed;
+            }
+
+            protocol = payload[0];
+            payload = payload[headerLength..];
+            payloadLength -= headerLength;
+        }
+    }
+
+    /// <summary>
+    /// Counts a fragment as <see cref="DecodeStatus.IpFragment"/> only when it could carry TCP, so the
+    /// summary's "fragments skipped" line does not warn about fragmented DNS or NFS traffic.
+    /// </summary>
+    private static DecodeStatus FragmentStatus(byte protocol, bool isFirstFragment, ReadOnlySpan<byte> payload)
+    {
+        switch (protocol)
+        {
+            case ProtocolTcp:
+            case ProtocolIPv4InIP:
+            case ProtocolIPv6InIP:
+            case ProtocolAuthentication:
+            case ProtocolHopByHop:
+            case ProtocolRouting:
+            case ProtocolFragment:
+            case ProtocolDestinationOptions:
+                return DecodeStatus.IpFragment;
+
+            case ProtocolUdp:
+                // Only the first fragment shows the ports; a GTP-U tunnel may be carrying TCP.
+                return isFirstFragment && payload.Length >= 4 && IsGtpUserPlane(payload)
+                    ? DecodeStatus.IpFragment
+                    : DecodeStatus.NotTcp;
+
+            default:
+                return DecodeStatus.NotTcp;
+        }
+    }
+
+    private static bool IsGtpUserPlane(ReadOnlySpan<byte> udpHeader) =>
+        BinaryPrimitives.ReadUInt16BigEndian(udpHeader) == GtpUserPlanePort
+        || BinaryPrimitives.ReadUInt16BigEndian(udpHeader[2..]) == GtpUserPlanePort;
+
+    private static DecodeStatus DecodeTcp(
+        IpAddress source,
+        IpAddress destination,
+        ReadOnlySpan<byte> payload,
+        int payloadLength,
+        out TcpSegment segment)
+    {
+        segment = default;
+
+        // A snap length that cuts inside the TCP header (options included) leaves nothing trustworthy.
+        if (payload.Length < TcpMinHeaderBytes)
+        {
+            return DecodeStatus.Malformed;
+        }
+
+        // RFC 9293 section 3.1: data offset in 32-bit words, at least 5.
+        var headerLength = (payload[12] >> 4) * 4;
+        if (headerLength < TcpMinHeaderBytes || headerLength > payload.Length)
+        {
+            return DecodeStatus.Malformed;
+        }
+
+        segment = new TcpSegment(
+            source,
+            destination,
+            sourcePort: BinaryPrimitives.ReadUInt16BigEndian(payload),
+            destinationPort: BinaryPrimitives.ReadUInt16BigEndian(payload[2..]),
+            sequenceNumber: BinaryPrimitives.ReadUInt32BigEndian(payload[4..]),
+            acknowledgmentNumber: BinaryPrimitives.ReadUInt32BigEndian(payload[8..]),
+            flags: (TcpFlags)payload[13],
+            window: BinaryPrimitives.ReadUInt16BigEndian(payload[14..]),
+            payload: payload[headerLength..],
+            originalPayloadLength: payloadLength - headerLength);
+        return DecodeStatus.Tcp;
+    }
+
+    private static DecodeStatus DecodeUdp(ReadOnlySpan<byte> payload, int payloadLength, int depth, out TcpSegment segment)
+    {
+        segment = default;
+        if (payload.Length < UdpHeaderBytes)
+        {
+            return DecodeStatus.Malformed;
+        }
+
+        if (!IsGtpUserPlane(payload))
+        {
+            return DecodeStatus.NotTcp;
+        }
+
+        int udpLength = BinaryPrimitives.ReadUInt16BigEndian(payload[4..]);
+        if (udpLength < UdpHeaderBytes || udpLength > payloadLength || depth >= MaxTunnelDepth)
+        {
+            return DecodeStatus.Malformed;
+        }
+
+        var datagram = payload[UdpHeaderBytes..Math.Min(payload.Length, udpLength)];
+        return DecodeGtpU(datagram, udpLength - UdpHeaderBytes, depth + 1, out segment);
+    }
+
+    /// <summary>3GPP TS 29.281 section 5: GTPv1-U header, optional fields and extension-header chain.</summary>
+    private static DecodeStatus DecodeGtpU(ReadOnlySpan<byte> message, int messageWireLength, int depth, out TcpSegment segment)
+    {
+        segment = default;
+        if (message.Length < GtpMandatoryHeaderBytes)
+        {
+            return DecodeStatus.Malformed;
+        }
+
+        var flags = message[0];
+        if ((flags >> 5) != 1 || (flags & 0x10) == 0)
+        {
+            // Not GTPv1 (PT=1): GTP' or something else on the port.
+            return DecodeStatus.NotTcp;
+        }
+
+        // The length field counts everything after the 8 mandatory bytes, optional fields included.
+        var announcedLength = GtpMandatoryHeaderBytes + BinaryPrimitives.ReadUInt16BigEndian(message[2..]);
+        if (announcedLength > messageWireLength)
+        {
+            return DecodeStatus.Malformed;
+        }
+
+        if (message[1] != GtpMessageTypeTPdu)
+        {
+            // Echo, error indication, end marker: signalling, no user packet.
+            return DecodeStatus.NotTcp;
+        }
+
+        message = message[..Math.Min(message.Length, announcedLength)];
+        var offset = GtpMandatoryHeaderBytes;
+        if ((flags & 0x07) != 0)
+        {
+            // Any of E, S, PN brings sequence number, N-PDU number and next-extension type (4 bytes).
+            offset += GtpOptionalFieldsBytes;
+            if (offset > message.Length)
+            {
+                return DecodeStatus.Malformed;
+            }
+
+            // The next-extension type is meaningful only when E is set.
+            var nextExtension = (flags & 0x04) != 0 ? message[offset - 1] : (byte)0;
+            while (nextExtension != 0)
+            {
+                if (offset >= message.Length)
+                {
+                    return DecodeStatus.Malformed;
+                }
+
+                // Section 5.2.1: length in 4-octet units including itself and the next-type byte.
+                var extensionLength = message[offset] * 4;
+                if (extensionLength == 0 || extensionLength > message.Length - offset)
+                {
+                    return DecodeStatus.Malformed;
+                }
+
+                nextExtension = message[offset + extensionLength - 1];
+                offset += extensionLength;
+            }
+        }
+
+        var innerWireLength = announcedLength - offset;
+        if (innerWireLength < 0)
+        {
+            return DecodeStatus.Malformed;
+        }
+
+        var inner = message[offset..];
+        if (innerWireLength == 0 || (!inner.IsEmpty && (inner[0] >> 4) is not (4 or 6)))
+        {
+            // No payload, or a non-IP PDU session (Ethernet, unstructured).
+            return DecodeStatus.NotTcp;
+        }
+
+        return DecodeIP(inner, innerWireLength, depth, out segment);
+    }
+}

@@ -1,0 +1,623 @@
+using System.Buffers;
+
+using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
+
+namespace WsCloseSniffer.Reassembly;
+
+/// <summary>
+/// Turns TCP segments into per-connection, per-direction byte streams delivered in sequence order to an
+/// <see cref="ITcpStreamHandler"/>. Retransmitted and overlapping bytes are dropped, keeping the bytes that
+/// arrived first (as Wireshark and most IDSs do); out-of-order segments are buffered up to the caps of
+/// <see cref="ReassemblyOptions"/>; a hole that can never be filled is reported with its exact length.
+/// Time is packet time only. Given the same segments, the handlers get the same calls in the same order.
+/// </summary>
+/// <remarks>
+/// In-order data (the common case) goes from the segment's payload span to the handler without a copy;
+/// only out-of-order data is copied, into pooled arrays. Not thread-safe: one reassembler per input.
+/// Simultaneous open (two SYNs without ACK crossing) is not modelled: the second SYN starts a new connection.
+/// </remarks>
+public sealed class TcpReassembler
+{
+    private readonly ITcpStreamHandlerFactory _factory;
+    private readonly ReassemblyOptions _options;
+    private readonly Dictionary<ConnectionKey, Connection> _connections = [];
+
+    // Open connections, least recently active first: idle and connection-cap eviction take the head.
+    private readonly ConnectionList _active = new();
+
+    // Ended connections kept for the linger time, oldest end first.
+    private readonly ConnectionList _ended = new();
+
+    private readonly long _idleTimeoutNanoseconds;
+    private readonly long _lingerNanoseconds;
+    private long _nextConnectionId;
+
+    public TcpReassembler(ITcpStreamHandlerFactory factory, ReassemblyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxBufferedBytesPerDirection);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxBufferedSegmentsPerDirection);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxBufferedBytesTotal);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConnections);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.IdleTimeoutSeconds);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.ClosedLingerSeconds);
+        _factory = factory;
+        _options = options;
+        _idleTimeoutNanoseconds = options.IdleTimeoutSeconds * Timestamp.NanosecondsPerSecond;
+        _lingerNanoseconds = options.ClosedLingerSeconds * Timestamp.NanosecondsPerSecond;
+    }
+
+    public ReassemblyStatistics Statistics { get; } = new();
+
+    public void Process(in TcpSegment segment, Timestamp time)
+    {
+        Statistics.Segments++;
+        ExpireIdle(time);
+
+        var source = new TcpEndpoint(segment.SourceAddress, segment.SourcePort);
+        var destination = new TcpEndpoint(segment.DestinationAddress, segment.DestinationPort);
+        var key = ConnectionKey.Create(source, destination);
+        var isSyn = segment.HasFlag(TcpFlags.Syn);
+        var isAck = segment.HasFlag(TcpFlags.Ack);
+        var isRst = segment.HasFlag(TcpFlags.Rst);
+        var isNewSyn = isSyn && !isAck && !isRst;
+        var sequence = new TcpSequence(segment.SequenceNumber);
+
+        if (_connections.TryGetValue(key, out var connection))
+        {
+            if (connection.IsEnded)
+            {
+                var retransmittedSyn = isNewSyn && IsTrackedSyn(connection, source, sequence);
+                if (!(isNewSyn && !retransmittedSyn) && time.NanosecondsSince(connection.EndTime) < _lingerNanoseconds)
+                {
+                    Statistics.SegmentsAfterClose++;
+                    return;
+                }
+
+                ForgetEnded(connection);
+                connection = null;
+            }
+            else if (isNewSyn && !IsTrackedSyn(connection, source, sequence))
+            {
+                // A SYN with a new initial sequence number: the 4-tuple was reused (RFC 9293 section 3.6.1).
+                Statistics.ConnectionsReplacedByNewSyn++;
+                var kind = connection.SawFin ? TcpCloseKind.Fin : TcpCloseKind.Timeout;
+                EndConnection(connection, kind, time, keepTombstone: false);
+                connection = null;
+            }
+        }
+
+        if (connection is null)
+        {
+            if (isRst)
+            {
+                Statistics.SegmentsIgnored++;
+                return;
+            }
+
+            // The SYN-ACK's sender is the responder even when the SYN was not captured.
+            var originator = isSyn && isAck ? destination : source;
+            var responder = isSyn && isAck ? source : destination;
+            connection = CreateConnection(key, originator, responder, isNewSyn, segment.SequenceNumber, time);
+        }
+        else
+        {
+            connection.LastPacketTime = Timestamp.Max(connection.LastPacketTime, time);
+            _active.MoveToEnd(connection);
+        }
+
+        Handle(connection, in segment, connection.DirectionOf(source), time);
+    }
+
+    /// <summary>
+    /// End of input: every open connection, in creation order, gets its buffered data (after gaps of the exact
+    /// length of the holes before it), OnClosed for a FIN already seen, then OnConnectionEnd(EndOfInput).
+    /// </summary>
+    public void FlushAll(Timestamp time)
+    {
+        var open = new Connection[_active.Count];
+        var index = 0;
+        for (var connection = _active.Head; connection is not null; connection = connection.Next)
+        {
+            open[index++] = connection;
+        }
+
+        Array.Sort(open, static (left, right) => left.Id.CompareTo(right.Id));
+        foreach (var connection in open)
+        {
+            Statistics.ConnectionsEndedAtEndOfInput++;
+            EndConnection(connection, TcpCloseKind.EndOfInput, time, keepTombstone: false);
+        }
+
+        while (_ended.Head is { } ended)
+        {
+            ForgetEnded(ended);
+        }
+    }
+
+    private static bool IsTrackedSyn(Connection connection, TcpEndpoint source, TcpSequence sequence)
+    {
+        var half = connection.Half(connection.DirectionOf(source));
+        return half.SawSyn && half.InitialSequence == sequence;
+    }
+
+    private Connection CreateConnection(
+        ConnectionKey key, TcpEndpoint originator, TcpEndpoint responder, bool sawSyn, uint sequence, Timestamp time)
+    {
+        if (_active.Count >= _options.MaxConnections && _active.Head is { } leastRecentlyActive)
+        {
+            Statistics.ConnectionsEvictedByConnectionCap++;
+            EndConnection(leastRecentlyActive, TcpCloseKind.Timeout, time, keepTombstone: false);
+        }
+
+        var info = new ConnectionInfo(originator, responder, time, sawSyn, sequence);
+        var handler = _factory.Create(in info);
+        var connection = new Connection(_nextConnectionId++, key, originator, handler, time);
+        _connections.Add(key, connection);
+        _active.AddLast(connection);
+        Statistics.ConnectionsCreated++;
+        Statistics.ConnectionsActive++;
+        return connection;
+    }
+
+    private void ExpireIdle(Timestamp time)
+    {
+        while (_active.Head is { } idle && time.NanosecondsSince(idle.LastPacketTime) >= _idleTimeoutNanoseconds)
+        {
+            Statistics.ConnectionsEvictedByTimeout++;
+            EndConnection(idle, TcpCloseKind.Timeout, time, keepTombstone: false);
+        }
+
+        while (_ended.Head is { } ended && time.NanosecondsSince(ended.EndTime) >= _lingerNanoseconds)
+        {
+            ForgetEnded(ended);
+        }
+    }
+
+    private void ForgetEnded(Connection connection)
+    {
+        _ended.Remove(connection);
+        _connections.Remove(connection.Key);
+    }
+
+    private void Handle(Connection connection, in TcpSegment segment, FlowDirection direction, Timestamp time)
+    {
+        var half = connection.Half(direction);
+        var peer = connection.Half(direction == FlowDirection.FromOriginator ? FlowDirection.FromResponder : FlowDirection.FromOriginator);
+
+        if (segment.HasFlag(TcpFlags.Rst))
+        {
+            // A RST's payload is diagnostic text (RFC 9293 section 3.5.3), not stream data.
+            HandleRst(connection, half, peer, time);
+            return;
+        }
+
+        var sequence = new TcpSequence(segment.SequenceNumber);
+        var dataSequence = sequence;
+        if (segment.HasFlag(TcpFlags.Syn))
+        {
+            if (!half.Started)
+            {
+                half.StartWithSyn(sequence);
+            }
+            else if (!half.SawSyn || half.InitialSequence != sequence)
+            {
+                Statistics.SegmentsIgnored++;
+                return;
+            }
+
+            // The SYN consumes one sequence number: data starts at ISN + 1.
+            dataSequence = sequence + 1;
+        }
+
+        var payload = segment.Payload;
+        var originalLength = Math.Max(segment.OriginalPayloadLength, payload.Length);
+        var hasFin = segment.HasFlag(TcpFlags.Fin);
+
+        // A pure ACK does not start a stream: a keep-alive carries SND.NXT - 1 (RFC 9293 section 3.8.4).
+        if (!half.Started && (originalLength > 0 || hasFin))
+        {
+            half.StartMidStream(dataSequence);
+        }
+
+        if (half.Started)
+        {
+            var offset = half.OffsetOf(dataSequence);
+            if (originalLength > 0)
+            {
+                AddSegmentData(connection, half, offset, payload, originalLength, time);
+            }
+
+            if (hasFin)
+            {
+                RecordFin(connection, half, offset + originalLength);
+            }
+        }
+
+        if (segment.HasFlag(TcpFlags.Ack))
+        {
+            ApplyPeerAck(connection, peer, new TcpSequence(segment.AcknowledgmentNumber), time);
+        }
+
+        CheckFinReached(connection, half, time);
+        CheckFinReached(connection, peer, time);
+
+        // Once both sides sent their FIN nothing new can arrive: holes left are final.
+        if (half.FinSeen && peer.FinSeen)
+        {
+            EndConnection(connection, TcpCloseKind.Fin, time, keepTombstone: true);
+        }
+    }
+
+    private void AddSegmentData(
+        Connection connection, StreamHalf half, long offset, ReadOnlySpan<byte> payload, int originalLength, Timestamp time)
+    {
+        var end = offset + originalLength;
+        if (end <= 0 || (half.FinSeen && offset >= half.FinOffset))
+        {
+            Statistics.SegmentsIgnored++;
+            return;
+        }
+
+        var buffered = false;
+        if (payload.Length > 0)
+        {
+            buffered |= AddPiece(connection, half, offset, payload, payload.Length, time);
+        }
+
+        if (originalLength > payload.Length)
+        {
+            Statistics.TruncatedSegments++;
+            buffered |= AddPiece(connection, half, offset + payload.Length, [], originalLength - payload.Length, time);
+        }
+
+        if (buffered)
+        {
+            Statistics.OutOfOrderSegmentsBuffered++;
+        }
+    }
+
+    /// <summary>
+    /// Adds [offset, offset + length): captured bytes when <paramref name="data"/> is not empty, otherwise bytes
+    /// known to be missing. Returns whether any part had to be buffered.
+    /// </summary>
+    private bool AddPiece(
+        Connection connection, StreamHalf half, long offset, ReadOnlySpan<byte> data, int length, Timestamp time)
+    {
+        var isGap = data.IsEmpty;
+        var current = Math.Max(offset, 0);
+        var end = offset + length;
+        if (half.FinSeen)
+        {
+            end = Math.Min(end, half.FinOffset);
+        }
+
+        var buffered = false;
+        while (current < end)
+        {
+            if (current < half.NextOffset)
+            {
+                var delivered = Math.Min(end, half.NextOffset) - current;
+                if (!isGap)
+                {
+                    Statistics.DuplicateBytesDropped += delivered;
+                }
+
+                current += delivered;
+                continue;
+            }
+
+            var index = half.Chunks is null ? 0 : half.FindFirstEndingAfter(current);
+            var count = half.Chunks?.Count ?? 0;
+            if (index < count && half.Chunks![index].Offset <= current)
+            {
+                // The bytes that arrived first win.
+                var covered = Math.Min(end, half.Chunks[index].End) - current;
+                if (!isGap)
+                {
+                    Statistics.DuplicateBytesDropped += covered;
+                }
+
+                current += covered;
+                continue;
+            }
+
+            var limit = index < count ? Math.Min(end, half.Chunks![index].Offset) : end;
+            var pieceLength = (int)(limit - current);
+            if (current == half.NextOffset)
+            {
+                if (isGap)
+                {
+                    EmitGap(connection, half, pieceLength, time);
+                }
+                else
+                {
+                    connection.Handler!.OnData(half.Direction, data.Slice((int)(current - offset), pieceLength), time);
+                }
+
+                half.NextOffset = limit;
+                DrainContiguous(connection, half);
+                current = limit;
+                continue;
+            }
+
+            if (!HasRoomFor(half, isGap ? 0 : pieceLength))
+            {
+                // Never buffer past a cap: the earliest hole becomes a gap, then try again.
+                var holeEnd = half.HasChunks ? Math.Min(half.Chunks![0].Offset, current) : current;
+                EmitGap(connection, half, holeEnd - half.NextOffset, time);
+                half.NextOffset = holeEnd;
+                DrainContiguous(connection, half);
+                continue;
+            }
+
+            byte[]? copy = null;
+            if (!isGap)
+            {
+                copy = ArrayPool<byte>.Shared.Rent(pieceLength);
+                data.Slice((int)(current - offset), pieceLength).CopyTo(copy);
+                half.BufferedBytes += pieceLength;
+                Statistics.BufferedBytes += pieceLength;
+                Statistics.PeakBufferedBytes = Math.Max(Statistics.PeakBufferedBytes, Statistics.BufferedBytes);
+            }
+
+            half.Chunks ??= [];
+            half.Chunks.Insert(index, new BufferedChunk(current, pieceLength, copy, time));
+            buffered = true;
+            current = limit;
+        }
+
+        return buffered;
+    }
+
+    private bool HasRoomFor(StreamHalf half, int bytes)
+    {
+        if ((half.Chunks?.Count ?? 0) >= _options.MaxBufferedSegmentsPerDirection
+            || half.BufferedBytes + bytes > _options.MaxBufferedBytesPerDirection)
+        {
+            Statistics.GapsByDirectionCap++;
+            return false;
+        }
+
+        if (Statistics.BufferedBytes + bytes > _options.MaxBufferedBytesTotal)
+        {
+            Statistics.GapsByTotalCap++;
+            return false;
+        }
+
+        return true;
+    }
+
+    private void RecordFin(Connection connection, StreamHalf half, long finOffset)
+    {
+        connection.SawFin = true;
+        if (half.FinSeen)
+        {
+            return;
+        }
+
+        half.FinSeen = true;
+        half.FinOffset = Math.Max(finOffset, half.NextOffset);
+
+        // Bytes buffered past the FIN cannot be part of the stream.
+        if (half.Chunks is { Count: > 0 } chunks)
+        {
+            for (var i = chunks.Count - 1; i >= 0 && chunks[i].End > half.FinOffset; i--)
+            {
+                var chunk = chunks[i];
+                if (chunk.Offset >= half.FinOffset)
+                {
+                    ReleaseChunk(half, chunk);
+                    chunks.RemoveAt(i);
+                }
+                else
+                {
+                    var kept = (int)(half.FinOffset - chunk.Offset);
+                    if (chunk.Data is not null)
+                    {
+                        half.BufferedBytes -= chunk.Length - kept;
+                        Statistics.BufferedBytes -= chunk.Length - kept;
+                    }
+
+                    chunks[i] = chunk with { Length = kept };
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The peer acknowledged bytes of this direction up to <paramref name="acknowledgment"/>: it received them,
+    /// so a hole below that point will never be retransmitted and is lost from the capture only.
+    /// </summary>
+    private void ApplyPeerAck(Connection connection, StreamHalf half, TcpSequence acknowledgment, Timestamp time)
+    {
+        if (!half.Started || half.Closed || (!half.HasChunks && !half.FinSeen))
+        {
+            return;
+        }
+
+        // Never past what the stream is known to hold: a stray or bogus ACK cannot invent a long gap.
+        var limit = Math.Min(half.OffsetOf(acknowledgment), half.KnownEnd);
+        if (limit > half.NextOffset)
+        {
+            Statistics.GapsAcknowledgedByPeer++;
+            DeclareHolesUpTo(connection, half, limit, time);
+        }
+    }
+
+    /// <summary>Delivers everything before <paramref name="limit"/>: buffered data, and holes as gaps.</summary>
+    private void DeclareHolesUpTo(Connection connection, StreamHalf half, long limit, Timestamp time)
+    {
+        while (half.NextOffset < limit)
+        {
+            if (half.Chunks is { Count: > 0 } chunks)
+            {
+                var first = chunks[0].Offset;
+                if (first > half.NextOffset)
+                {
+                    var gapEnd = Math.Min(first, limit);
+                    EmitGap(connection, half, gapEnd - half.NextOffset, time);
+                    half.NextOffset = gapEnd;
+                    if (gapEnd < first)
+                    {
+                        return;
+                    }
+                }
+
+                DrainContiguous(connection, half);
+            }
+            else
+            {
+                EmitGap(connection, half, limit - half.NextOffset, time);
+                half.NextOffset = limit;
+            }
+        }
+    }
+
+    private void DrainContiguous(Connection connection, StreamHalf half)
+    {
+        if (half.Chunks is not { Count: > 0 } chunks)
+        {
+            return;
+        }
+
+        var drained = 0;
+        while (drained < chunks.Count && chunks[drained].Offset <= half.NextOffset)
+        {
+            var chunk = chunks[drained];
+            var skip = (int)(half.NextOffset - chunk.Offset);
+            if (chunk.Length > skip)
+            {
+                if (chunk.Data is null)
+                {
+                    EmitGap(connection, half, chunk.Length - skip, chunk.Time);
+                }
+                else
+                {
+                    connection.Handler!.OnData(half.Direction, chunk.Data.AsSpan(skip, chunk.Length - skip), chunk.Time);
+                }
+
+                half.NextOffset = chunk.End;
+            }
+
+            ReleaseChunk(half, chunk);
+            drained++;
+        }
+
+        chunks.RemoveRange(0, drained);
+    }
+
+    private void ReleaseChunk(StreamHalf half, in BufferedChunk chunk)
+    {
+        if (chunk.Data is not null)
+        {
+            half.BufferedBytes -= chunk.Length;
+            Statistics.BufferedBytes -= chunk.Length;
+            ArrayPool<byte>.Shared.Return(chunk.Data);
+        }
+    }
+
+    private void EmitGap(Connection connection, StreamHalf half, long missingBytes, Timestamp time)
+    {
+        Statistics.Gaps++;
+        Statistics.GapBytes += missingBytes;
+        connection.Handler!.OnGap(half.Direction, missingBytes, time);
+    }
+
+    private static void CheckFinReached(Connection connection, StreamHalf half, Timestamp time)
+    {
+        if (half.FinSeen && !half.Closed && half.NextOffset >= half.FinOffset)
+        {
+            half.Closed = true;
+            connection.Handler!.OnClosed(half.Direction, TcpCloseKind.Fin, time);
+        }
+    }
+
+    /// <summary>Delivers what is buffered (holes as gaps) up to the FIN or the last byte known, then closes a seen FIN.</summary>
+    private void FlushHalf(Connection connection, StreamHalf half, Timestamp time)
+    {
+        if (half.Started && !half.Closed)
+        {
+            DeclareHolesUpTo(connection, half, half.KnownEnd, time);
+            CheckFinReached(connection, half, time);
+        }
+    }
+
+    private void HandleRst(Connection connection, StreamHalf sender, StreamHalf peer, Timestamp time)
+    {
+        connection.SawRst = true;
+        connection.ResetBy = sender.Direction;
+        CloseByRst(connection, sender, time);
+        CloseByRst(connection, peer, time);
+        EndConnection(connection, TcpCloseKind.Rst, time, keepTombstone: true);
+    }
+
+    private void CloseByRst(Connection connection, StreamHalf half, Timestamp time)
+    {
+        FlushHalf(connection, half, time);
+        if (!half.Closed)
+        {
+            half.Closed = true;
+            connection.Handler!.OnClosed(half.Direction, TcpCloseKind.Rst, time);
+        }
+    }
+
+    private void EndConnection(Connection connection, TcpCloseKind kind, Timestamp time, bool keepTombstone)
+    {
+        FlushHalf(connection, connection.FromOriginator, time);
+        FlushHalf(connection, connection.FromResponder, time);
+
+        var handler = connection.Handler!;
+        connection.Handler = null;
+        ReleaseAll(connection.FromOriginator);
+        ReleaseAll(connection.FromResponder);
+        _active.Remove(connection);
+        Statistics.ConnectionsActive--;
+        Statistics.ConnectionsEnded++;
+        if (kind == TcpCloseKind.Fin)
+        {
+            Statistics.ConnectionsEndedByFin++;
+        }
+        else if (kind == TcpCloseKind.Rst)
+        {
+            Statistics.ConnectionsEndedByRst++;
+        }
+
+        if (keepTombstone)
+        {
+            connection.EndTime = time;
+            _ended.AddLast(connection);
+
+            // Tombstones are cheap but not free: bound them like open connections.
+            if (_ended.Count > _options.MaxConnections && _ended.Head is { } oldest)
+            {
+                ForgetEnded(oldest);
+            }
+        }
+        else
+        {
+            _connections.Remove(connection.Key);
+        }
+
+        var end = new ConnectionEnd(kind, connection.LastPacketTime, connection.SawFin, connection.SawRst)
+        {
+            ResetBy = connection.ResetBy,
+        };
+        handler.OnConnectionEnd(in end);
+    }
+
+    private void ReleaseAll(StreamHalf half)
+    {
+        if (half.Chunks is { } chunks)
+        {
+            foreach (var chunk in chunks)
+            {
+                ReleaseChunk(half, chunk);
+            }
+
+            chunks.Clear();
+        }
+    }
+}

@@ -1,0 +1,35 @@
+namespace WsCloseSniffer.Reporting;
+
+/// <summary>The contract's column names, in order (docs/cli-and-report-contract.md). Never reorder; only append.</summary>
+public static class ReportColumns
+{
+    public static IReadOnlyList<string> All { get; } =
+    [
+        "session_id", "capture_file", "start_time", "end_time", "client_ip", "client_port", "server_ip", "server_port",
+        "host", "path", "offered_extensions", "accepted_extensions", "close_initiator", "close_code", "close_reason",
+        "reply_close_code", "classification", "diagnosis", "client_frames", "server_frames", "client_payload_bytes",
+        "server_payload_bytes",
+    ];
+
+    /// <summary>The classification words in the contract's order, for summaries.</summary>
+    public static IReadOnlyList<string> Classifications { get; } =
+    [
+        "normal_closure", "going_away", "protocol_error", "unsupported_data", "no_status", "invalid_payload",
+        "policy_violation", "message_too_big", "mandatory_extension", "internal_error", "service_restart",
+        "try_again_later", "bad_gateway", "application", "invalid_close_code", "abnormal_closure", "unfinished",
+        "handshake_rejected",
+    ];
+
+    /// <summary>A record's cells in column order: strings, longs, or null for empty.</summary>
+    public static object?[] Cells(SessionRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return
+        [
+            record.SessionId, record.CaptureFile, record.StartTime, record.EndTime, record.ClientIp, (long)record.ClientPort,
+            record.ServerIp, (long)record.ServerPort, record.Host, record.Path, record.OfferedExtensions, record.AcceptedExtensions,
+            record.CloseInitiator, (long?)record.CloseCode, record.CloseReason, (long?)record.ReplyCloseCode, record.Classification,
+            record.Diagnosis, record.ClientFrames, record.ServerFrames, record.ClientPayloadBytes, record.ServerPayloadBytes,
+        ];
+    }
+}

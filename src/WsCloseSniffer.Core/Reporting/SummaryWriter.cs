@@ -1,0 +1,100 @@
+using System.Globalization;
+using WsCloseSniffer.Analysis;
+using WsCloseSniffer.Decoding;
+
+namespace WsCloseSniffer.Reporting;
+
+/// <summary>
+/// The human summary: counts per classification, one line per session that did not close cleanly with
+/// its diagnosis, then what was skipped or dropped and the notices seen.
+/// </summary>
+public static class SummaryWriter
+{
+    public const string CleanClassification = "normal_closure";
+
+    public static void Write(TextWriter writer, IReadOnlyList<SessionRecord> sessions, AnalysisStatistics statistics, int inputCount)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(sessions);
+        ArgumentNullException.ThrowIfNull(statistics);
+        var inv = CultureInfo.InvariantCulture;
+        writer.WriteLine(string.Create(inv, $"{sessions.Count} WebSocket session{Plural(sessions.Count)} in {inputCount} capture file{Plural(inputCount)} ({statistics.Packets} packets, {statistics.Connections} TCP connections)"));
+        if (sessions.Count > 0)
+        {
+            writer.WriteLine();
+            var counts = sessions.GroupBy(s => s.Classification).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+            var width = ReportColumns.Classifications.Max(c => c.Length);
+            foreach (var classification in ReportColumns.Classifications.Where(counts.ContainsKey))
+            {
+                writer.WriteLine(string.Create(inv, $"  {classification.PadRight(width)}  {counts[classification],6}"));
+            }
+        }
+
+        var unclean = sessions.Where(s => s.Classification != CleanClassification).ToList();
+        if (unclean.Count > 0)
+        {
+            writer.WriteLine();
+            writer.WriteLine("Sessions that did not close cleanly:");
+            foreach (var s in unclean)
+            {
+                var code = s.CloseCode is int c ? string.Create(inv, $" {c}") : string.Empty;
+                writer.WriteLine(string.Create(inv,
+                    $"  #{s.SessionId} {s.CaptureFile} {s.StartTime} {Endpoint(s.ClientIp, s.ClientPort)} -> {Endpoint(s.ServerIp, s.ServerPort)} {s.Host}{s.Path}: {s.Classification}{code}"));
+                writer.WriteLine($"      {s.Diagnosis}");
+            }
+        }
+
+        WriteSkipped(writer, statistics);
+        if (statistics.Notices.Count > 0)
+        {
+            writer.WriteLine();
+            writer.WriteLine("Notices (sessions carrying each):");
+            foreach (var (notice, count) in statistics.Notices.OrderBy(n => n.Key, StringComparer.Ordinal))
+            {
+                writer.WriteLine(string.Create(inv, $"  {notice}: {count} ({Notice.Describe(notice)})"));
+            }
+        }
+    }
+
+    private static void WriteSkipped(TextWriter writer, AnalysisStatistics statistics)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var lines = new List<string>();
+        void Add(long count, string what)
+        {
+            if (count > 0)
+            {
+                lines.Add(string.Create(inv, $"  {count} {what}"));
+            }
+        }
+
+        Add(statistics.FilteredOut, "packets not matching the filter");
+        Add(statistics.IpFragments, "IP fragments skipped (fragments are not reassembled)");
+        Add(statistics.Malformed, "malformed packets skipped");
+        foreach (var (linkType, count) in statistics.UnsupportedLinkTypes.OrderBy(l => (uint)l.Key))
+        {
+            Add(count, $"packets of unsupported link type {PacketDecoder.Describe(linkType)} skipped");
+        }
+
+        Add(statistics.GapCount, string.Create(inv, $"gaps in TCP streams ({statistics.GapBytes} bytes not captured)"));
+        Add(statistics.BufferCapGaps, "gaps forced by the out-of-order buffer cap");
+        Add(statistics.EvictedIdle, "connections ended by the idle timeout");
+        Add(statistics.EvictedForCap, "connections evicted by the connection cap");
+        if (lines.Count == 0)
+        {
+            return;
+        }
+
+        writer.WriteLine();
+        writer.WriteLine("Skipped or lost:");
+        foreach (var line in lines)
+        {
+            writer.WriteLine(line);
+        }
+    }
+
+    private static string Endpoint(string ip, int port) =>
+        ip.Contains(':', StringComparison.Ordinal) ? $"[{ip}]:{port.ToString(CultureInfo.InvariantCulture)}" : $"{ip}:{port.ToString(CultureInfo.InvariantCulture)}";
+
+    private static string Plural(int count) => count == 1 ? string.Empty : "s";
+}

@@ -1,0 +1,231 @@
+using WsCloseSniffer.Capture;
+
+namespace WsCloseSniffer.WebSockets;
+
+/// <summary>Receives the frames one direction's <see cref="FrameDecoder"/> completes.</summary>
+public interface IFrameHandler
+{
+    /// <summary>
+    /// A frame's last payload byte went by (read or skipped over by a gap). For control frames
+    /// <paramref name="controlPayload"/> holds the unmasked payload (at most
+    /// <see cref="FrameDecoder.MaxHeldControlPayloadBytes"/>); for data frames it is empty, since
+    /// data payloads are counted and skipped, never held.
+    /// </summary>
+    void OnFrame(in FrameHeader header, in ControlPayload controlPayload, Timestamp time);
+}
+
+/// <summary>The held part of a control frame's payload and whether it is all of it.</summary>
+public readonly ref struct ControlPayload
+{
+    public ControlPayload(ReadOnlySpan<byte> bytes, bool isComplete)
+    {
+        Bytes = bytes;
+        IsComplete = isComplete;
+    }
+
+    public ReadOnlySpan<byte> Bytes { get; }
+
+    /// <summary>False when a gap fell inside the payload or it was longer than the decoder holds.</summary>
+    public bool IsComplete { get; }
+}
+
+/// <summary>Why a direction's frame decoding stopped for good.</summary>
+public enum FrameDecoderStop : byte
+{
+    None = 0,
+    /// <summary>A gap covered frame-header bytes: frame boundaries are lost (no resync on guesses).</summary>
+    GapOverHeader = 1,
+    /// <summary>A frame announced a 64-bit length with the top bit set.</summary>
+    InvalidLength = 2,
+}
+
+/// <summary>
+/// Incremental RFC 6455 frame decoder for one direction. Holds at most a header (14 bytes) and a
+/// control payload; data payloads are counted and skipped, so memory does not depend on the input.
+/// </summary>
+public sealed class FrameDecoder
+{
+    /// <summary>RFC 6455 5.5: control frames carry at most 125 bytes.</summary>
+    public const int MaxControlPayloadLength = 125;
+
+    /// <summary>
+    /// Oversized control frames (a protocol violation seen in real captures) are still held up to
+    /// this many bytes, so their close code and reason can be reported as Wireshark does.
+    /// </summary>
+    public const int MaxHeldControlPayloadBytes = 1024;
+
+    private readonly byte[] _header = new byte[FrameHeader.MaxLength];
+    private readonly byte[] _control = new byte[MaxHeldControlPayloadBytes];
+    private int _headerHeld;
+    private bool _inPayload;
+    private FrameHeader _current;
+    private long _payloadRead;
+    private int _controlHeld;
+    private bool _controlDamaged;
+
+    public FrameDecoderStop Stop { get; private set; }
+
+    public bool IsStopped => Stop != FrameDecoderStop.None;
+
+    /// <summary>Frames completed so far.</summary>
+    public long Frames { get; private set; }
+
+    /// <summary>Payload bytes of completed frames, as on the wire.</summary>
+    public long PayloadBytes { get; private set; }
+
+    /// <summary>True while a frame has started (some header bytes or payload seen) and not completed.</summary>
+    public bool IsMidFrame => _inPayload || _headerHeld > 0;
+
+    /// <summary>Decodes every byte of <paramref name="data"/> (nothing is left unconsumed).</summary>
+    public void Decode(ReadOnlySpan<byte> data, IFrameHandler handler, Timestamp time)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        while (!data.IsEmpty && !IsStopped)
+        {
+            if (_inPayload)
+            {
+                data = ConsumePayload(data, handler, time);
+            }
+            else
+            {
+                data = ConsumeHeader(data, handler, time);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="missingBytes"/> of the stream were lost. Returns true when the gap fell inside a
+    /// payload and decoding goes on exactly; false when it covered header bytes and decoding stopped.
+    /// </summary>
+    public bool SkipGap(long missingBytes, IFrameHandler handler, Timestamp time)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (IsStopped || missingBytes <= 0)
+        {
+            return !IsStopped;
+        }
+
+        var remaining = _inPayload ? (long)_current.PayloadLength - _payloadRead : 0;
+        if (!_inPayload || missingBytes > remaining)
+        {
+            Stop = FrameDecoderStop.GapOverHeader;
+            return false;
+        }
+
+        _payloadRead += missingBytes;
+        if (_current.IsControl)
+        {
+            _controlDamaged = true;
+        }
+
+        if (_payloadRead == (long)_current.PayloadLength)
+        {
+            CompleteFrame(handler, time);
+        }
+
+        return true;
+    }
+
+    private ReadOnlySpan<byte> ConsumeHeader(ReadOnlySpan<byte> data, IFrameHandler handler, Timestamp time)
+    {
+        FrameHeaderStatus status;
+        FrameHeader header;
+        int used;
+        if (_headerHeld == 0)
+        {
+            // Common case: the whole header is in this segment, parse it in place.
+            status = FrameHeader.TryParse(data, out header);
+            if (status == FrameHeaderStatus.NeedMoreData)
+            {
+                data.CopyTo(_header);
+                _headerHeld = data.Length;
+                return default;
+            }
+
+            used = header.HeaderLength;
+        }
+        else
+        {
+            var take = Math.Min(data.Length, FrameHeader.MaxLength - _headerHeld);
+            data[..take].CopyTo(_header.AsSpan(_headerHeld));
+            var available = _headerHeld + take;
+            status = FrameHeader.TryParse(_header.AsSpan(0, available), out header);
+            if (status == FrameHeaderStatus.NeedMoreData)
+            {
+                _headerHeld = available;
+                return data[take..];
+            }
+
+            used = header.HeaderLength - _headerHeld;
+            _headerHeld = 0;
+        }
+
+        if (status == FrameHeaderStatus.InvalidLength)
+        {
+            Stop = FrameDecoderStop.InvalidLength;
+            return default;
+        }
+
+        _current = header;
+        _payloadRead = 0;
+        _controlHeld = 0;
+        _controlDamaged = false;
+        _inPayload = true;
+        if (header.PayloadLength == 0)
+        {
+            CompleteFrame(handler, time);
+        }
+
+        return data[used..];
+    }
+
+    private ReadOnlySpan<byte> ConsumePayload(ReadOnlySpan<byte> data, IFrameHandler handler, Timestamp time)
+    {
+        var remaining = (long)_current.PayloadLength - _payloadRead;
+        var take = (int)Math.Min(remaining, data.Length);
+        if (_current.IsControl)
+        {
+            HoldControlBytes(data[..take]);
+        }
+
+        _payloadRead += take;
+        if (_payloadRead == (long)_current.PayloadLength)
+        {
+            CompleteFrame(handler, time);
+        }
+
+        return data[take..];
+    }
+
+    private void HoldControlBytes(ReadOnlySpan<byte> bytes)
+    {
+        // A control payload is held from offset 0 only; after a gap inside it the rest is not worth holding.
+        if (_controlDamaged || _payloadRead != _controlHeld)
+        {
+            return;
+        }
+
+        var room = MaxHeldControlPayloadBytes - _controlHeld;
+        var take = Math.Min(room, bytes.Length);
+        var destination = _control.AsSpan(_controlHeld, take);
+        bytes[..take].CopyTo(destination);
+        if (_current.IsMasked)
+        {
+            FrameHeader.Unmask(destination, _current.MaskKey, _controlHeld);
+        }
+
+        _controlHeld += take;
+    }
+
+    private void CompleteFrame(IFrameHandler handler, Timestamp time)
+    {
+        _inPayload = false;
+        Frames++;
+        PayloadBytes += (long)_current.PayloadLength;
+        var complete = !_controlDamaged && (ulong)_controlHeld == _current.PayloadLength;
+        var payload = _current.IsControl
+            ? new ControlPayload(_control.AsSpan(0, _controlHeld), complete)
+            : new ControlPayload(default, isComplete: true);
+        handler.OnFrame(_current, payload, time);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Buffers.Binary;
+
+namespace WsCloseSniffer.WebSockets;
+
+/// <summary>What <see cref="FrameHeader.TryParse"/> found.</summary>
+public enum FrameHeaderStatus : byte
+{
+    Complete = 0,
+    NeedMoreData = 1,
+    /// <summary>A 64-bit payload length with its most significant bit set (RFC 6455 5.2 forbids it).</summary>
+    InvalidLength = 2,
+}
+
+/// <summary>An RFC 6455 section 5.2 frame header, parsed from a span.</summary>
+public readonly record struct FrameHeader
+{
+    public const int MinLength = 2;
+    public const int MaxLength = 14;
+
+    public bool Fin { get; init; }
+    public bool Rsv1 { get; init; }
+    public bool Rsv2 { get; init; }
+    public bool Rsv3 { get; init; }
+
+    /// <summary>The 4-bit opcode as sent; may be a reserved value.</summary>
+    public byte RawOpcode { get; init; }
+    public bool IsMasked { get; init; }
+
+    /// <summary>The masking key as its four wire bytes in a big-endian word (byte 0 in the high bits).</summary>
+    public uint MaskKey { get; init; }
+    public ulong PayloadLength { get; init; }
+    public int HeaderLength { get; init; }
+
+    public WebSocketOpcode Opcode => (WebSocketOpcode)RawOpcode;
+
+    /// <summary>Opcodes with the high bit set are control frames (RFC 6455 5.5), reserved ones included.</summary>
+    public bool IsControl => (RawOpcode & 0x8) != 0;
+
+    public bool IsKnownOpcode => RawOpcode is <= 0x2 or (>= 0x8 and <= 0xA);
+
+    public static FrameHeaderStatus TryParse(ReadOnlySpan<byte> data, out FrameHeader header)
+    {
+        header = default;
+        if (data.Length < MinLength)
+        {
+            return FrameHeaderStatus.NeedMoreData;
+        }
+
+        var b0 = data[0];
+        var b1 = data[1];
+        var masked = (b1 & 0x80) != 0;
+        var length7 = b1 & 0x7F;
+        var extendedLengthBytes = length7 switch
+        {
+            126 => 2,
+            127 => 8,
+            _ => 0,
+        };
+        var headerLength = MinLength + extendedLengthBytes + (masked ? 4 : 0);
+        if (data.Length < headerLength)
+        {
+            return FrameHeaderStatus.NeedMoreData;
+        }
+
+        ulong payloadLength = extendedLengthBytes switch
+        {
+            2 => BinaryPrimitives.ReadUInt16BigEndian(data[2..]),
+            8 => BinaryPrimitives.ReadUInt64BigEndian(data[2..]),
+            _ => (ulong)length7,
+        };
+        if (payloadLength > long.MaxValue)
+        {
+            return FrameHeaderStatus.InvalidLength;
+        }
+
+        header = new FrameHeader
+        {
+            Fin = (b0 & 0x80) != 0,
+            Rsv1 = (b0 & 0x40) != 0,
+            Rsv2 = (b0 & 0x20) != 0,
+            Rsv3 = (b0 & 0x10) != 0,
+            RawOpcode = (byte)(b0 & 0x0F),
+            IsMasked = masked,
+            MaskKey = masked ? BinaryPrimitives.ReadUInt32BigEndian(data[(MinLength + extendedLengthBytes)..]) : 0,
+            PayloadLength = payloadLength,
+            HeaderLength = headerLength,
+        };
+        return FrameHeaderStatus.Complete;
+    }
+
+    /// <summary>
+    /// XORs <paramref name="payload"/> with the mask, starting <paramref name="payloadOffset"/> bytes into
+    /// the frame's payload, so unmasking resumes exactly where the previous segment ended.
+    /// </summary>
+    public static void Unmask(Span<byte> payload, uint maskKey, long payloadOffset)
+    {
+        for (var i = 0; i < payload.Length; i++)
+        {
+            var shift = 24 - (int)(((payloadOffset + i) & 3) * 8);
+            payload[i] ^= (byte)(maskKey >> shift);
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+
+using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
+using WsCloseSniffer.Reassembly;
+using WsCloseSniffer.Tests.TestInfrastructure;
+
+namespace WsCloseSniffer.Tests.Reassembly;
+
+/// <summary>
+/// Third-party captures through reader, decoder and reassembler, against Wireshark's own TCP reassembly
+/// (tshark -z follow,tcp,raw): the same bytes per connection and direction, and the lifecycle held.
+/// </summary>
+public sealed class TcpReassemblerCaptureTests
+{
+    private const string CapturesDirectory = "/work/shared/captures/public";
+
+    public static TheoryData<string> Captures => Directory.Exists(CapturesDirectory)
+        ? [.. Directory.EnumerateFiles(CapturesDirectory, "*.pcap*", SearchOption.AllDirectories)
+            .Where(static path => !path.EndsWith(".json", StringComparison.Ordinal))
+            .Select(path => Path.GetRelativePath(CapturesDirectory, path))
+            .Order(StringComparer.Ordinal)]
+        : ["(no captures)"];
+
+    [SkippableTheory]
+    [MemberData(nameof(Captures))]
+    public void Process_PublicCapture_SameStreamsAsTshark(string relativePath)
+    {
+        var path = Path.Combine(CapturesDirectory, relativePath);
+        Skip.IfNot(File.Exists(path), "public captures not present");
+        var expected = TsharkStreams(path);
+        Skip.If(expected is null, "tshark not available");
+
+        var factory = new RecordingHandlerFactory();
+        var reassembler = new TcpReassembler(factory, new ReassemblyOptions());
+        var last = Timestamp.Zero;
+        using (var source = CaptureFile.Open(path))
+        {
+            while (source.TryReadNext(out var packet))
+            {
+                last = packet.Timestamp;
+                if (PacketDecoder.TryDecodeTcp(packet.LinkType, packet.Data, packet.OriginalLength, out var segment) == DecodeStatus.Tcp)
+                {
+                    reassembler.Process(in segment, packet.Timestamp);
+                }
+            }
+        }
+
+        reassembler.FlushAll(last);
+        factory.AssertAllEnded();
+
+        var compared = 0;
+        foreach (var handler in factory.Handlers)
+        {
+            if (handler.GapBytes(FlowDirection.FromOriginator) + handler.GapBytes(FlowDirection.FromResponder) > 0)
+            {
+                // Wireshark leaves the holes out of a followed stream too, but where it resumes after one is its own choice.
+                continue;
+            }
+
+            var originator = handler.Info.Originator.ToString();
+            var responder = handler.Info.Responder.ToString();
+            var swapped = false;
+            if (!expected!.TryGetValue((originator, responder), out var streams))
+            {
+                // Wireshark's node 0 is the SYN sender, else the first sender, like our originator; not always.
+                swapped = expected.TryGetValue((responder, originator), out streams);
+            }
+
+            if (streams is not { Count: > 0 })
+            {
+                continue;
+            }
+
+            // Port reuse gives several tshark streams per 4-tuple, in order; so do we.
+            var (fromOriginator, fromResponder) = streams.Dequeue();
+            if (swapped)
+            {
+                (fromOriginator, fromResponder) = (fromResponder, fromOriginator);
+            }
+
+            var name = $"{originator} -> {responder} #{handler.Index}: ";
+            Assert.Equal(name + Convert.ToHexString(fromOriginator), name + Convert.ToHexString(handler.Bytes(FlowDirection.FromOriginator)));
+            Assert.Equal(name + Convert.ToHexString(fromResponder), name + Convert.ToHexString(handler.Bytes(FlowDirection.FromResponder)));
+            compared++;
+        }
+
+        Assert.True(compared > 0, "no connection compared");
+    }
+
+    /// <summary>Per (node 0, node 1) endpoints, the followed streams' bytes from each node, or null without tshark.</summary>
+    private static Dictionary<(string, string), Queue<(byte[], byte[])>>? TsharkStreams(string path)
+    {
+        var fields = RunTshark($"-r \"{path}\" -T fields -e tcp.stream -Y tcp");
+        if (fields is null)
+        {
+            return null;
+        }
+
+        var streamCount = fields.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(static line => int.Parse(line.Trim(), CultureInfo.InvariantCulture))
+            .DefaultIfEmpty(-1)
+            .Max() + 1;
+        var result = new Dictionary<(string, string), Queue<(byte[], byte[])>>();
+        if (streamCount == 0)
+        {
+            return result;
+        }
+
+        var follows = string.Join(' ', Enumerable.Range(0, streamCount).Select(static i => $"-z follow,tcp,raw,{i}"));
+        var output = RunTshark($"-q -r \"{path}\" {follows}")!;
+        string? node0 = null, node1 = null;
+        MemoryStream zero = new(), one = new();
+        foreach (var rawLine in output.Split('\n'))
+        {
+            var line = rawLine.TrimEnd('\r');
+            if (line.StartsWith("Node 0: ", StringComparison.Ordinal))
+            {
+                node0 = line[8..];
+            }
+            else if (line.StartsWith("Node 1: ", StringComparison.Ordinal))
+            {
+                node1 = line[8..];
+            }
+            else if (line.StartsWith("=====", StringComparison.Ordinal))
+            {
+                if (node0 is not null && node1 is not null)
+                {
+                    if (!result.TryGetValue((node0, node1), out var queue))
+                    {
+                        result[(node0, node1)] = queue = new Queue<(byte[], byte[])>();
+                    }
+
+                    queue.Enqueue((zero.ToArray(), one.ToArray()));
+                }
+
+                node0 = node1 = null;
+                zero = new MemoryStream();
+                one = new MemoryStream();
+            }
+            else if (node1 is not null && line.Length > 0)
+            {
+                var fromNode1 = line[0] == '\t';
+                (fromNode1 ? one : zero).Write(Convert.FromHexString(line.Trim()));
+            }
+        }
+
+        return result;
+    }
+
+    private static string? RunTshark(string arguments)
+    {
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo("tshark", arguments)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            });
+            if (process is null)
+            {
+                return null;
+            }
+
+            var errors = process.StandardError.ReadToEndAsync();
+            var output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            _ = errors.Result;
+            return process.ExitCode == 0 ? output : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,257 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Net;
+using System.Net.NetworkInformation;
+
+using PacketDotNet;
+using PacketDotNet.Utils;
+
+using WsCloseSniffer.Decoding;
+
+namespace WsCloseSniffer.Tests.TestInfrastructure;
+
+/// <summary>
+/// Builds frames for decoder tests. IP and TCP (and UDP) headers come from PacketDotNet, an implementation
+/// independent of ours; what PacketDotNet cannot build (link headers other than Ethernet, VLAN stacks,
+/// IPv4 options, IPv6 extension headers, GTP-U) is assembled from byte literals here.
+/// </summary>
+internal static class PacketFrames
+{
+    public static readonly PhysicalAddress SourceMac = PhysicalAddress.Parse("02-00-00-00-00-01");
+    public static readonly PhysicalAddress DestinationMac = PhysicalAddress.Parse("02-00-00-00-00-02");
+
+    /// <summary>"88 02 03 e8" or "8802 03e8": whitespace is ignored.</summary>
+    public static byte[] FromHex(string hex)
+    {
+        var digits = string.Concat(hex.Where(c => !char.IsWhiteSpace(c)));
+        return Convert.FromHexString(digits);
+    }
+
+    public static byte[] Concat(params byte[][] parts)
+    {
+        var result = new byte[parts.Sum(p => p.Length)];
+        var offset = 0;
+        foreach (var part in parts)
+        {
+            part.CopyTo(result, offset);
+            offset += part.Length;
+        }
+
+        return result;
+    }
+
+    public static TcpPacket Tcp(TcpSpec spec)
+    {
+        var tcp = new TcpPacket(spec.SourcePort, spec.DestinationPort)
+        {
+            SequenceNumber = spec.Sequence,
+            AcknowledgmentNumber = spec.Acknowledgment,
+            WindowSize = spec.Window,
+            Finished = (spec.Flags & TcpFlags.Fin) != 0,
+            Synchronize = (spec.Flags & TcpFlags.Syn) != 0,
+            Reset = (spec.Flags & TcpFlags.Rst) != 0,
+            Push = (spec.Flags & TcpFlags.Psh) != 0,
+            Acknowledgment = (spec.Flags & TcpFlags.Ack) != 0,
+            Urgent = (spec.Flags & TcpFlags.Urg) != 0,
+            ExplicitCongestionNotificationEcho = (spec.Flags & TcpFlags.Ece) != 0,
+            CongestionWindowReduced = (spec.Flags & TcpFlags.Cwr) != 0,
+        };
+        tcp.PayloadData = spec.Payload;
+        if (spec.Options.Length == 0)
+        {
+            return tcp;
+        }
+
+        // PacketDotNet 1.4.8's Options setter cannot grow a header it built; insert them into its bytes.
+        if (spec.Options.Length % 4 != 0 || spec.Options.Length > 40)
+        {
+            throw new ArgumentException("TCP options fill whole 32-bit words, at most 40 bytes.", nameof(spec));
+        }
+
+        var bytes = tcp.Bytes;
+        var withOptions = Concat(bytes[..20], spec.Options, bytes[20..]);
+        withOptions[12] = (byte)(((20 + spec.Options.Length) / 4) << 4 | (withOptions[12] & 0x0F));
+        return new TcpPacket(new ByteArraySegment(withOptions));
+    }
+
+    /// <summary>An IPv4 packet (no link header) carrying the TCP segment.</summary>
+    public static byte[] IPv4Tcp(TcpSpec spec, string source = "192.0.2.10", string destination = "198.51.100.20")
+    {
+        var ip = new IPv4Packet(IPAddress.Parse(source), IPAddress.Parse(destination)) { TimeToLive = 64 };
+        return Finish(ip, Tcp(spec));
+    }
+
+    /// <summary>An IPv6 packet (no link header) carrying the TCP segment.</summary>
+    public static byte[] IPv6Tcp(TcpSpec spec, string source = "2001:db8::10", string destination = "2001:db8::20")
+    {
+        var ip = new IPv6Packet(IPAddress.Parse(source), IPAddress.Parse(destination)) { HopLimit = 64 };
+        return Finish(ip, Tcp(spec));
+    }
+
+    /// <summary>An IPv4 packet carrying a UDP datagram with the given payload.</summary>
+    public static byte[] IPv4Udp(ushort sourcePort, ushort destinationPort, byte[] payload, string source = "10.0.0.1", string destination = "10.0.0.2")
+    {
+        var ip = new IPv4Packet(IPAddress.Parse(source), IPAddress.Parse(destination)) { TimeToLive = 64 };
+        var udp = new UdpPacket(sourcePort, destinationPort) { PayloadData = payload };
+        ip.PayloadPacket = udp;
+        udp.UpdateCalculatedValues();
+        ip.UpdateCalculatedValues();
+        udp.UpdateUdpChecksum();
+        ip.UpdateIPChecksum();
+        return ip.Bytes;
+    }
+
+    /// <summary>A complete Ethernet II frame built by PacketDotNet.</summary>
+    public static byte[] EthernetIPv4Tcp(TcpSpec spec, string source = "192.0.2.10", string destination = "198.51.100.20")
+    {
+        var ethernet = new EthernetPacket(SourceMac, DestinationMac, EthernetType.IPv4);
+        var ip = new IPv4Packet(IPAddress.Parse(source), IPAddress.Parse(destination)) { TimeToLive = 64 };
+        var tcp = Tcp(spec);
+        ethernet.PayloadPacket = ip;
+        ip.PayloadPacket = tcp;
+        tcp.UpdateCalculatedValues();
+        ip.UpdateCalculatedValues();
+        tcp.UpdateTcpChecksum();
+        ip.UpdateIPChecksum();
+        return ethernet.Bytes;
+    }
+
+    /// <summary>Ethernet header with an optional stack of (TPID, VLAN id) tags, then the EtherType.</summary>
+    public static byte[] EthernetHeader(ushort etherType, params (ushort Tpid, ushort VlanId)[] tags)
+    {
+        var header = new byte[14 + (4 * tags.Length)];
+        DestinationMac.GetAddressBytes().CopyTo(header, 0);
+        SourceMac.GetAddressBytes().CopyTo(header, 6);
+        var offset = 12;
+        foreach (var (tpid, vlanId) in tags)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(offset), tpid);
+            BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(offset + 2), vlanId);
+            offset += 4;
+        }
+
+        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(offset), etherType);
+        return header;
+    }
+
+    /// <summary>Inserts IPv4 options after the 20-byte header, fixing IHL and total length.</summary>
+    public static byte[] WithIPv4Options(byte[] ipv4, byte[] options)
+    {
+        if (options.Length % 4 != 0)
+        {
+            throw new ArgumentException("IPv4 options fill whole 32-bit words.", nameof(options));
+        }
+
+        var result = Concat(ipv4[..20], options, ipv4[20..]);
+        result[0] = (byte)(0x40 | ((20 + options.Length) / 4));
+        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(2), (ushort)result.Length);
+        return result;
+    }
+
+    /// <summary>
+    /// Inserts IPv6 extension headers between the fixed header and the upper layer, chaining their
+    /// next-header fields and fixing the payload length. Each header's first byte is overwritten.
+    /// </summary>
+    public static byte[] WithIPv6Extensions(byte[] ipv6, params (byte Kind, byte[] Bytes)[] headers)
+    {
+        var upperProtocol = ipv6[6];
+        var parts = new List<byte[]> { (byte[])ipv6[..40].Clone() };
+        for (var i = 0; i < headers.Length; i++)
+        {
+            var bytes = (byte[])headers[i].Bytes.Clone();
+            bytes[0] = i + 1 < headers.Length ? headers[i + 1].Kind : upperProtocol;
+            parts.Add(bytes);
+        }
+
+        parts.Add(ipv6[40..]);
+        var result = Concat([.. parts]);
+        result[6] = headers.Length > 0 ? headers[0].Kind : upperProtocol;
+        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(4), (ushort)(result.Length - 40));
+        return result;
+    }
+
+    /// <summary>
+    /// Hop-by-hop (0), routing (43) or destination options (60): length in 8-octet units; the option
+    /// area is all Pad1 options (zero bytes, RFC 8200 section 4.2).
+    /// </summary>
+    public static (byte Kind, byte[] Bytes) OptionsHeader(byte kind, int totalBytes)
+    {
+        var bytes = new byte[totalBytes];
+        bytes[1] = (byte)((totalBytes / 8) - 1);
+        if (kind == 43)
+        {
+            // Routing type 4 (segment routing) with no segments left: processed as a no-op by receivers.
+            bytes[2] = 4;
+        }
+
+        return (kind, bytes);
+    }
+
+    public static (byte Kind, byte[] Bytes) FragmentHeader(int offsetUnits, bool moreFragments, uint identification = 0x12345678)
+    {
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(2), (ushort)((offsetUnits << 3) | (moreFragments ? 1 : 0)));
+        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(4), identification);
+        return (44, bytes);
+    }
+
+    /// <summary>RFC 4302 authentication header: length in 32-bit words minus 2.</summary>
+    public static (byte Kind, byte[] Bytes) AuthenticationHeader(int totalBytes)
+    {
+        var bytes = new byte[totalBytes];
+        bytes[1] = (byte)((totalBytes / 4) - 2);
+        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(4), 0x1000);
+        return (51, bytes);
+    }
+
+    /// <summary>A GTPv1-U message: flags, type, length (after the first 8 bytes), TEID, then the rest.</summary>
+    public static byte[] Gtp(byte flags, byte messageType, string optionalHex, byte[] inner)
+    {
+        var optional = FromHex(optionalHex);
+        var header = new byte[8];
+        header[0] = flags;
+        header[1] = messageType;
+        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(2), (ushort)(optional.Length + inner.Length));
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), 0x07E029A2);
+        return Concat(header, optional, inner);
+    }
+
+    public static string ToHex(ReadOnlySpan<byte> bytes) => Convert.ToHexString(bytes).ToLower(CultureInfo.InvariantCulture);
+
+    private static byte[] Finish(IPPacket ip, TcpPacket tcp)
+    {
+        ip.PayloadPacket = tcp;
+        tcp.UpdateCalculatedValues();
+        ip.UpdateCalculatedValues();
+        tcp.UpdateTcpChecksum();
+        if (ip is IPv4Packet ipv4)
+        {
+            ipv4.UpdateIPChecksum();
+        }
+
+        return ip.Bytes;
+    }
+}
+
+/// <summary>What a test puts into a TCP segment, and so what the decoder must give back.</summary>
+internal sealed record TcpSpec(
+    ushort SourcePort,
+    ushort DestinationPort,
+    uint Sequence,
+    uint Acknowledgment,
+    TcpFlags Flags,
+    ushort Window,
+    byte[] Payload,
+    byte[] Options)
+{
+    /// <summary>A data segment with a timestamp option, as most stacks send.</summary>
+    public static TcpSpec Default() => new(
+        SourcePort: 51000,
+        DestinationPort: 80,
+        Sequence: 0x01020304,
+        Acknowledgment: 0xA0B0C0D0,
+        Flags: TcpFlags.Psh | TcpFlags.Ack,
+        Window: 0xFAF0,
+        Payload: "GET /chat HTTP/1.1\r\n\r\n"u8.ToArray(),
+        Options: PacketFrames.FromHex("0101 080a 00252f1c 00000000"));
+}

@@ -1,0 +1,87 @@
+using SharpPcap;
+using SharpPcap.LibPcap;
+
+namespace WsCloseSniffer.SampleRecorder;
+
+/// <summary>
+/// Records the packets of one TCP port on a loopback interface into a classic pcap file.
+/// Created once per scenario, before the first connection; <see cref="Stop"/> is called exactly once.
+/// </summary>
+internal sealed class LoopbackCapture : IDisposable
+{
+    // Large enough that no loopback segment is truncated (lo has a 64 KiB MTU), as tcpdump's default.
+    private const int SnapLengthBytes = 262144;
+
+    // Short read timeout so StopCapture returns promptly; immediate mode so nothing waits in a buffer.
+    private const int ReadTimeoutMilliseconds = 100;
+
+    private readonly LibPcapLiveDevice _device;
+    private readonly CaptureFileWriterDevice _writer;
+    private readonly object _writerLock = new();
+    private int _packetCount;
+    private bool _stopped;
+
+    private LoopbackCapture(LibPcapLiveDevice device, CaptureFileWriterDevice writer)
+    {
+        _device = device;
+        _writer = writer;
+    }
+
+    public static LoopbackCapture Start(string interfaceName, int port, string outputPath)
+    {
+        LibPcapLiveDevice device = LibPcapLiveDeviceList.New().FirstOrDefault(d => d.Name == interfaceName)
+            ?? throw new InvalidOperationException($"Capture interface '{interfaceName}' not found (are we root?).");
+
+        device.Open(new DeviceConfiguration
+        {
+            Mode = DeviceModes.None,
+            Snaplen = SnapLengthBytes,
+            ReadTimeout = ReadTimeoutMilliseconds,
+            Immediate = true,
+        });
+        device.Filter = $"tcp port {port}";
+
+        var writer = new CaptureFileWriterDevice(outputPath, FileMode.Create);
+        // Open(device) would write libpcap's 65536 default into the file header instead of the real snap length.
+        writer.Open(new DeviceConfiguration { LinkLayerType = device.LinkType, Snaplen = SnapLengthBytes });
+
+        var capture = new LoopbackCapture(device, writer);
+        device.OnPacketArrival += capture.OnPacketArrival;
+        device.StartCapture();
+        return capture;
+    }
+
+    /// <summary>Stops capturing, flushes the file and returns the number of packets written.</summary>
+    public int Stop()
+    {
+        if (!_stopped)
+        {
+            _stopped = true;
+            _device.StopCapture();
+            _device.OnPacketArrival -= OnPacketArrival;
+            _device.Close();
+            lock (_writerLock)
+            {
+                _writer.Close();
+            }
+        }
+
+        return Volatile.Read(ref _packetCount);
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _device.Dispose();
+        _writer.Dispose();
+    }
+
+    private void OnPacketArrival(object sender, PacketCapture e)
+    {
+        lock (_writerLock)
+        {
+            _writer.Write(e.GetPacket());
+            _packetCount++;
+        }
+    }
+}

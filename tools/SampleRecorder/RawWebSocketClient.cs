@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace WsCloseSniffer.SampleRecorder;
+
+/// <summary>
+/// A minimal client on a plain socket for what ClientWebSocket cannot do: leave without a close frame
+/// and end the TCP connection with a RST instead of a FIN.
+/// </summary>
+internal static class RawWebSocketClient
+{
+    // RFC 6455 section 1.3 example nonce and its accept value: fixed, so the handshake bytes never change.
+    private const string Key = "dGhlIHNhbXBsZSBub25jZQ==";
+    private const string ExpectedAccept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+    private const int MaxResponseHeadBytes = 4096;
+
+    // RFC 6455 section 5.7: a single-frame masked text message "Hello" with mask 37 fa 21 3d.
+    private static readonly byte[] s_maskedHello = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+
+    // The same message unmasked, as the server echoes it.
+    private static readonly byte[] s_unmaskedHello = [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f];
+
+    /// <summary>Handshakes, exchanges one message, then resets the connection.</summary>
+    public static async Task HandshakeEchoAndResetAsync(IPEndPoint server, string path, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server, cancellationToken).ConfigureAwait(false);
+
+        string request =
+            $"GET {path} HTTP/1.1\r\n" +
+            $"Host: {server}\r\n" +
+            "Upgrade: websocket\r\n" +
+            "Connection: Upgrade\r\n" +
+            $"Sec-WebSocket-Key: {Key}\r\n" +
+            "Sec-WebSocket-Version: 13\r\n" +
+            "\r\n";
+        await SendAllAsync(socket, Encoding.ASCII.GetBytes(request), cancellationToken).ConfigureAwait(false);
+
+        string head = await ReadResponseHeadAsync(socket, cancellationToken).ConfigureAwait(false);
+        if (!head.StartsWith("HTTP/1.1 101", StringComparison.Ordinal)
+            || !head.Contains($"Sec-WebSocket-Accept: {ExpectedAccept}", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"Unexpected upgrade response:\n{head}");
+        }
+
+        await SendAllAsync(socket, s_maskedHello, cancellationToken).ConfigureAwait(false);
+        byte[] echo = new byte[s_unmaskedHello.Length];
+        await ReceiveExactlyAsync(socket, echo, cancellationToken).ConfigureAwait(false);
+        if (!echo.AsSpan().SequenceEqual(s_unmaskedHello))
+        {
+            throw new InvalidOperationException($"Unexpected echo frame: {Convert.ToHexString(echo)}");
+        }
+
+        // Linger on with a zero timeout makes close() send a RST (SO_LINGER semantics), like a crashed client.
+        socket.LingerState = new LingerOption(enable: true, seconds: 0);
+        socket.Close();
+    }
+
+    private static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        while (!data.IsEmpty)
+        {
+            int sent = await socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            data = data[sent..];
+        }
+    }
+
+    private static async Task ReceiveExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (!buffer.IsEmpty)
+        {
+            int received = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (received == 0)
+            {
+                throw new InvalidOperationException("Server closed the connection early.");
+            }
+
+            buffer = buffer[received..];
+        }
+    }
+
+    private static async Task<string> ReadResponseHeadAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        // Byte by byte so nothing after the blank line is consumed; the head is a few hundred bytes.
+        byte[] head = new byte[MaxResponseHeadBytes];
+        int length = 0;
+        while (length < 4 || !head.AsSpan(length - 4, 4).SequenceEqual("\r\n\r\n"u8))
+        {
+            if (length == head.Length)
+            {
+                throw new InvalidOperationException("Upgrade response head too long.");
+            }
+
+            await ReceiveExactlyAsync(socket, head.AsMemory(length, 1), cancellationToken).ConfigureAwait(false);
+            length++;
+        }
+
+        return Encoding.ASCII.GetString(head, 0, length);
+    }
+}

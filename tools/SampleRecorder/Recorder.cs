@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace WsCloseSniffer.SampleRecorder;
+
+/// <summary>Runs each scenario against a fresh server on a fresh ephemeral port, each into its own capture file.</summary>
+internal static class Recorder
+{
+    public const string LoopbackInterface = "lo";
+
+    // Everything of one scenario (server start, session, shutdown) must finish within this.
+    private static readonly TimeSpan s_scenarioTimeout = TimeSpan.FromSeconds(10);
+
+    // libpcap delivers packets from its own thread; this lets it pick up the handle before the SYN.
+    private const int CaptureWarmUpMilliseconds = 200;
+
+    // After the session: the last FIN/ACK exchange is written before the capture stops.
+    private const int SettleMilliseconds = 300;
+
+    private static readonly TimeSpan s_toolTimeout = TimeSpan.FromSeconds(10);
+
+    public static async Task RecordAsync(Scenario scenario, string outputDirectory)
+    {
+        using var timeout = new CancellationTokenSource(s_scenarioTimeout);
+        CancellationToken cancellationToken = timeout.Token;
+
+        SampleServer server = await SampleServer.StartAsync(scenario.Address, s_scenarioTimeout, cancellationToken).ConfigureAwait(false);
+        await using (server.ConfigureAwait(false))
+        {
+            string path = Path.Combine(outputDirectory, scenario.FileName);
+            using LoopbackCapture capture = LoopbackCapture.Start(LoopbackInterface, server.Port, path);
+            await Task.Delay(CaptureWarmUpMilliseconds, cancellationToken).ConfigureAwait(false);
+
+            var context = new ScenarioContext(new IPEndPoint(scenario.Address, server.Port), scenario.Path, server.SessionEnded);
+            await scenario.RunClientAsync(context, cancellationToken).ConfigureAwait(false);
+            string outcome = await server.SessionEnded.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+            await Task.Delay(SettleMilliseconds, cancellationToken).ConfigureAwait(false);
+            int packets = capture.Stop();
+            Console.WriteLine($"{scenario.FileName}: {packets} packets, port {server.Port}, server: {outcome}");
+        }
+    }
+
+    /// <summary>Derived samples for the other input formats of the contract: one pcapng, one gzip copy.</summary>
+    public static async Task PostProcessAsync(string outputDirectory, string pcapngSource, string gzipSource)
+    {
+        string pcapngTarget = Path.ChangeExtension(pcapngSource, ".pcapng");
+        await RunToolAsync("editcap", ["-F", "pcapng", Path.Combine(outputDirectory, pcapngSource), Path.Combine(outputDirectory, pcapngTarget)]).ConfigureAwait(false);
+        Console.WriteLine($"{pcapngTarget}: editcap -F pcapng {pcapngSource}");
+
+        // -n: no file name or time stamp in the gzip header, so the .gz depends only on the capture's bytes.
+        await RunToolAsync("gzip", ["-k", "-n", "-9", "-f", Path.Combine(outputDirectory, gzipSource)]).ConfigureAwait(false);
+        Console.WriteLine($"{gzipSource}.gz: gzip -k -n -9 {gzipSource}");
+    }
+
+    private static async Task RunToolAsync(string fileName, IEnumerable<string> arguments)
+    {
+        var startInfo = new ProcessStartInfo(fileName, arguments) { UseShellExecute = false };
+        using Process process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+        using var timeout = new CancellationTokenSource(s_toolTimeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+            throw new TimeoutException($"{fileName} did not finish within {s_toolTimeout.TotalSeconds} s.");
+        }
+
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{fileName} failed with exit code {process.ExitCode}.");
+        }
+    }
+}

@@ -1,0 +1,201 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+
+namespace WsCloseSniffer.SampleRecorder;
+
+/// <summary>What a scenario's client needs: where the server is, and when the server is done.</summary>
+internal sealed class ScenarioContext(IPEndPoint server, string path, Task<string> serverSessionEnded)
+{
+    public IPEndPoint Server { get; } = server;
+
+    public Uri Uri { get; } = new($"ws://{server}{path}");
+
+    public string Path { get; } = path;
+
+    /// <summary>
+    /// Waits until the server's handler returned (Kestrel then closes the connection), so the server's FIN
+    /// comes first as RFC 6455 section 7.1.1 recommends, before the client disposes its socket.
+    /// </summary>
+    public async Task WaitForServerAsync(CancellationToken cancellationToken)
+    {
+        await serverSessionEnded.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await Task.Delay(Scenarios.ServerFinGraceMilliseconds, cancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary>One recording: a server path on one loopback address, and the client application's behaviour.</summary>
+internal sealed record Scenario(
+    string FileName,
+    IPAddress Address,
+    string Path,
+    Func<ScenarioContext, CancellationToken, Task> RunClientAsync);
+
+/// <summary>The recorded scenarios, in file order. Messages are fixed so the captures differ only in timestamps, ports, keys and masks.</summary>
+internal static class Scenarios
+{
+    public const int ServerFinGraceMilliseconds = 100;
+
+    // Scenario 07: pings every 250 ms over a 650 ms idle period gives two ping/pong pairs with 100 ms of slack.
+    private static readonly TimeSpan s_keepAliveInterval = TimeSpan.FromMilliseconds(250);
+    private const int IdleWithPingsMilliseconds = 650;
+
+    public static IReadOnlyList<Scenario> All { get; } =
+    [
+        new("01-client-close-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, ClientCloseNormalAsync),
+        new("02-server-close-1000.pcap", IPAddress.Loopback, SampleServer.ServerClosePath, ServerCloseNormalAsync),
+        new("03-mandatory-extension-1010.pcap", IPAddress.Loopback, SampleServer.EchoPath, MandatoryExtensionAsync),
+        new("04-deflate-1000.pcap", IPAddress.Loopback, SampleServer.EchoDeflatePath, DeflateAsync),
+        new("05-abnormal-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, AbnormalResetAsync),
+        new("06-rejected-403.pcap", IPAddress.Loopback, SampleServer.ForbiddenPath, RejectedAsync),
+        new("07-ipv6-going-away-1001.pcap", IPAddress.IPv6Loopback, SampleServer.GoingAwayPath, IPv6GoingAwayAsync),
+        new("08-application-close-4000.pcap", IPAddress.Loopback, SampleServer.ApplicationClosePath, ApplicationCloseAsync),
+        new("09-fragmented-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, FragmentedAsync),
+    ];
+
+    private static async Task ClientCloseNormalAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, "hello", cancellationToken).ConfigureAwait(false);
+        await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task ServerCloseNormalAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, "hello", cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendTextAsync(client, "logout", cancellationToken).ConfigureAwait(false);
+        await ClientSession.EchoServerCloseAsync(client, WebSocketCloseStatus.NormalClosure, cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task MandatoryExtensionAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        // An application that cannot work without compression: it offers permessage-deflate and
+        // leaves with 1010 (RFC 6455 section 7.4.1) when the server's 101 does not accept it.
+        using ClientWebSocket client = ClientSession.Create();
+        client.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+
+        string accepted = ClientSession.AcceptedExtensions(client);
+        if (accepted.Contains("permessage-deflate", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"The server was expected to refuse compression but accepted '{accepted}'.");
+        }
+
+        await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.MandatoryExtension, "permessage-deflate", cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task DeflateAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        client.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+
+        string accepted = ClientSession.AcceptedExtensions(client);
+        if (!accepted.Contains("permessage-deflate", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException("The server was expected to accept permessage-deflate.");
+        }
+
+        // Repetitive JSON compresses well, so the wire payloads are visibly smaller than the messages.
+        for (int sequence = 1; sequence <= 3; sequence++)
+        {
+            string message = $"{{\"seq\":{sequence},\"event\":\"tick\",\"data\":\"{new string('a', 200)}\"}}";
+            await ClientSession.SendAndExpectEchoAsync(client, message, cancellationToken).ConfigureAwait(false);
+        }
+
+        await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task AbnormalResetAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        await RawWebSocketClient.HandshakeEchoAndResetAsync(context.Server, context.Path, cancellationToken).ConfigureAwait(false);
+
+        // The server must see the reset before the capture stops, or the recording could miss its reaction.
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task RejectedAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        try
+        {
+            await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WebSocketException) when (client.HttpStatusCode == HttpStatusCode.Forbidden)
+        {
+            return;
+        }
+
+        throw new InvalidOperationException("The upgrade was expected to be refused with 403.");
+    }
+
+    private static async Task IPv6GoingAwayAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+
+        // With a timeout set, .NET sends PING frames and expects PONGs (without one it would send unsolicited PONGs).
+        client.Options.KeepAliveInterval = s_keepAliveInterval;
+        client.Options.KeepAliveTimeout = TimeSpan.FromSeconds(5);
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+
+        await ClientSession.SendAndExpectEchoAsync(client, "one", cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, [0x00, 0x01, 0x02, 0x03, 0xfc, 0xfd, 0xfe, 0xff], cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, "two", cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, Encoding.ASCII.GetBytes("binary payload 2"), cancellationToken).ConfigureAwait(false);
+
+        // Keep a receive pending while idle so pongs are consumed as they arrive.
+        Task<ReceivedMessage> pending = ClientSession.ReceiveAsync(client, cancellationToken);
+        await Task.Delay(IdleWithPingsMilliseconds, cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendTextAsync(client, "shutdown", cancellationToken).ConfigureAwait(false);
+
+        ReceivedMessage message = await pending.ConfigureAwait(false);
+        if (message.Type != WebSocketMessageType.Close || client.CloseStatus != WebSocketCloseStatus.EndpointUnavailable)
+        {
+            throw new InvalidOperationException($"Expected a close 1001 from the server, got {message.Type} {(int?)client.CloseStatus}.");
+        }
+
+        await client.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, client.CloseStatusDescription, cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task ApplicationCloseAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, "hello", cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendTextAsync(client, "expire-session", cancellationToken).ConfigureAwait(false);
+        await ClientSession.EchoServerCloseAsync(client, (WebSocketCloseStatus)4000, cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task FragmentedAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+
+        // A text message in three frames (opcode 1, 0, 0 with FIN on the last); the server echoes it in one frame.
+        string[] textParts = ["frag", "ment", "ed"];
+        for (int i = 0; i < textParts.Length; i++)
+        {
+            await client.SendAsync(Encoding.UTF8.GetBytes(textParts[i]), WebSocketMessageType.Text, endOfMessage: i == textParts.Length - 1, cancellationToken).ConfigureAwait(false);
+        }
+
+        await ClientSession.ExpectEchoAsync(client, WebSocketMessageType.Text, Encoding.UTF8.GetBytes(string.Concat(textParts)), cancellationToken).ConfigureAwait(false);
+
+        // A binary message in two frames (opcode 2, 0).
+        byte[] binary = [.. Enumerable.Range(0, 20).Select(i => (byte)i)];
+        await client.SendAsync(binary.AsMemory(0, 10), WebSocketMessageType.Binary, endOfMessage: false, cancellationToken).ConfigureAwait(false);
+        await client.SendAsync(binary.AsMemory(10), WebSocketMessageType.Binary, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        await ClientSession.ExpectEchoAsync(client, WebSocketMessageType.Binary, binary, cancellationToken).ConfigureAwait(false);
+
+        await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
