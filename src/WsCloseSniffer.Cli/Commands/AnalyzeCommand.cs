@@ -21,6 +21,15 @@ internal sealed class AnalyzeCommand
     public AnalyzeCommand(CliConsole console)
     {
         _console = console;
+
+        // The parser would take an unknown "--option" as a path; say what it is instead (name files "./-x").
+        _paths.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens.Where(t => t.Value.StartsWith('-')))
+            {
+                result.AddError($"Unrecognized option '{token.Value}'.");
+            }
+        });
         Command = new Command("analyze", "Analyze capture files and report how every WebSocket session closed")
         {
             _paths,

@@ -133,6 +133,34 @@ public class PacketDecoderRobustnessTests
         Assert.True(decodedTcp > 100, $"only {decodedTcp} frames decoded as TCP");
     }
 
+    [Fact]
+    public void TryDecodeTcp_AnyFrame_AllocatesNothing()
+    {
+        var frames = s_frameNames.Select(name => BuildFrame(name)).Select(f => (f.LinkType, f.Frame)).ToArray();
+        long payloadBytes = 0;
+        foreach (var (linkType, frame) in frames)
+        {
+            PacketDecoder.TryDecodeTcp(linkType, frame, frame.Length, out _);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++)
+        {
+            var (linkType, frame) = frames[i % frames.Length];
+            if (PacketDecoder.TryDecodeTcp(linkType, frame, frame.Length, out var segment) == DecodeStatus.Tcp)
+            {
+                payloadBytes += segment.Payload.Length;
+            }
+
+            PacketDecoder.TryDecodeTcp(linkType, frame.AsSpan(0, i % frame.Length), frame.Length, out _);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(10_000L * 40, payloadBytes);
+    }
+
     private static (LinkType LinkType, byte[] Frame, TcpSpec Spec, DecodedSegment Expected) BuildFrame(string name)
     {
         var spec = TcpSpec.Default() with { Payload = Enumerable.Range(0, 40).Select(i => (byte)(i + 1)).ToArray() };

@@ -12,9 +12,17 @@ namespace WsCloseSniffer.Tests.Reassembly;
 /// Third-party captures through reader, decoder and reassembler, against Wireshark's own TCP reassembly
 /// (tshark -z follow,tcp,raw): the same bytes per connection and direction, and the lifecycle held.
 /// </summary>
-public sealed class TcpReassemblerCaptureTests
+public sealed class TcpReassemblerCaptureTests(ITestOutputHelper output)
 {
     private const string CapturesDirectory = "/work/shared/captures/public";
+
+    // Frames 3767 (seq 1036) and 3771 (seq 1035) carry the same 112 bytes shifted by one. We keep the bytes
+    // that arrived first (3767's, buffered out of order); Wireshark's follow lets the later in-order segment
+    // overwrite buffered data. Both are overlap policies; ours is the documented one.
+    private static readonly HashSet<string> s_knownOverlapPolicyDifferences =
+    [
+        "malcolm/Synchrophasor.pcap 192.168.0.42:11812 -> 192.168.0.18:4712 from responder",
+    ];
 
     public static TheoryData<string> Captures => Directory.Exists(CapturesDirectory)
         ? [.. Directory.EnumerateFiles(CapturesDirectory, "*.pcap*", SearchOption.AllDirectories)
@@ -50,12 +58,13 @@ public sealed class TcpReassemblerCaptureTests
         reassembler.FlushAll(last);
         factory.AssertAllEnded();
 
-        var compared = 0;
+        int compared = 0, withGaps = 0, unmatched = 0;
         foreach (var handler in factory.Handlers)
         {
             if (handler.GapBytes(FlowDirection.FromOriginator) + handler.GapBytes(FlowDirection.FromResponder) > 0)
             {
                 // Wireshark leaves the holes out of a followed stream too, but where it resumes after one is its own choice.
+                withGaps++;
                 continue;
             }
 
@@ -70,6 +79,7 @@ public sealed class TcpReassemblerCaptureTests
 
             if (streams is not { Count: > 0 })
             {
+                unmatched++;
                 continue;
             }
 
@@ -80,13 +90,37 @@ public sealed class TcpReassemblerCaptureTests
                 (fromOriginator, fromResponder) = (fromResponder, fromOriginator);
             }
 
-            var name = $"{originator} -> {responder} #{handler.Index}: ";
-            Assert.Equal(name + Convert.ToHexString(fromOriginator), name + Convert.ToHexString(handler.Bytes(FlowDirection.FromOriginator)));
-            Assert.Equal(name + Convert.ToHexString(fromResponder), name + Convert.ToHexString(handler.Bytes(FlowDirection.FromResponder)));
+            var name = $"{originator} -> {responder}";
+            AssertSameBytes(relativePath, name, "from originator", fromOriginator, handler.Bytes(FlowDirection.FromOriginator));
+            AssertSameBytes(relativePath, name, "from responder", fromResponder, handler.Bytes(FlowDirection.FromResponder));
             compared++;
         }
 
+        output.WriteLine($"{factory.Handlers.Count} connections: {compared} compared, {withGaps} with gaps, {unmatched} not matched to a tshark stream");
         Assert.True(compared > 0, "no connection compared");
+    }
+
+    private static void AssertSameBytes(string capture, string connection, string direction, byte[] expected, byte[] actual)
+    {
+        var name = $"{capture} {connection} {direction}";
+        var common = expected.AsSpan().CommonPrefixLength(actual);
+        if (s_knownOverlapPolicyDifferences.Contains(name))
+        {
+            Assert.Equal(expected.Length, actual.Length);
+            Assert.NotEqual(expected.Length, common);
+            return;
+        }
+
+        if (common == expected.Length && common == actual.Length)
+        {
+            return;
+        }
+
+        var start = Math.Max(0, common - 8);
+        Assert.Fail(
+            $"{name}: tshark has {expected.Length} bytes, we have {actual.Length}; first difference at {common}: " +
+            $"tshark {Convert.ToHexString(expected.AsSpan(start, Math.Min(24, expected.Length - start)))}, " +
+            $"ours {Convert.ToHexString(actual.AsSpan(start, Math.Min(24, actual.Length - start)))}");
     }
 
     /// <summary>Per (node 0, node 1) endpoints, the followed streams' bytes from each node, or null without tshark.</summary>

@@ -1,0 +1,167 @@
+using System.Text.Json;
+using WsCloseSniffer.Tests.TestInfrastructure;
+
+namespace WsCloseSniffer.Tests.EndToEnd;
+
+/// <summary>The outside surface scripts rely on: columns, exit codes, error messages, stdout hygiene.</summary>
+public sealed class ContractTests : IDisposable
+{
+    private const string ContractHeader =
+        "session_id,capture_file,start_time,end_time,client_ip,client_port,server_ip,server_port,host,path,offered_extensions,accepted_extensions,close_initiator,close_code,close_reason,reply_close_code,classification,diagnosis,client_frames,server_frames,client_payload_bytes,server_payload_bytes";
+
+    private readonly string _temp = Directory.CreateTempSubdirectory("wsclosesniffer-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(_temp, recursive: true);
+
+    private static string Sample(string name) => Path.Combine(RepositoryPaths.Samples, name);
+
+    [Fact]
+    public void Analyze_CsvToStdout_HeaderIsExactlyTheContract()
+    {
+        var result = CliRunner.Run("analyze", Sample("01-client-close-1000.pcap"), "--csv", "-", "--quiet");
+
+        Assert.Equal(0, result.ExitCode);
+        var lines = result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(ContractHeader, lines[0]);
+        Assert.Equal(2, lines.Length);
+    }
+
+    [Fact]
+    public void Analyze_JsonToStdout_HasContractFieldsWithNumbersAndNulls()
+    {
+        var result = CliRunner.Run("analyze", Sample("05-abnormal-rst.pcap"), "--json", "-", "--quiet");
+
+        Assert.Equal(0, result.ExitCode);
+        var root = JsonDocument.Parse(result.Out.Trim()).RootElement;
+        Assert.Equal(ContractHeader.Split(','), root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(JsonValueKind.Number, root.GetProperty("client_port").ValueKind);
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("close_code").ValueKind);
+        Assert.Equal("abnormal_closure", root.GetProperty("classification").GetString());
+    }
+
+    [Fact]
+    public void Analyze_CsvAndJsonFiles_WriteBothAndSummaryToStdout()
+    {
+        var csv = Path.Combine(_temp, "out.csv");
+        var json = Path.Combine(_temp, "out.jsonl");
+
+        var result = CliRunner.Run("analyze", Sample("03-mandatory-extension-1010.pcap"), "--csv", csv, "--json", json, "--quiet");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.StartsWith(ContractHeader + "\n", File.ReadAllText(csv), StringComparison.Ordinal);
+        Assert.Single(File.ReadAllLines(json));
+        Assert.Contains("mandatory_extension", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Analyze_MissingFile_Exit2AndNamesTheFile()
+    {
+        var missing = Path.Combine(_temp, "nope.pcap");
+
+        var result = CliRunner.Run("analyze", missing, "--csv", "-", "--quiet");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("nope.pcap", result.Error, StringComparison.Ordinal);
+        Assert.Contains("no such file", result.Error, StringComparison.Ordinal);
+        Assert.Equal(ContractHeader + "\n", result.Out);
+    }
+
+    [Fact]
+    public void Analyze_NotACaptureFile_Exit2AndSaysSo()
+    {
+        var text = Path.Combine(_temp, "notes.pcap");
+        File.WriteAllText(text, "this is not a capture\n");
+
+        var result = CliRunner.Run("analyze", text, "--quiet");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("notes.pcap", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Analyze_TruncatedCapture_Exit2ReportsSessionsBeforeTheDamage()
+    {
+        // Two captures back to back in one directory; the second is cut in the middle of a record.
+        File.Copy(Sample("01-client-close-1000.pcap"), Path.Combine(_temp, "a-good.pcap"));
+        var bytes = File.ReadAllBytes(Sample("02-server-close-1000.pcap"));
+        var cut = bytes.Length - 30;
+        File.WriteAllBytes(Path.Combine(_temp, "b-cut.pcap"), bytes[..cut]);
+
+        var result = CliRunner.Run("analyze", _temp, "--csv", "-", "--quiet");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("b-cut.pcap", result.Error, StringComparison.Ordinal);
+        Assert.Contains("offset", result.Error, StringComparison.Ordinal);
+        var rows = result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, rows.Length);
+        Assert.Contains(rows, r => r.Contains(",a-good.pcap,", StringComparison.Ordinal) && r.Contains(",normal_closure,", StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.Contains(",b-cut.pcap,", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Analyze_GzipCapture_SameSessionsAsUncompressed()
+    {
+        var plain = CliRunner.Run("analyze", Sample("01-client-close-1000.pcap"), "--csv", "-", "--quiet");
+        var gzip = CliRunner.Run("analyze", Sample("01-client-close-1000.pcap.gz"), "--csv", "-", "--quiet");
+
+        Assert.Equal(0, gzip.ExitCode);
+        Assert.Equal(plain.Out.Replace("01-client-close-1000.pcap,", "01-client-close-1000.pcap.gz,", StringComparison.Ordinal), gzip.Out);
+    }
+
+    [Fact]
+    public void Analyze_FileTypeFromContentNotName()
+    {
+        var renamed = Path.Combine(_temp, "capture.cap");
+        File.Copy(Sample("07-ipv6-going-away-1001.pcapng"), renamed);
+
+        var result = CliRunner.Run("analyze", renamed, "--csv", "-", "--quiet");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains(",going_away,", result.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("analyze")]
+    [InlineData("analyze", "x.pcap", "--bogus")]
+    [InlineData("frobnicate")]
+    public void BadCommandLine_Exit1(params string[] args)
+    {
+        Assert.Equal(1, CliRunner.Run(args).ExitCode);
+    }
+
+    [Fact]
+    public void Analyze_BothReportsToStdout_Exit1()
+    {
+        var result = CliRunner.Run("analyze", Sample("01-client-close-1000.pcap"), "--csv", "-", "--json", "-");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("stdout", result.Error, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.Out);
+    }
+
+    [SkippableFact]
+    public void Analyze_Filter_KeepsOnlyMatchingSessions()
+    {
+        var everything = CliRunner.Run("analyze", RepositoryPaths.Samples, "--csv", "-", "--quiet");
+        Skip.If(everything.ExitCode != 0, everything.Error);
+
+        var ipv6Only = CliRunner.Run("analyze", RepositoryPaths.Samples, "--filter", "ip6", "--csv", "-", "--quiet");
+
+        Skip.If(ipv6Only.Error.Contains("libpcap is not installed", StringComparison.Ordinal) && Environment.GetEnvironmentVariable("CI") != "true", "libpcap is not installed here");
+        Assert.Equal(0, ipv6Only.ExitCode);
+        var rows = ipv6Only.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, r => Assert.Contains(",::1,", r, StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public void Analyze_InvalidFilter_Exit2WithLibpcapMessage()
+    {
+        var result = CliRunner.Run("analyze", Sample("01-client-close-1000.pcap"), "--filter", "tcp port banana", "--quiet");
+
+        Skip.If(result.Error.Contains("libpcap is not installed", StringComparison.Ordinal) && Environment.GetEnvironmentVariable("CI") != "true", "libpcap is not installed here");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("invalid filter", result.Error, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.Out);
+    }
+}

@@ -1,0 +1,54 @@
+using WsCloseSniffer.Tests.TestInfrastructure;
+
+namespace WsCloseSniffer.Tests.EndToEnd;
+
+/// <summary>
+/// The captures in samples/pcaps through the CLI, compared byte for byte with checked-in baselines.
+/// After an intended change of output, regenerate with UPDATE_BASELINES=1 and review the diff.
+/// </summary>
+public sealed class SampleBaselineTests
+{
+    private static string BaselineDirectory => Path.Combine(RepositoryPaths.Root, "tests", "WsCloseSniffer.Cli.Tests", "Baselines");
+
+    [Theory]
+    [InlineData("samples.csv", "--csv")]
+    [InlineData("samples.jsonl", "--json")]
+    public void Analyze_Samples_MatchesBaseline(string baseline, string option)
+    {
+        var result = CliRunner.Run("analyze", RepositoryPaths.Samples, option, "-", "--quiet");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        AssertMatchesBaseline(baseline, result.Out);
+    }
+
+    [Fact]
+    public void Analyze_SamplesWithoutReportOption_PrintsSummaryBaseline()
+    {
+        var result = CliRunner.Run("analyze", RepositoryPaths.Samples, "--quiet");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(string.Empty, result.Error);
+        AssertMatchesBaseline("samples-summary.txt", result.Out);
+    }
+
+    [Fact]
+    public void Analyze_SameInputTwice_GivesByteIdenticalReports()
+    {
+        var first = CliRunner.Run("analyze", RepositoryPaths.Samples, "--csv", "-", "--quiet");
+        var second = CliRunner.Run("analyze", RepositoryPaths.Samples, "--csv", "-", "--quiet");
+
+        Assert.Equal(first.Out, second.Out);
+    }
+
+    private static void AssertMatchesBaseline(string name, string actual)
+    {
+        var path = Path.Combine(BaselineDirectory, name);
+        if (Environment.GetEnvironmentVariable("UPDATE_BASELINES") == "1")
+        {
+            File.WriteAllText(path, actual);
+        }
+
+        Assert.True(File.Exists(path), $"baseline {path} is missing: run the tests once with UPDATE_BASELINES=1 and review it");
+        Assert.Equal(File.ReadAllText(path), actual);
+    }
+}
