@@ -6,6 +6,8 @@ using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Reassembly;
 using WsCloseSniffer.Tests.TestInfrastructure;
 
+using Xunit.Abstractions;
+
 namespace WsCloseSniffer.Tests.Reassembly;
 
 /// <summary>
