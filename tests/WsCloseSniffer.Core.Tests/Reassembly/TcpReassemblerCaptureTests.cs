@@ -82,6 +82,7 @@ public sealed class TcpReassemblerCaptureTests(ITestOutputHelper output)
             if (streams is not { Count: > 0 })
             {
                 unmatched++;
+                output.WriteLine($"not in tshark: {originator} -> {responder} from {handler.Info.FirstPacketTime}, {handler.Transcript.Length} transcript chars, end {handler.End}");
                 continue;
             }
 

@@ -1,0 +1,46 @@
+using System.Globalization;
+
+using WsCloseSniffer.Pcap;
+using WsCloseSniffer.Reporting;
+
+namespace WsCloseSniffer.Cli;
+
+/// <summary>
+/// What <c>live</c> tells the person watching: one line per session as it ends, and the capture's
+/// counters when it stops.
+/// </summary>
+internal static class LiveSessionPrinter
+{
+    /// <summary>
+    /// <c>END_TIME #ID CLIENT -> SERVER HOST+PATH close CODE CLASSIFICATION[: DIAGNOSIS]</c>; the diagnosis
+    /// only when the session did not close cleanly.
+    /// </summary>
+    public static string FormatSession(SessionRecord session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var inv = CultureInfo.InvariantCulture;
+        string close = session.CloseCode is int code ? string.Create(inv, $"close {code}") : "no close code";
+        string line = string.Create(inv,
+            $"{session.EndTime} #{session.SessionId} {Endpoint(session.ClientIp, session.ClientPort)} -> {Endpoint(session.ServerIp, session.ServerPort)} {session.Host}{session.Path} {close} {session.Classification}");
+        return session.Classification == SummaryWriter.CleanClassification ? line : $"{line}: {session.Diagnosis}";
+    }
+
+    public static void WriteStatistics(TextWriter writer, string interfaceName, LiveCaptureStatistics capture, long sessions)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(capture);
+        var inv = CultureInfo.InvariantCulture;
+        writer.WriteLine(string.Create(inv, $"wsclosesniffer: capture on {interfaceName} stopped after {capture.Duration.TotalSeconds:0.0} s"));
+        writer.WriteLine(string.Create(inv, $"  packets received:          {capture.PacketsReceived}"));
+        writer.WriteLine(string.Create(inv, $"  dropped by the kernel:     {capture.DroppedByKernel}"));
+        writer.WriteLine(string.Create(inv, $"  dropped by the interface:  {capture.DroppedByInterface}"));
+        writer.WriteLine(string.Create(inv, $"  dropped by wsclosesniffer: {capture.DroppedByUs}{(capture.DroppedByUs > 0 ? " (analysis fell behind the capture)" : string.Empty)}"));
+        writer.WriteLine(string.Create(inv, $"  packets analyzed:          {capture.PacketsAnalyzed}"));
+        writer.WriteLine(string.Create(inv, $"  WebSocket sessions:        {sessions}"));
+    }
+
+    private static string Endpoint(string ip, int port) =>
+        ip.Contains(':', StringComparison.Ordinal)
+            ? string.Create(CultureInfo.InvariantCulture, $"[{ip}]:{port}")
+            : string.Create(CultureInfo.InvariantCulture, $"{ip}:{port}");
+}
