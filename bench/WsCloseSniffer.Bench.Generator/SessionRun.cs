@@ -267,7 +267,7 @@ internal sealed class SessionRun : IDisposable
     {
         var corpus = _corpus.Span;
         var text = corpus.Slice(_random.Next(0, corpus.Length - message.Length), message.Length);
-        Span<byte> body = stackalloc byte[0];
+        Span<byte> body = default;
         byte[]? rented = null;
         var deflate = _plan.Extensions == ExtensionMode.OfferedAccepted;
         if (deflate)

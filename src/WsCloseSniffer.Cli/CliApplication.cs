@@ -10,6 +10,8 @@ internal static class CliApplication
         new("wsclosesniffer: why did each WebSocket session close, and what to do about it")
         {
             new AnalyzeCommand(console).Command,
+            new LiveCommand(console).Command,
+            new InterfacesCommand(console).Command,
         };
 
     public static int Run(string[] args, CliConsole console)

@@ -41,7 +41,7 @@ public static class Classifier
             return HandshakeRejected;
         }
 
-        if (session.FirstClose is { } close)
+        if (session.FirstClose is { Frame.Status: not CloseFramePayloadStatus.Lost } close)
         {
             return close.Frame.Status switch
             {
@@ -122,6 +122,12 @@ public static class Classifier
         if (first is null)
         {
             return classification == AbnormalClosure ? DiagnoseAbnormal(session) : DiagnoseUnfinished(session);
+        }
+
+        if (first.Frame.Status == CloseFramePayloadStatus.Lost)
+        {
+            var ending = classification == AbnormalClosure ? DiagnoseAbnormal(session) : DiagnoseUnfinished(session);
+            return $"The {Side(first.FromClient)} sent a close frame whose status code was lost in the capture (packets missing), so the outcome is judged from TCP: {char.ToLowerInvariant(ending[0])}{ending[1..]}";
         }
 
         var side = Side(first.FromClient);

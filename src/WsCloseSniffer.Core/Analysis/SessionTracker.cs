@@ -34,6 +34,6 @@ public sealed class SessionTracker : ITcpStreamHandlerFactory
             _noticeCounts[notice] = _noticeCounts.GetValueOrDefault(notice) + 1;
         }
 
-        _onSession(Classifier.ToRecord(session, _captureName, session.Connection.Sequence));
+        _onSession(Classifier.ToRecord(session, _captureName, session.Connection.Ordinal));
     }
 }

@@ -299,7 +299,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
         }
 
         state.SentClose = true;
-        var close = CloseFrame.Parse(payload.Bytes);
+        var close = CloseFrame.Parse(payload.Bytes, payload.IsComplete);
         var fromClient = IsClient(direction);
         if (close.Status == CloseFramePayloadStatus.OneByte)
         {

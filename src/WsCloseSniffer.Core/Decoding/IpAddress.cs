@@ -32,6 +32,14 @@ public readonly record struct IpAddress
         _ => throw new ArgumentException("An IP address is 4 or 16 bytes.", nameof(address)),
     };
 
+    /// <summary>Reads a 4-byte IPv4 address (network byte order); the decoder's hot path, no length switch.</summary>
+    internal static IpAddress FromIPv4(ReadOnlySpan<byte> address) =>
+        new(0, BinaryPrimitives.ReadUInt32BigEndian(address), isIPv6: false);
+
+    /// <summary>Reads a 16-byte IPv6 address (network byte order).</summary>
+    internal static IpAddress FromIPv6(ReadOnlySpan<byte> address) =>
+        new(BinaryPrimitives.ReadUInt64BigEndian(address), BinaryPrimitives.ReadUInt64BigEndian(address[8..]), isIPv6: true);
+
     public static IpAddress Parse(string text) => FromBytes(IPAddress.Parse(text).GetAddressBytes());
 
     public IPAddress ToIPAddress()

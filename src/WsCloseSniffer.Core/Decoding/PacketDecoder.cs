@@ -259,8 +259,8 @@ public static class PacketDecoder
             return DecodeStatus.Malformed;
         }
 
-        var source = IpAddress.FromBytes(packet.Slice(12, 4));
-        var destination = IpAddress.FromBytes(packet.Slice(16, 4));
+        var source = IpAddress.FromIPv4(packet.Slice(12, 4));
+        var destination = IpAddress.FromIPv4(packet.Slice(16, 4));
         var protocol = packet[9];
         var fragmentField = BinaryPrimitives.ReadUInt16BigEndian(packet[6..]);
         var moreFragments = (fragmentField & 0x2000) != 0;
@@ -270,6 +270,13 @@ public static class PacketDecoder
         if (moreFragments || fragmentOffset != 0)
         {
             return FragmentStatus(protocol, isFirstFragment: fragmentOffset == 0, payload);
+        }
+
+        // Nearly every packet is plain TCP: straight to the TCP header (measured: the generic walk below
+        // costs a copy of the segment per layer).
+        if (protocol == ProtocolTcp)
+        {
+            return DecodeTcp(source, destination, payload, totalLength - headerLength, out segment);
         }
 
         return DecodeUpperLayers(protocol, isIPv6: false, source, destination, payload, totalLength - headerLength, depth, out segment);
@@ -298,9 +305,14 @@ public static class PacketDecoder
             return DecodeStatus.Malformed;
         }
 
-        var source = IpAddress.FromBytes(packet.Slice(8, 16));
-        var destination = IpAddress.FromBytes(packet.Slice(24, 16));
+        var source = IpAddress.FromIPv6(packet.Slice(8, 16));
+        var destination = IpAddress.FromIPv6(packet.Slice(24, 16));
         var payload = packet[IPv6HeaderBytes..Math.Min(packet.Length, totalLength)];
+        if (nextHeader == ProtocolTcp)
+        {
+            return DecodeTcp(source, destination, payload, payloadLength, out segment);
+        }
+
         return DecodeUpperLayers(nextHeader, isIPv6: true, source, destination, payload, payloadLength, depth, out segment);
     }
 

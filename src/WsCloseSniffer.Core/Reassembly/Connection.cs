@@ -35,6 +35,9 @@ internal sealed class Connection
 
     public Timestamp EndTime { get; set; }
 
+    /// <summary>When both FINs had been seen, while the connection waits for the last ACK; null before.</summary>
+    public Timestamp? BothFinsTime { get; set; }
+
     public bool SawFin { get; set; }
 
     public bool SawRst { get; set; }

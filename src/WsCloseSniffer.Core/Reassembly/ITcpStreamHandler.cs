@@ -30,13 +30,16 @@ public readonly record struct TcpEndpoint(IpAddress Address, ushort Port)
         Address.IsIPv6 ? $"[{Address}]:{Port}" : $"{Address}:{Port}";
 }
 
-/// <summary>What the reassembler knows of a connection when it starts tracking it.</summary>
+/// <summary>
+/// What the reassembler knows of a connection when it starts tracking it. <see cref="Ordinal"/> numbers
+/// connections in the order they were first seen, from 0: the tie-break that keeps reports deterministic.
+/// </summary>
 public readonly record struct ConnectionInfo(
     TcpEndpoint Originator,
     TcpEndpoint Responder,
     Timestamp FirstPacketTime,
     bool SawSyn,
-    long Sequence);
+    long Ordinal);
 
 /// <summary>What the reassembler knows of a connection when it stops tracking it.</summary>
 public readonly record struct ConnectionEnd(

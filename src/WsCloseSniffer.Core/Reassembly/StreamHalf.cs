@@ -38,6 +38,9 @@ internal sealed class StreamHalf
 
     public bool FinSeen { get; set; }
 
+    /// <summary>The peer acknowledged this direction's FIN.</summary>
+    public bool FinAcknowledged { get; set; }
+
     /// <summary>The offset the FIN occupies (the FIN consumes one sequence number, RFC 9293 section 3.4).</summary>
     public long FinOffset { get; set; }
 

@@ -29,6 +29,9 @@ public sealed class TcpReassembler
     // Ended connections kept for the linger time, oldest end first.
     private readonly ConnectionList _ended = new();
 
+    // Connections with both FINs seen that wait for the last ACK, in the order they got there (linger is constant).
+    private readonly Queue<Connection> _closing = new();
+
     private readonly long _idleTimeoutNanoseconds;
     private readonly long _lingerNanoseconds;
     private long _nextConnectionId;
@@ -100,7 +103,7 @@ public sealed class TcpReassembler
             // The SYN-ACK's sender is the responder even when the SYN was not captured.
             var originator = isSyn && isAck ? destination : source;
             var responder = isSyn && isAck ? source : destination;
-            connection = CreateConnection(key, originator, responder, isNewSyn, segment.SequenceNumber, time);
+            connection = CreateConnection(key, originator, responder, isNewSyn, time);
         }
         else
         {
@@ -127,9 +130,18 @@ public sealed class TcpReassembler
         Array.Sort(open, static (left, right) => left.Id.CompareTo(right.Id));
         foreach (var connection in open)
         {
+            if (connection.BothFinsTime is not null)
+            {
+                // Both FINs were seen; only the last ACK was missing.
+                EndConnection(connection, TcpCloseKind.Fin, time, keepTombstone: false);
+                continue;
+            }
+
             Statistics.ConnectionsEndedAtEndOfInput++;
             EndConnection(connection, TcpCloseKind.EndOfInput, time, keepTombstone: false);
         }
+
+        _closing.Clear();
 
         while (_ended.Head is { } ended)
         {
@@ -144,7 +156,7 @@ public sealed class TcpReassembler
     }
 
     private Connection CreateConnection(
-        ConnectionKey key, TcpEndpoint originator, TcpEndpoint responder, bool sawSyn, uint sequence, Timestamp time)
+        ConnectionKey key, TcpEndpoint originator, TcpEndpoint responder, bool sawSyn, Timestamp time)
     {
         if (_active.Count >= _options.MaxConnections && _active.Head is { } leastRecentlyActive)
         {
@@ -152,9 +164,10 @@ public sealed class TcpReassembler
             EndConnection(leastRecentlyActive, TcpCloseKind.Timeout, time, keepTombstone: false);
         }
 
-        var info = new ConnectionInfo(originator, responder, time, sawSyn, sequence);
+        var id = _nextConnectionId++;
+        var info = new ConnectionInfo(originator, responder, time, sawSyn, id);
         var handler = _factory.Create(in info);
-        var connection = new Connection(_nextConnectionId++, key, originator, handler, time);
+        var connection = new Connection(id, key, originator, handler, time);
         _connections.Add(key, connection);
         _active.AddLast(connection);
         Statistics.ConnectionsCreated++;
@@ -168,6 +181,15 @@ public sealed class TcpReassembler
         {
             Statistics.ConnectionsEvictedByTimeout++;
             EndConnection(idle, TcpCloseKind.Timeout, time, keepTombstone: false);
+        }
+
+        while (_closing.TryPeek(out var closing) && (closing.IsEnded || time.NanosecondsSince(closing.BothFinsTime!.Value) >= _lingerNanoseconds))
+        {
+            _closing.Dequeue();
+            if (!closing.IsEnded)
+            {
+                EndConnection(closing, TcpCloseKind.Fin, time, keepTombstone: true);
+            }
         }
 
         while (_ended.Head is { } ended && time.NanosecondsSince(ended.EndTime) >= _lingerNanoseconds)
@@ -238,16 +260,31 @@ public sealed class TcpReassembler
 
         if (segment.HasFlag(TcpFlags.Ack))
         {
-            ApplyPeerAck(connection, peer, new TcpSequence(segment.AcknowledgmentNumber), time);
+            var acknowledgment = new TcpSequence(segment.AcknowledgmentNumber);
+            ApplyPeerAck(connection, peer, acknowledgment, time);
+            if (peer.FinSeen && peer.OffsetOf(acknowledgment) > peer.FinOffset)
+            {
+                peer.FinAcknowledged = true;
+            }
         }
 
         CheckFinReached(connection, half, time);
         CheckFinReached(connection, peer, time);
+        if (!half.FinSeen || !peer.FinSeen)
+        {
+            return;
+        }
 
-        // Once both sides sent their FIN nothing new can arrive: holes left are final.
-        if (half.FinSeen && peer.FinSeen)
+        // Both FINs seen: nothing new can arrive. The clean close's last packet is the ACK of the second FIN,
+        // and the report's end time is the last packet, so wait for that ACK, at most the linger time.
+        if (half.FinAcknowledged && peer.FinAcknowledged)
         {
             EndConnection(connection, TcpCloseKind.Fin, time, keepTombstone: true);
+        }
+        else if (connection.BothFinsTime is null)
+        {
+            connection.BothFinsTime = time;
+            _closing.Enqueue(connection);
         }
     }
 

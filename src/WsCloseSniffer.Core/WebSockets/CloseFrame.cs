@@ -12,6 +12,8 @@ public enum CloseFramePayloadStatus : byte
     CodeAndReason = 1,
     /// <summary>One byte: not even a whole code (a protocol error).</summary>
     OneByte = 2,
+    /// <summary>The capture lost the payload before a whole code: what the frame said is unknown.</summary>
+    Lost = 3,
 }
 
 /// <summary>A decoded close frame payload.</summary>
@@ -19,8 +21,17 @@ public sealed record CloseFrame(CloseFramePayloadStatus Status, int? Code, strin
 {
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    public static CloseFrame Parse(ReadOnlySpan<byte> payload)
+    /// <summary>
+    /// Reads a close payload. <paramref name="isComplete"/> false means the capture has only the first
+    /// bytes of it: a code is still read when both its bytes are there, and a cut reason is not judged.
+    /// </summary>
+    public static CloseFrame Parse(ReadOnlySpan<byte> payload, bool isComplete = true)
     {
+        if (!isComplete && payload.Length < 2)
+        {
+            return new CloseFrame(CloseFramePayloadStatus.Lost, null, string.Empty, ReasonIsValidUtf8: true);
+        }
+
         switch (payload.Length)
         {
             case 0:
@@ -31,7 +42,7 @@ public sealed record CloseFrame(CloseFramePayloadStatus Status, int? Code, strin
 
         var code = BinaryPrimitives.ReadUInt16BigEndian(payload);
         var reasonBytes = payload[2..];
-        var valid = IsValidUtf8(reasonBytes);
+        var valid = !isComplete || IsValidUtf8(reasonBytes);
 
         // Invalid UTF-8 is shown with replacement characters rather than dropped: the reviewer sees it was there.
         var reason = Encoding.UTF8.GetString(reasonBytes);

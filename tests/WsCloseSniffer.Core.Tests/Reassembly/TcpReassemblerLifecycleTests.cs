@@ -52,10 +52,12 @@ public sealed class TcpReassemblerLifecycleTests
         Assert.True(handler.Info.SawSyn);
         Assert.Equal(Client(), handler.Info.Originator);
         Assert.Equal(Server, handler.Info.Responder);
-        Assert.Equal(100, handler.Info.Sequence);
+        Assert.Equal(0, handler.Info.Ordinal);
         Assert.Equal(new ConnectionEnd(TcpCloseKind.Fin, At(0), SawFin: true, SawRst: false), handler.End);
         Assert.Equal(1, reassembler.Statistics.ConnectionsEndedByFin);
-        Assert.Equal(1, reassembler.Statistics.SegmentsAfterClose);
+
+        // The connection ends on the ACK of the second FIN: that ACK is its last packet, not a stray.
+        Assert.Equal(0, reassembler.Statistics.SegmentsAfterClose);
         reassembler.FlushAll(At(10));
         _factory.AssertAllEnded();
         Assert.Single(_factory.Handlers);
@@ -93,7 +95,7 @@ public sealed class TcpReassemblerLifecycleTests
         var handler = Assert.Single(_factory.Handlers);
         Assert.Equal(Server, handler.Info.Originator);
         Assert.False(handler.Info.SawSyn);
-        Assert.Equal(5000, handler.Info.Sequence);
+        Assert.Equal(0, handler.Info.Ordinal);
         Assert.Equal("O:late | R:reply | end EndOfInput", handler.Transcript);
         _factory.AssertAllEnded();
     }
@@ -123,6 +125,24 @@ public sealed class TcpReassemblerLifecycleTests
     }
 
     [Fact]
+    public void Process_BothFinsLastAckLost_EndsAfterLingerWithLastPacketTime()
+    {
+        var reassembler = Run(s_handshake,
+        [
+            C(101, "hi", ack: 901, time: 1),
+            C(103, flags: FinAck, ack: 901, time: 2),
+            S(901, flags: FinAck, ack: 104, time: 3),
+        ]);
+
+        Assert.Null(_factory.Handlers[0].End);
+        FeedAll(reassembler, [C(9000, "other", time: 3 + 2.5)]); // any later packet moves packet time past the linger
+
+        Assert.Equal(new ConnectionEnd(TcpCloseKind.Fin, At(3), SawFin: true, SawRst: false), _factory.Handlers[0].End);
+        reassembler.FlushAll(At(10));
+        _factory.AssertAllEnded();
+    }
+
+    [Fact]
     public void Process_FinConsumesOneSequenceNumber_FinOnlyInLastPacket()
     {
         var reassembler = Run(
@@ -131,6 +151,7 @@ public sealed class TcpReassemblerLifecycleTests
             C(1002, flags: FinAck),
             C(1002, flags: FinAck), // retransmitted FIN
             S(5000, "x", flags: FinAck, ack: 1003),
+            C(1003, ack: 5002),
         ]);
 
         Assert.Equal("O:ab | O:closed Fin | R:x | R:closed Fin | end Fin", _factory.Handlers[0].Transcript);
@@ -143,9 +164,11 @@ public sealed class TcpReassemblerLifecycleTests
     {
         var reassembler = Run([C(1000, "ab"), C(1005, "fg", flags: FinAck), S(5000, flags: FinAck)]);
 
-        // The server FIN is at its delivery point and closes at once; the client hole is final only then.
-        Assert.Equal("O:ab | R:closed Fin | O:gap 3 | O:fg | O:closed Fin | end Fin", _factory.Handlers[0].Transcript);
+        // The server FIN is at its delivery point and closes at once. The client hole may still be filled by a
+        // retransmission until the connection ends; no ACK of the FINs follows, so that is the end of input.
+        Assert.Equal("O:ab | R:closed Fin", _factory.Handlers[0].Transcript);
         reassembler.FlushAll(At(1));
+        Assert.Equal("O:ab | R:closed Fin | O:gap 3 | O:fg | O:closed Fin | end Fin", _factory.Handlers[0].Transcript);
         _factory.AssertAllEnded();
     }
 
@@ -239,7 +262,7 @@ public sealed class TcpReassemblerLifecycleTests
         Assert.Equal("O:one | O:closed Fin | R:closed Fin | end Fin", _factory.Handlers[0].Transcript);
         Assert.Equal("O:two | end EndOfInput", _factory.Handlers[1].Transcript);
         Assert.True(_factory.Handlers[1].Info.SawSyn);
-        Assert.Equal(7000, _factory.Handlers[1].Info.Sequence);
+        Assert.Equal(1, _factory.Handlers[1].Info.Ordinal);
         Assert.Equal(new[] { "#0 end Fin", "#1 created" }, _factory.GlobalLog.Where(l => l.Contains("end", StringComparison.Ordinal) || l.Contains("created", StringComparison.Ordinal)).Skip(1).Take(2));
         _factory.AssertAllEnded();
     }

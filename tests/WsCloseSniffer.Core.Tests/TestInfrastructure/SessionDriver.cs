@@ -26,8 +26,8 @@ internal sealed class SessionDriver
         ClientDirection = clientIsOriginator ? FlowDirection.FromOriginator : FlowDirection.FromResponder;
         ServerDirection = clientIsOriginator ? FlowDirection.FromResponder : FlowDirection.FromOriginator;
         var info = clientIsOriginator
-            ? new ConnectionInfo(ClientEndpoint, ServerEndpoint, Start, SawSyn: true, Sequence: 1)
-            : new ConnectionInfo(ServerEndpoint, ClientEndpoint, Start, SawSyn: true, Sequence: 1);
+            ? new ConnectionInfo(ClientEndpoint, ServerEndpoint, Start, SawSyn: true, Ordinal: 0)
+            : new ConnectionInfo(ServerEndpoint, ClientEndpoint, Start, SawSyn: true, Ordinal: 0);
         Session = new WebSocketSession(info, s => Ended.Add(s));
     }
 

@@ -157,6 +157,21 @@ internal sealed class SessionPacketBuilder
         return records;
     }
 
+    /// <summary>The connections' packets, merged in time order (ties keep argument order), as a nanosecond pcap file.</summary>
+    public static byte[] ToPcap(params SessionPacketBuilder[] connections)
+    {
+        var pcap = new PcapFileBuilder(nanosecond: true, snapLength: 262_144);
+        foreach (var packet in connections.SelectMany(c => c.Packets).OrderBy(p => p.Time.UnixNanoseconds))
+        {
+            pcap.Packet(
+                (uint)(packet.Time.UnixNanoseconds / Timestamp.NanosecondsPerSecond),
+                (uint)(packet.Time.UnixNanoseconds % Timestamp.NanosecondsPerSecond),
+                packet.Frame);
+        }
+
+        return pcap.ToArray();
+    }
+
     private void Add(bool fromClient, TcpFlags flags, byte[] payload, uint sequence, uint acknowledgment)
     {
         var spec = new TcpSpec(

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Whole-process benchmark of `wsclosesniffer analyze` (issue 4), against tshark and tcpdump on the same file.
+#
+#   bench/run.sh            1 GiB capture: wsclosesniffer, tshark, tcpdump, report check
+#   bench/run.sh --large    the same, plus a 10 GiB capture (peak RSS must stay flat)
+#   bench/run.sh --split    4 files of 256 MiB as a directory vs the 1 GiB file (a directory uses every core)
+#   options: --skip-tshark  --runs N (best of N wsclosesniffer runs, default 3)
+#   env:     SEED (default 42), TSHARK_PREFIX_MB (tshark reads only this prefix of the capture and is scaled),
+#            WSCS_ENV (VAR=VALUE pairs for the wsclosesniffer runs, e.g. WSCS_ENV=DOTNET_TieredCompilation=0)
+#
+# Captures are generated under bench/data/ (gitignored) when missing; the generator is deterministic
+# from SEED, so deleting them is safe.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+LARGE=0; SPLIT=0; SKIP_TSHARK=0; RUNS=3
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --large) LARGE=1 ;;
+    --split) SPLIT=1 ;;
+    --skip-tshark) SKIP_TSHARK=1 ;;
+    --runs) RUNS="$2"; shift ;;
+    *) echo "unknown option $1" >&2; exit 1 ;;
+  esac
+  shift
+done
+SEED=${SEED:-42}
+DATA="$ROOT/bench/data"
+mkdir -p "$DATA"
+
+if [[ ! -x /usr/bin/time ]] || ! command -v bc >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time bc >/dev/null
+fi
+
+WORK=$(mktemp -d /tmp/wscs-bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+echo "== build (Release, once)"
+dotnet publish "$ROOT/src/WsCloseSniffer.Cli" -c Release -o "$WORK/cli" --nologo -v quiet >/dev/null
+dotnet publish "$ROOT/bench/WsCloseSniffer.Bench.Generator" -c Release -o "$WORK/gen" --nologo -v quiet >/dev/null
+CLI="$WORK/cli/wsclosesniffer"
+GEN="$WORK/gen/wscs-bench-generator"
+
+echo "== load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows the wall clock)"
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB RAM, $(dotnet --version) SDK"
+
+generate() { # FILE SIZE_MB SEED
+  if [[ ! -s "$1" || ! -s "$1.expected.csv" || ! -s "$1.info" ]]; then
+    echo "-- generating $1 ($2 MiB, seed $3)"
+    "$GEN" --out "$1" --size-mb "$2" --seed "$3"
+  fi
+}
+
+info() { sed -n "s/^$2=//p" "$1.info"; }
+
+# measure LABEL CMD...: wall seconds (from the clock, ns resolution) and peak RSS (from /usr/bin/time -v).
+measure() {
+  local label=$1; shift
+  local t0 t1
+  t0=$(date +%s.%N)
+  /usr/bin/time -v -o "$WORK/time.$label" "$@" >"$WORK/out.$label" 2>"$WORK/err.$label" || {
+    echo "!! $label failed:"; tail -5 "$WORK/err.$label"; return 1; }
+  t1=$(date +%s.%N)
+  SECONDS_TAKEN=$(echo "$t1 - $t0" | bc -l)
+  PEAK_KIB=$(awk -F: '/Maximum resident set size/{gsub(/ /,"",$2); print $2}' "$WORK/time.$label")
+  # CPU seconds (user + system): on a machine shared with other work this moves less than the wall clock.
+  CPU_S=$(awk -F: '/User time|System time/{s += $2} END {print s}' "$WORK/time.$label")
+}
+
+fmt() { printf "%.${2:-2}f" "$1"; }
+
+# analyze_best LABEL PATH BYTES PACKETS CSV: best of $RUNS runs; sets BEST_S, BEST_RSS_KIB (peak of all runs).
+analyze_best() {
+  local label=$1 path=$2 bytes=$3 packets=$4 csv=$5
+  BEST_S=""; BEST_RSS_KIB=0
+  for ((i = 1; i <= RUNS; i++)); do
+    measure "$label" env ${WSCS_ENV:-} "$CLI" analyze "$path" --csv "$csv" --quiet
+    printf "   run %d: %6.2f s  %8.1f MB/s  %6.2f Mpackets/s  peak RSS %6.1f MiB  (CPU %.2f s: %.0f MB per CPU-second)\n" "$i" "$SECONDS_TAKEN" \
+      "$(echo "$bytes / $SECONDS_TAKEN / 1000000" | bc -l)" "$(echo "$packets / $SECONDS_TAKEN / 1000000" | bc -l)" \
+      "$(echo "$PEAK_KIB / 1024" | bc -l)" "$CPU_S" "$(echo "$bytes / $CPU_S / 1000000" | bc -l)"
+    if [[ -z "$BEST_S" ]] || (($(echo "$SECONDS_TAKEN < $BEST_S" | bc -l))); then BEST_S=$SECONDS_TAKEN; fi
+    if ((PEAK_KIB > BEST_RSS_KIB)); then BEST_RSS_KIB=$PEAK_KIB; fi
+  done
+}
+
+# pcap_prefix IN OUT MiB: the whole records in the first MiB of IN.
+pcap_prefix() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import struct, sys
+src, dst, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]) << 20
+with open(src, "rb") as f, open(dst, "wb") as o:
+    o.write(f.read(24)); size = 24
+    while True:
+        h = f.read(16)
+        if len(h) < 16: break
+        n = struct.unpack("<I", h[8:12])[0]
+        if size + 16 + n > limit: break
+        o.write(h); o.write(f.read(n)); size += 16 + n
+PY
+}
+
+bench_file() { # FILE SIZE_MB: the full comparison on one capture
+  local file=$1 size_mb=$2
+  generate "$file" "$size_mb" "$SEED"
+  local bytes packets sessions
+  bytes=$(stat -c %s "$file"); packets=$(info "$file" packets); sessions=$(info "$file" sessions)
+  echo
+  echo "== $(basename "$file"): $(fmt "$(echo "$bytes / 1048576" | bc -l)" 1) MiB, $packets packets, $sessions sessions"
+
+  # Warm the page cache (and measure the read limit: cat to /dev/null).
+  cat "$file" >/dev/null
+  measure cat sh -c "cat \"\$1\" >/dev/null" sh "$file"
+  local cat_mbs; cat_mbs=$(echo "$bytes / $SECONDS_TAKEN / 1000000" | bc -l)
+  echo "-- cat (page cache read limit): $(fmt "$cat_mbs" 0) MB/s"
+
+  echo "-- wsclosesniffer analyze FILE --csv OUT --quiet (best of $RUNS)"
+  analyze_best ws "$file" "$bytes" "$packets" "$WORK/report.csv"
+  WS_MBS=$(echo "$bytes / $BEST_S / 1000000" | bc -l)
+  WS_RSS_MIB=$(echo "$BEST_RSS_KIB / 1024" | bc -l)
+  echo "   best: $(fmt "$BEST_S") s, $(fmt "$WS_MBS" 1) MB/s, $(fmt "$(echo "$packets / $BEST_S / 1000000" | bc -l)") Mpackets/s, peak RSS $(fmt "$WS_RSS_MIB" 1) MiB"
+  echo "-- report check"
+  python3 "$ROOT/bench/compare.py" "$file.expected.csv" "$WORK/report.csv" | tee "$WORK/compare.txt"
+  grep -q '^PASS' "$WORK/compare.txt" || CHECK_FAILED=1
+
+  if command -v tcpdump >/dev/null; then
+    measure tcpdump tcpdump -r "$file" -w /dev/null
+    local td_mbs; td_mbs=$(echo "$bytes / $SECONDS_TAKEN / 1000000" | bc -l)
+    echo "-- tcpdump -r FILE -w /dev/null: $(fmt "$SECONDS_TAKEN") s, $(fmt "$td_mbs" 0) MB/s, peak RSS $(fmt "$(echo "$PEAK_KIB / 1024" | bc -l)" 1) MiB; wsclosesniffer/tcpdump = $(fmt "$(echo "$WS_MBS / $td_mbs" | bc -l)" 2)x"
+  fi
+
+  if ((SKIP_TSHARK == 0)) && command -v tshark >/dev/null; then
+    local target=$file prefix_mb=${TSHARK_PREFIX_MB:-}
+    # Past 1 GiB tshark would need tens of GiB of RAM (it keeps per-packet state): measure a prefix.
+    if [[ -z "$prefix_mb" && $bytes -gt $((1100 << 20)) ]]; then prefix_mb=1024; fi
+    if [[ -n "$prefix_mb" ]]; then
+      target="$WORK/prefix.pcap"; pcap_prefix "$file" "$target" "$prefix_mb"; cat "$target" >/dev/null
+    fi
+    local tbytes; tbytes=$(stat -c %s "$target")
+    measure tshark tshark -r "$target" -Y 'websocket.opcode==8' -T fields -e frame.number -e ip.src -e ipv6.src \
+      -e tcp.srcport -e websocket.payload.close.status_code -e websocket.payload.close.reason
+    local ts_mbs; ts_mbs=$(echo "$tbytes / $SECONDS_TAKEN / 1000000" | bc -l)
+    local closes; closes=$(wc -l <"$WORK/out.tshark")
+    echo "-- tshark -Y websocket.opcode==8 -T fields ...: $(fmt "$SECONDS_TAKEN" 1) s, $(fmt "$ts_mbs" 1) MB/s, peak RSS $(fmt "$(echo "$PEAK_KIB / 1048576" | bc -l)" 2) GiB, $closes close frames"
+    if [[ -n "$prefix_mb" ]]; then
+      echo "   (tshark read only the first $(fmt "$(echo "$tbytes / 1048576" | bc -l)" 0) MiB of the capture; its rate is taken as the whole file's)"
+    else
+      local want; want=$(python3 -c "import csv,sys; print(2*sum(1 for r in csv.DictReader(open(sys.argv[1])) if r['close_code']))" "$file.expected.csv")
+      echo "   close frames expected from the generator: $want ($([[ $want == "$closes" ]] && echo same || echo DIFFERENT))"
+    fi
+    echo "-- wsclosesniffer/tshark = $(fmt "$(echo "$WS_MBS / $ts_mbs" | bc -l)" 0)x (target >= 100x)"
+  fi
+}
+
+CHECK_FAILED=0
+bench_file "$DATA/ws-1g-s$SEED.pcap" 1024
+RSS_1G=$WS_RSS_MIB; S_1G=$BEST_S
+
+if ((LARGE)); then
+  avail_gb=$(df -BG --output=avail "$DATA" | tail -1 | tr -dc 0-9)
+  if ((avail_gb < 25)); then
+    echo "!! --large needs ~11 GiB for the capture plus headroom; only ${avail_gb} GiB free: skipped"
+  else
+    bench_file "$DATA/ws-10g-s$SEED.pcap" 10240
+    echo "-- peak RSS 10 GiB / 1 GiB: $(fmt "$RSS_1G" 1) -> $(fmt "$WS_RSS_MIB" 1) MiB ($(fmt "$(echo "($WS_RSS_MIB / $RSS_1G - 1) * 100" | bc -l)" 1)%; target within 10%, both <= 128 MiB)"
+  fi
+fi
+
+if ((SPLIT)); then
+  dir="$DATA/split4-s$SEED"; mkdir -p "$dir"
+  for k in 1 2 3 4; do generate "$dir/part$k.pcap" 256 $((SEED * 10 + k)); done
+  bytes=$(cat "$dir"/part*.pcap | wc -c); packets=0
+  for k in 1 2 3 4; do packets=$((packets + $(info "$dir/part$k.pcap" packets))); done
+  cat "$dir"/part*.pcap >/dev/null
+  echo
+  echo "== directory of 4 x 256 MiB ($packets packets) vs the 1 GiB file ($(fmt "$S_1G") s)"
+  analyze_best split "$dir" "$bytes" "$packets" "$WORK/split.csv"
+  echo "   best: $(fmt "$BEST_S") s vs $(fmt "$S_1G") s for 1 file: speed-up $(fmt "$(echo "$S_1G / $BEST_S" | bc -l)")x on $(nproc) cores, peak RSS $(fmt "$(echo "$BEST_RSS_KIB / 1024" | bc -l)" 1) MiB"
+  python3 "$ROOT/bench/compare.py" "$dir"/part*.pcap.expected.csv "$WORK/split.csv" | tee "$WORK/compare.txt"
+  grep -q '^PASS' "$WORK/compare.txt" || CHECK_FAILED=1
+fi
+
+echo
+if ((CHECK_FAILED)); then echo "RESULT: FAIL (a report differs from the expected one)"; exit 1; fi
+echo "RESULT: PASS (reports equal to the expected ones)"

@@ -1,0 +1,190 @@
+using System.Globalization;
+using WsCloseSniffer.Analysis;
+using WsCloseSniffer.Capture;
+using WsCloseSniffer.Reporting;
+using WsCloseSniffer.Tests.Reporting;
+using WsCloseSniffer.Tests.TestInfrastructure;
+using static WsCloseSniffer.Tests.TestInfrastructure.FrameBuilder;
+
+namespace WsCloseSniffer.Tests.Analysis;
+
+public sealed class OfflineAnalysisTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "wscs-offline-" + Guid.NewGuid().ToString("N"));
+
+    public OfflineAnalysisTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static AnalysisResult RunSamples() =>
+        OfflineAnalysis.Run(CaptureInputs.Expand([RepositoryPaths.Samples]), new AnalyzerOptions());
+
+    private static string Csv(IEnumerable<SessionRecord> sessions)
+    {
+        using var text = new StringWriter(CultureInfo.InvariantCulture);
+        using (var writer = new CsvSessionWriter(text, leaveOpen: true))
+        {
+            foreach (var session in sessions)
+            {
+                writer.Write(session);
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static SessionPacketBuilder CleanSession(SessionPacketBuilder builder) =>
+        builder.Connect()
+            .Client(SessionHandshake.Request())
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Client(ClientClose(1000))
+            .Server(ServerClose(1000))
+            .CloseTcp();
+
+    private CaptureInput WriteCapture(string name, params SessionPacketBuilder[] connections)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllBytes(path, SessionPacketBuilder.ToPcap(connections));
+        return new CaptureInput(path, name);
+    }
+
+    [Fact]
+    public void Run_Samples_TwoRunsGiveByteIdenticalCsv()
+    {
+        var first = Csv(RunSamples().Sessions);
+        var second = Csv(RunSamples().Sessions);
+
+        Assert.Equal(first, second);
+        Assert.Equal(12, Rfc4180.Parse(first).Count);
+    }
+
+    [Fact]
+    public void Run_Samples_AreNumberedFromOneInStartTimeThenFileOrder()
+    {
+        var inputs = CaptureInputs.Expand([RepositoryPaths.Samples]);
+        var result = OfflineAnalysis.Run(inputs, new AnalyzerOptions());
+
+        Assert.Empty(result.Problems);
+        Assert.Equal(11, result.Sessions.Count);
+        Assert.Equal(Enumerable.Range(1, 11).Select(i => (long)i), result.Sessions.Select(s => s.SessionId));
+        var fileIndex = inputs.Select((input, index) => (input.DisplayName, index)).ToDictionary(p => p.DisplayName, p => p.index);
+        for (var i = 1; i < result.Sessions.Count; i++)
+        {
+            var before = result.Sessions[i - 1];
+            var after = result.Sessions[i];
+            Assert.True(string.CompareOrdinal(before.StartTime, after.StartTime) <= 0, $"{before.StartTime} > {after.StartTime}");
+            if (before.StartTime == after.StartTime)
+            {
+                Assert.True(fileIndex[before.CaptureFile] < fileIndex[after.CaptureFile]);
+            }
+        }
+
+        // The gzip copy starts at the same time as its original and comes right after it (input order).
+        var original = result.Sessions.Single(s => s.CaptureFile == "01-client-close-1000.pcap");
+        var copy = result.Sessions.Single(s => s.CaptureFile == "01-client-close-1000.pcap.gz");
+        Assert.Equal(original.StartTime, copy.StartTime);
+        Assert.Equal(original.SessionId + 1, copy.SessionId);
+        Assert.Equal(ReportColumns.Cells(original).Skip(2), ReportColumns.Cells(copy).Skip(2));
+    }
+
+    // file, client, server, close_initiator, close_code, close_reason, reply, classification, frames and bytes (client, server)
+    [Theory]
+    [InlineData("01-client-close-1000.pcap", "127.0.0.1:35996", "127.0.0.1:38921", "client", 1000, "bye", 1000, "normal_closure", 2, 2, 10, 10)]
+    [InlineData("02-server-close-1000.pcap", "127.0.0.1:47460", "127.0.0.1:40103", "server", 1000, "done", 1000, "normal_closure", 3, 2, 17, 11)]
+    [InlineData("03-mandatory-extension-1010.pcap", "127.0.0.1:56266", "127.0.0.1:35085", "client", 1010, "permessage-deflate", 1010, "mandatory_extension", 1, 1, 20, 20)]
+    [InlineData("04-deflate-1000.pcap", "127.0.0.1:57604", "127.0.0.1:46349", "client", 1000, "bye", 1000, "normal_closure", 4, 4, 61, 61)]
+    [InlineData("05-abnormal-rst.pcap", "127.0.0.1:59486", "127.0.0.1:38893", null, null, null, null, "abnormal_closure", 1, 1, 5, 5)]
+    [InlineData("06-rejected-403.pcap", "127.0.0.1:56670", "127.0.0.1:44065", null, null, null, null, "handshake_rejected", 0, 0, 0, 0)]
+    [InlineData("07-ipv6-going-away-1001.pcapng", "::1:42482", "::1:41447", "server", 1001, "server shutting down", 1001, "going_away", 8, 7, 76, 68)]
+    [InlineData("08-application-close-4000.pcap", "127.0.0.1:54206", "127.0.0.1:43523", "server", 4000, "session expired", 4000, "application", 3, 2, 36, 22)]
+    [InlineData("09-fragmented-1000.pcap", "127.0.0.1:49742", "127.0.0.1:39439", "client", 1000, "bye", 1000, "normal_closure", 6, 3, 35, 35)]
+    public void Run_Samples_MatchTheirDocumentedOutcome(
+        string file, string client, string server, string? initiator, int? code, string? reason, int? reply, string classification,
+        long clientFrames, long serverFrames, long clientBytes, long serverBytes)
+    {
+        var path = Path.Combine(RepositoryPaths.Samples, file);
+
+        var result = OfflineAnalysis.Run([new CaptureInput(path, file)], new AnalyzerOptions());
+
+        var s = Assert.Single(result.Sessions);
+        Assert.Equal(1, s.SessionId);
+        Assert.Equal(client, $"{s.ClientIp}:{s.ClientPort}");
+        Assert.Equal(server, $"{s.ServerIp}:{s.ServerPort}");
+        Assert.Equal(initiator, s.CloseInitiator);
+        Assert.Equal(code, s.CloseCode);
+        Assert.Equal(reason, s.CloseReason);
+        Assert.Equal(reply, s.ReplyCloseCode);
+        Assert.Equal(classification, s.Classification);
+        Assert.Equal(clientFrames, s.ClientFrames);
+        Assert.Equal(serverFrames, s.ServerFrames);
+        Assert.Equal(clientBytes, s.ClientPayloadBytes);
+        Assert.Equal(serverBytes, s.ServerPayloadBytes);
+    }
+
+    [Fact]
+    public void Run_SessionsOfSeveralFiles_AreOrderedByStartTimeAcrossFiles()
+    {
+        var late = WriteCapture("a-late.pcap", CleanSession(new SessionPacketBuilder(clientPort: 1111, startUnixSeconds: 1_800_000_100)));
+        var early = WriteCapture("b-early.pcap", CleanSession(new SessionPacketBuilder(clientPort: 2222, startUnixSeconds: 1_800_000_000)));
+        var middle = WriteCapture("c-middle.pcap", CleanSession(new SessionPacketBuilder(clientPort: 3333, startUnixSeconds: 1_800_000_050)));
+
+        var result = OfflineAnalysis.Run([late, early, middle], new AnalyzerOptions());
+
+        Assert.Equal(["b-early.pcap", "c-middle.pcap", "a-late.pcap"], result.Sessions.Select(s => s.CaptureFile));
+        Assert.Equal([1L, 2L, 3L], result.Sessions.Select(s => s.SessionId));
+    }
+
+    [Fact]
+    public void Run_SameStartTimeInTwoFiles_FollowsInputOrder()
+    {
+        var second = WriteCapture("z.pcap", CleanSession(new SessionPacketBuilder(clientPort: 1111)));
+        var first = WriteCapture("a.pcap", CleanSession(new SessionPacketBuilder(clientPort: 2222)));
+
+        var result = OfflineAnalysis.Run([second, first], new AnalyzerOptions());
+
+        Assert.Equal(["z.pcap", "a.pcap"], result.Sessions.Select(s => s.CaptureFile));
+    }
+
+    [Fact]
+    public void Run_SameStartTimeInOneFile_FollowsCaptureOrder()
+    {
+        // Both connections' first packets carry the same timestamp; the SYN with the larger ISN comes first in the file.
+        var capture = WriteCapture(
+            "tie.pcap",
+            CleanSession(new SessionPacketBuilder(clientPort: 1111, clientIsn: 3_000_000_000)),
+            CleanSession(new SessionPacketBuilder(clientPort: 2222, clientIsn: 10)));
+
+        var result = OfflineAnalysis.Run([capture], new AnalyzerOptions());
+
+        Assert.Equal(2, result.Sessions.Count);
+        Assert.Equal(result.Sessions[0].StartTime, result.Sessions[1].StartTime);
+        Assert.Equal([1111, 2222], result.Sessions.Select(s => s.ClientPort));
+    }
+
+    [Fact]
+    public void Run_MissingFile_IsAnUnreadableProblemAndOtherFilesStillReport()
+    {
+        var good = WriteCapture("good.pcap", CleanSession(new SessionPacketBuilder()));
+        var missing = new CaptureInput(Path.Combine(_directory, "missing.pcap"), "missing.pcap");
+
+        var result = OfflineAnalysis.Run([missing, good], new AnalyzerOptions());
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal("missing.pcap", problem.File);
+        Assert.Equal(InputProblemKind.Unreadable, problem.Kind);
+        Assert.Equal("good.pcap", Assert.Single(result.Sessions).CaptureFile);
+    }
+
+    [Fact]
+    public void Run_Statistics_AddUpOverFiles()
+    {
+        var one = WriteCapture("one.pcap", CleanSession(new SessionPacketBuilder()));
+        var two = WriteCapture("two.pcap", CleanSession(new SessionPacketBuilder()), CleanSession(new SessionPacketBuilder(clientPort: 4444)));
+
+        var result = OfflineAnalysis.Run([one, two], new AnalyzerOptions());
+
+        Assert.Equal(3, result.Statistics.Sessions);
+        Assert.Equal(3, result.Statistics.Connections);
+        Assert.Equal(3 * CleanSession(new SessionPacketBuilder()).Packets.Count, result.Statistics.Packets);
+    }
+}
