@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 
 using SharpPcap;
 using SharpPcap.LibPcap;
@@ -190,35 +189,18 @@ public class LibpcapCrossCheckTests
 }
 
 /// <summary>
-/// Where the shared third-party captures (<c>&lt;repo&gt;/../shared/captures/public</c>) and the repository's
-/// samples are: found by walking up from the test binaries, then (when bin/obj live elsewhere) from this source file.
+/// The shared third-party captures and the repository's samples (see <see cref="RepositoryPaths"/>), null when absent.
 /// </summary>
 internal static class CaptureCorpus
 {
     private static readonly string[] s_nonCaptureExtensions = [".md", ".json", ".py", ".txt", ".csv", ".sh"];
 
-    public static string? PublicCaptures { get; } = FindUpwards(d => Path.Combine(d, "shared", "captures", "public"));
+    public static string? PublicCaptures => RepositoryPaths.HasSharedCaptures ? RepositoryPaths.SharedCaptures : null;
 
-    public static string? Samples { get; } = FindUpwards(d => File.Exists(Path.Combine(d, "WsCloseSniffer.sln")) ? Path.Combine(d, "samples", "pcaps") : null);
+    public static string? Samples => Directory.Exists(RepositoryPaths.Samples) ? RepositoryPaths.Samples : null;
 
     public static IEnumerable<string> CaptureFilesUnder(string directory) =>
         Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
             .Where(f => !s_nonCaptureExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
             .Order(StringComparer.Ordinal);
-
-    private static string? FindUpwards(Func<string, string?> candidate, [CallerFilePath] string sourceFile = "")
-    {
-        foreach (var start in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(sourceFile) ?? string.Empty })
-        {
-            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-            {
-                if (candidate(directory.FullName) is { } path && Directory.Exists(path))
-                {
-                    return path;
-                }
-            }
-        }
-
-        return null;
-    }
 }

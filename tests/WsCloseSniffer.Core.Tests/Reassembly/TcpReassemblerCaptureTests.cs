@@ -16,7 +16,7 @@ namespace WsCloseSniffer.Tests.Reassembly;
 /// </summary>
 public sealed class TcpReassemblerCaptureTests(ITestOutputHelper output)
 {
-    private const string CapturesDirectory = "/work/shared/captures/public";
+    private static readonly string CapturesDirectory = RepositoryPaths.SharedCaptures;
 
     // Frames 3767 (seq 1036) and 3771 (seq 1035) carry the same 112 bytes shifted by one. We keep the bytes
     // that arrived first (3767's, buffered out of order); Wireshark's follow lets the later in-order segment
