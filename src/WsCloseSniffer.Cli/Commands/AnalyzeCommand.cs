@@ -75,7 +75,7 @@ internal sealed class AnalyzeCommand
             return ExitCodes.InputError;
         }
 
-        var result = RunWithProgress(inputs, options, quiet, cancellationToken);
+        using var result = RunWithProgress(inputs, options, quiet, cancellationToken);
         foreach (var problem in result.Problems)
         {
             _console.Warn(problem.ToString());
@@ -83,7 +83,7 @@ internal sealed class AnalyzeCommand
 
         using (var outputs = ReportOutputs.Open(csv, json, _console.Out))
         {
-            foreach (var session in result.Sessions)
+            foreach (var session in result.Sessions.Sorted())
             {
                 outputs.Write(session);
             }
@@ -91,7 +91,7 @@ internal sealed class AnalyzeCommand
             outputs.Flush();
             if (!outputs.WritesToStandardOutput)
             {
-                SummaryWriter.Write(_console.Out, result.Sessions, result.Statistics, inputs.Count);
+                SummaryWriter.Write(_console.Out, result.Sessions.Sorted(), result.Statistics, inputs.Count);
             }
         }
 

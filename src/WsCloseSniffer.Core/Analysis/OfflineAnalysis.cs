@@ -18,8 +18,14 @@ public sealed record InputProblem(string File, InputProblemKind Kind, string Mes
     public override string ToString() => $"{File}: {Message}";
 }
 
-/// <summary>Everything an offline run produced, sessions numbered in start-time order.</summary>
-public sealed record AnalysisResult(IReadOnlyList<SessionRecord> Sessions, AnalysisStatistics Statistics, IReadOnlyList<InputProblem> Problems);
+/// <summary>
+/// Everything an offline run produced. <see cref="Sessions"/> gives them numbered in start-time order;
+/// dispose the result to delete the sorter's temporary files.
+/// </summary>
+public sealed record AnalysisResult(SessionSorter Sessions, AnalysisStatistics Statistics, IReadOnlyList<InputProblem> Problems) : IDisposable
+{
+    public void Dispose() => Sessions.Dispose();
+}
 
 /// <summary>Bytes read so far over all inputs, for a progress bar; updated from worker threads.</summary>
 public sealed class AnalysisProgress
@@ -43,12 +49,14 @@ public sealed class AnalysisProgress
 public static class OfflineAnalysis
 {
     private const int ProgressEveryPackets = 4096;
+    private const long PrefetchThresholdBytes = 16L * 1024 * 1024;
 
     public static AnalysisResult Run(IReadOnlyList<CaptureInput> inputs, AnalyzerOptions options, AnalysisProgress? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(options);
         var perFile = new FileResult[inputs.Count];
+        var sessions = new SessionSorter();
         foreach (var input in inputs)
         {
             progress?.AddTotal(SizeOf(input.Path));
@@ -58,30 +66,20 @@ public static class OfflineAnalysis
             0,
             inputs.Count,
             new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
-            i => perFile[i] = AnalyzeFile(inputs[i], options, progress, cancellationToken));
+            i => perFile[i] = AnalyzeFile(inputs[i], options, record => sessions.Add(record, i), progress, cancellationToken));
 
         var statistics = new AnalysisStatistics();
         var problems = new List<InputProblem>();
-        var sessions = new List<(SessionRecord Record, int File)>();
-        for (var i = 0; i < perFile.Length; i++)
+        foreach (var file in perFile)
         {
-            statistics.Add(perFile[i].Statistics);
-            if (perFile[i].Problem is { } problem)
+            statistics.Add(file.Statistics);
+            if (file.Problem is { } problem)
             {
                 problems.Add(problem);
             }
-
-            sessions.AddRange(perFile[i].Sessions.Select(s => (s, i)));
         }
 
-        // Decision 7: start time, then input order, then flow order: byte-identical reports run after run.
-        var numbered = sessions
-            .OrderBy(s => s.Record.StartTimeNanoseconds)
-            .ThenBy(s => s.File)
-            .ThenBy(s => s.Record.FlowOrder)
-            .Select((s, index) => s.Record with { SessionId = index + 1 })
-            .ToList();
-        return new AnalysisResult(numbered, statistics, problems);
+        return new AnalysisResult(sessions, statistics, problems);
     }
 
     private static long SizeOf(string path)
@@ -100,21 +98,26 @@ public static class OfflineAnalysis
         }
     }
 
-    private static FileResult AnalyzeFile(CaptureInput input, AnalyzerOptions options, AnalysisProgress? progress, CancellationToken cancellationToken)
+    private static FileResult AnalyzeFile(CaptureInput input, AnalyzerOptions options, Action<SessionRecord> onSession, AnalysisProgress? progress, CancellationToken cancellationToken)
     {
-        var sessions = new List<SessionRecord>();
         IPacketSource source;
         try
         {
             source = CaptureFile.Open(input.Path);
+
+            // Reading on a second core pays once the file is big enough to hide the thread's start-up.
+            if (source.TotalBytes is > PrefetchThresholdBytes)
+            {
+                source = new PrefetchingPacketSource(source);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CaptureFormatException)
         {
-            return new FileResult(sessions, new AnalysisStatistics(), new InputProblem(input.DisplayName, InputProblemKind.Unreadable, DescribeOpenError(e)));
+            return new FileResult(new AnalysisStatistics(), new InputProblem(input.DisplayName, InputProblemKind.Unreadable, DescribeOpenError(e)));
         }
 
         using (source)
-        using (var analyzer = new CaptureAnalyzer(input.DisplayName, options, sessions.Add))
+        using (var analyzer = new CaptureAnalyzer(input.DisplayName, options, onSession))
         {
             InputProblem? problem = null;
             long reported = 0;
@@ -145,7 +148,7 @@ public static class OfflineAnalysis
 
             analyzer.Finish();
             progress?.AddRead(source.BytesRead - reported);
-            return new FileResult(sessions, analyzer.Statistics, problem);
+            return new FileResult(analyzer.Statistics, problem);
         }
     }
 
@@ -156,5 +159,5 @@ public static class OfflineAnalysis
         _ => $"cannot read: {e.Message}",
     };
 
-    private sealed record FileResult(List<SessionRecord> Sessions, AnalysisStatistics Statistics, InputProblem? Problem);
+    private sealed record FileResult(AnalysisStatistics Statistics, InputProblem? Problem);
 }

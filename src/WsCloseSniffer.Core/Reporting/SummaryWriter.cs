@@ -12,17 +12,28 @@ public static class SummaryWriter
 {
     public const string CleanClassification = "normal_closure";
 
-    public static void Write(TextWriter writer, IReadOnlyList<SessionRecord> sessions, AnalysisStatistics statistics, int inputCount)
+    /// <summary>
+    /// Writes the summary. <paramref name="sessions"/> is enumerated twice (counts, then the sessions that did
+    /// not close cleanly), so a run's sessions never need to be in memory at once.
+    /// </summary>
+    public static void Write(TextWriter writer, IEnumerable<SessionRecord> sessions, AnalysisStatistics statistics, int inputCount)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(sessions);
         ArgumentNullException.ThrowIfNull(statistics);
         var inv = CultureInfo.InvariantCulture;
-        writer.WriteLine(string.Create(inv, $"{sessions.Count} WebSocket session{Plural(sessions.Count)} in {inputCount} capture file{Plural(inputCount)} ({statistics.Packets} packets, {statistics.Connections} TCP connections)"));
-        if (sessions.Count > 0)
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        long total = 0;
+        foreach (var session in sessions)
+        {
+            counts[session.Classification] = counts.GetValueOrDefault(session.Classification) + 1;
+            total++;
+        }
+
+        writer.WriteLine(string.Create(inv, $"{Counted(total, "WebSocket session")} in {Counted(inputCount, "capture file")} ({Counted(statistics.Packets, "packet")}, {Counted(statistics.Connections, "TCP connection")})"));
+        if (total > 0)
         {
             writer.WriteLine();
-            var counts = sessions.GroupBy(s => s.Classification).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
             var width = ReportColumns.Classifications.Max(c => c.Length);
             foreach (var classification in ReportColumns.Classifications.Where(counts.ContainsKey))
             {
@@ -30,18 +41,20 @@ public static class SummaryWriter
             }
         }
 
-        var unclean = sessions.Where(s => s.Classification != CleanClassification).ToList();
-        if (unclean.Count > 0)
+        var heading = false;
+        foreach (var s in sessions.Where(s => s.Classification != CleanClassification))
         {
-            writer.WriteLine();
-            writer.WriteLine("Sessions that did not close cleanly:");
-            foreach (var s in unclean)
+            if (!heading)
             {
-                var code = s.CloseCode is int c ? string.Create(inv, $" {c}") : string.Empty;
-                writer.WriteLine(string.Create(inv,
-                    $"  #{s.SessionId} {s.CaptureFile} {s.StartTime} {Endpoint(s.ClientIp, s.ClientPort)} -> {Endpoint(s.ServerIp, s.ServerPort)} {s.Host}{s.Path}: {s.Classification}{code}"));
-                writer.WriteLine($"      {s.Diagnosis}");
+                writer.WriteLine();
+                writer.WriteLine("Sessions that did not close cleanly:");
+                heading = true;
             }
+
+            var code = s.CloseCode is int c ? string.Create(inv, $" {c}") : string.Empty;
+            writer.WriteLine(string.Create(inv,
+                $"  #{s.SessionId} {s.CaptureFile} {s.StartTime} {Endpoint(s.ClientIp, s.ClientPort)} -> {Endpoint(s.ServerIp, s.ServerPort)} {s.Host}{s.Path}: {s.Classification}{code}"));
+            writer.WriteLine($"      {s.Diagnosis}");
         }
 
         WriteSkipped(writer, statistics);
@@ -96,5 +109,6 @@ public static class SummaryWriter
     private static string Endpoint(string ip, int port) =>
         ip.Contains(':', StringComparison.Ordinal) ? $"[{ip}]:{port.ToString(CultureInfo.InvariantCulture)}" : $"{ip}:{port.ToString(CultureInfo.InvariantCulture)}";
 
-    private static string Plural(int count) => count == 1 ? string.Empty : "s";
+    private static string Counted(long count, string noun) =>
+        string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? string.Empty : "s")}");
 }

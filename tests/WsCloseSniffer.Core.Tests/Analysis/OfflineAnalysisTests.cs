@@ -51,8 +51,8 @@ public sealed class OfflineAnalysisTests : IDisposable
     [Fact]
     public void Run_Samples_TwoRunsGiveByteIdenticalCsv()
     {
-        var first = Csv(RunSamples().Sessions);
-        var second = Csv(RunSamples().Sessions);
+        var first = Csv(RunSamples().Sessions.Sorted().ToList());
+        var second = Csv(RunSamples().Sessions.Sorted().ToList());
 
         Assert.Equal(first, second);
         Assert.Equal(12, Rfc4180.Parse(first).Count);
@@ -62,16 +62,17 @@ public sealed class OfflineAnalysisTests : IDisposable
     public void Run_Samples_AreNumberedFromOneInStartTimeThenFileOrder()
     {
         var inputs = CaptureInputs.Expand([RepositoryPaths.Samples]);
-        var result = OfflineAnalysis.Run(inputs, new AnalyzerOptions());
+        using var result = OfflineAnalysis.Run(inputs, new AnalyzerOptions());
+        var sessions = result.Sessions.Sorted().ToList();
 
         Assert.Empty(result.Problems);
-        Assert.Equal(11, result.Sessions.Count);
-        Assert.Equal(Enumerable.Range(1, 11).Select(i => (long)i), result.Sessions.Select(s => s.SessionId));
+        Assert.Equal(11, sessions.Count);
+        Assert.Equal(Enumerable.Range(1, 11).Select(i => (long)i), sessions.Select(s => s.SessionId));
         var fileIndex = inputs.Select((input, index) => (input.DisplayName, index)).ToDictionary(p => p.DisplayName, p => p.index);
-        for (var i = 1; i < result.Sessions.Count; i++)
+        for (var i = 1; i < sessions.Count; i++)
         {
-            var before = result.Sessions[i - 1];
-            var after = result.Sessions[i];
+            var before = sessions[i - 1];
+            var after = sessions[i];
             Assert.True(string.CompareOrdinal(before.StartTime, after.StartTime) <= 0, $"{before.StartTime} > {after.StartTime}");
             if (before.StartTime == after.StartTime)
             {
@@ -80,8 +81,8 @@ public sealed class OfflineAnalysisTests : IDisposable
         }
 
         // The gzip copy starts at the same time as its original and comes right after it (input order).
-        var original = result.Sessions.Single(s => s.CaptureFile == "01-client-close-1000.pcap");
-        var copy = result.Sessions.Single(s => s.CaptureFile == "01-client-close-1000.pcap.gz");
+        var original = sessions.Single(s => s.CaptureFile == "01-client-close-1000.pcap");
+        var copy = sessions.Single(s => s.CaptureFile == "01-client-close-1000.pcap.gz");
         Assert.Equal(original.StartTime, copy.StartTime);
         Assert.Equal(original.SessionId + 1, copy.SessionId);
         Assert.Equal(ReportColumns.Cells(original).Skip(2), ReportColumns.Cells(copy).Skip(2));
@@ -104,9 +105,10 @@ public sealed class OfflineAnalysisTests : IDisposable
     {
         var path = Path.Combine(RepositoryPaths.Samples, file);
 
-        var result = OfflineAnalysis.Run([new CaptureInput(path, file)], new AnalyzerOptions());
+        using var result = OfflineAnalysis.Run([new CaptureInput(path, file)], new AnalyzerOptions());
+        var sessions = result.Sessions.Sorted().ToList();
 
-        var s = Assert.Single(result.Sessions);
+        var s = Assert.Single(sessions);
         Assert.Equal(1, s.SessionId);
         Assert.Equal(client, $"{s.ClientIp}:{s.ClientPort}");
         Assert.Equal(server, $"{s.ServerIp}:{s.ServerPort}");
@@ -128,10 +130,11 @@ public sealed class OfflineAnalysisTests : IDisposable
         var early = WriteCapture("b-early.pcap", CleanSession(new SessionPacketBuilder(clientPort: 2222, startUnixSeconds: 1_800_000_000)));
         var middle = WriteCapture("c-middle.pcap", CleanSession(new SessionPacketBuilder(clientPort: 3333, startUnixSeconds: 1_800_000_050)));
 
-        var result = OfflineAnalysis.Run([late, early, middle], new AnalyzerOptions());
+        using var result = OfflineAnalysis.Run([late, early, middle], new AnalyzerOptions());
+        var sessions = result.Sessions.Sorted().ToList();
 
-        Assert.Equal(["b-early.pcap", "c-middle.pcap", "a-late.pcap"], result.Sessions.Select(s => s.CaptureFile));
-        Assert.Equal([1L, 2L, 3L], result.Sessions.Select(s => s.SessionId));
+        Assert.Equal(["b-early.pcap", "c-middle.pcap", "a-late.pcap"], sessions.Select(s => s.CaptureFile));
+        Assert.Equal([1L, 2L, 3L], sessions.Select(s => s.SessionId));
     }
 
     [Fact]
@@ -140,9 +143,10 @@ public sealed class OfflineAnalysisTests : IDisposable
         var second = WriteCapture("z.pcap", CleanSession(new SessionPacketBuilder(clientPort: 1111)));
         var first = WriteCapture("a.pcap", CleanSession(new SessionPacketBuilder(clientPort: 2222)));
 
-        var result = OfflineAnalysis.Run([second, first], new AnalyzerOptions());
+        using var result = OfflineAnalysis.Run([second, first], new AnalyzerOptions());
+        var sessions = result.Sessions.Sorted().ToList();
 
-        Assert.Equal(["z.pcap", "a.pcap"], result.Sessions.Select(s => s.CaptureFile));
+        Assert.Equal(["z.pcap", "a.pcap"], sessions.Select(s => s.CaptureFile));
     }
 
     [Fact]
@@ -154,11 +158,12 @@ public sealed class OfflineAnalysisTests : IDisposable
             CleanSession(new SessionPacketBuilder(clientPort: 1111, clientIsn: 3_000_000_000)),
             CleanSession(new SessionPacketBuilder(clientPort: 2222, clientIsn: 10)));
 
-        var result = OfflineAnalysis.Run([capture], new AnalyzerOptions());
+        using var result = OfflineAnalysis.Run([capture], new AnalyzerOptions());
+        var sessions = result.Sessions.Sorted().ToList();
 
-        Assert.Equal(2, result.Sessions.Count);
-        Assert.Equal(result.Sessions[0].StartTime, result.Sessions[1].StartTime);
-        Assert.Equal([1111, 2222], result.Sessions.Select(s => s.ClientPort));
+        Assert.Equal(2, sessions.Count);
+        Assert.Equal(sessions[0].StartTime, sessions[1].StartTime);
+        Assert.Equal([1111, 2222], sessions.Select(s => s.ClientPort));
     }
 
     [Fact]
@@ -167,12 +172,13 @@ public sealed class OfflineAnalysisTests : IDisposable
         var good = WriteCapture("good.pcap", CleanSession(new SessionPacketBuilder()));
         var missing = new CaptureInput(Path.Combine(_directory, "missing.pcap"), "missing.pcap");
 
-        var result = OfflineAnalysis.Run([missing, good], new AnalyzerOptions());
+        using var result = OfflineAnalysis.Run([missing, good], new AnalyzerOptions());
+        var sessions = result.Sessions.Sorted().ToList();
 
         var problem = Assert.Single(result.Problems);
         Assert.Equal("missing.pcap", problem.File);
         Assert.Equal(InputProblemKind.Unreadable, problem.Kind);
-        Assert.Equal("good.pcap", Assert.Single(result.Sessions).CaptureFile);
+        Assert.Equal("good.pcap", Assert.Single(sessions).CaptureFile);
     }
 
     [Fact]
@@ -181,7 +187,8 @@ public sealed class OfflineAnalysisTests : IDisposable
         var one = WriteCapture("one.pcap", CleanSession(new SessionPacketBuilder()));
         var two = WriteCapture("two.pcap", CleanSession(new SessionPacketBuilder()), CleanSession(new SessionPacketBuilder(clientPort: 4444)));
 
-        var result = OfflineAnalysis.Run([one, two], new AnalyzerOptions());
+        using var result = OfflineAnalysis.Run([one, two], new AnalyzerOptions());
+        var sessions = result.Sessions.Sorted().ToList();
 
         Assert.Equal(3, result.Statistics.Sessions);
         Assert.Equal(3, result.Statistics.Connections);

@@ -1,0 +1,85 @@
+using WsCloseSniffer.Analysis;
+using WsCloseSniffer.Reporting;
+
+namespace WsCloseSniffer.Tests.Analysis;
+
+public sealed class SessionSorterTests : IDisposable
+{
+    private readonly string _spill = Directory.CreateTempSubdirectory("wscs-sorter-").FullName;
+
+    public void Dispose() => Directory.Delete(_spill, recursive: true);
+
+    private static SessionRecord Record(long start, long flow, string file = "f.pcap") => new()
+    {
+        CaptureFile = file,
+        StartTime = start.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        EndTime = "e",
+        ClientIp = "10.0.0.1",
+        ServerIp = "10.0.0.2",
+        Host = "h\n\"quoted\", comma",
+        Classification = "normal_closure",
+        Diagnosis = "d",
+        Notices = ["ws_a", "ws_b"],
+        CloseCode = 1000,
+        StartTimeNanoseconds = start,
+        FlowOrder = flow,
+    };
+
+    [Theory]
+    [InlineData(1_000_000)]
+    [InlineData(7)]
+    [InlineData(1)]
+    public void Sorted_AnyMemoryCap_SameOrderNumberedFromOne(int maxInMemory)
+    {
+        var random = new Random(1234);
+        using var sorter = new SessionSorter(maxInMemory, _spill);
+        var added = new List<(SessionRecord Record, int Input)>();
+        for (var i = 0; i < 200; i++)
+        {
+            var record = Record(random.Next(0, 50), random.Next(0, 1000));
+            var input = random.Next(0, 3);
+            added.Add((record, input));
+            sorter.Add(record, input);
+        }
+
+        var expected = added
+            .OrderBy(a => a.Record.StartTimeNanoseconds).ThenBy(a => a.Input).ThenBy(a => a.Record.FlowOrder)
+            .Select(a => (a.Record.StartTimeNanoseconds, a.Record.FlowOrder))
+            .ToList();
+
+        var sorted = sorter.Sorted().ToList();
+
+        Assert.Equal(200, sorter.Count);
+        Assert.Equal(expected, sorted.Select(s => (s.StartTimeNanoseconds, s.FlowOrder)));
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), sorted.Select(s => s.SessionId));
+        Assert.Equal(sorted.Select(s => (s.SessionId, s.StartTimeNanoseconds, s.FlowOrder)), sorter.Sorted().Select(s => (s.SessionId, s.StartTimeNanoseconds, s.FlowOrder)));
+    }
+
+    [Fact]
+    public void Add_PastTheCap_SpillsRunsThatKeepEveryField()
+    {
+        using var sorter = new SessionSorter(maxInMemory: 2, _spill);
+        var original = Record(5, 1) with { CloseReason = "bye\u00e9", ReplyCloseCode = null, ClientPort = 4242 };
+        sorter.Add(original, 0);
+        sorter.Add(Record(9, 2), 0);
+        sorter.Add(Record(1, 3), 0);
+
+        Assert.Equal(1, sorter.SpilledRuns);
+        var roundTripped = sorter.Sorted().Single(s => s.FlowOrder == 1);
+        Assert.Equal(original with { SessionId = 2, Notices = roundTripped.Notices }, roundTripped);
+        Assert.Equal(original.Notices, roundTripped.Notices);
+    }
+
+    [Fact]
+    public void Dispose_DeletesSpilledRuns()
+    {
+        var sorter = new SessionSorter(maxInMemory: 1, _spill);
+        sorter.Add(Record(1, 1), 0);
+        sorter.Add(Record(2, 2), 0);
+        Assert.NotEmpty(Directory.GetFiles(_spill));
+
+        sorter.Dispose();
+
+        Assert.Empty(Directory.GetFiles(_spill));
+    }
+}
