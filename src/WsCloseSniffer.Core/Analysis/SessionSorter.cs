@@ -11,7 +11,7 @@ namespace WsCloseSniffer.Analysis;
 /// </summary>
 public sealed class SessionSorter : IDisposable
 {
-    public const int DefaultMaxInMemory = 16 * 1024;
+    public const int DefaultMaxInMemory = 4096;
 
     private static readonly JsonSerializerOptions s_spillOptions = new();
 
