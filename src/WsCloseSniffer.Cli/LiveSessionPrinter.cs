@@ -31,13 +31,16 @@ internal static class LiveSessionPrinter
         ArgumentNullException.ThrowIfNull(capture);
         var inv = CultureInfo.InvariantCulture;
         writer.WriteLine(string.Create(inv, $"wsclosesniffer: capture on {interfaceName} stopped after {capture.Duration.TotalSeconds:0.0} s"));
-        writer.WriteLine(string.Create(inv, $"  packets received:          {capture.PacketsReceived}"));
-        writer.WriteLine(string.Create(inv, $"  dropped by the kernel:     {capture.DroppedByKernel}"));
-        writer.WriteLine(string.Create(inv, $"  dropped by the interface:  {capture.DroppedByInterface}"));
+        writer.WriteLine($"  packets received:          {Counter(capture.PacketsReceived)}");
+        writer.WriteLine($"  dropped by the kernel:     {Counter(capture.DroppedByKernel)}");
+        writer.WriteLine($"  dropped by the interface:  {Counter(capture.DroppedByInterface)}");
         writer.WriteLine(string.Create(inv, $"  dropped by wsclosesniffer: {capture.DroppedByUs}{(capture.DroppedByUs > 0 ? " (analysis fell behind the capture)" : string.Empty)}"));
         writer.WriteLine(string.Create(inv, $"  packets analyzed:          {capture.PacketsAnalyzed}"));
         writer.WriteLine(string.Create(inv, $"  WebSocket sessions:        {sessions}"));
     }
+
+    /// <summary>libpcap's counters are -1 when pcap_stats failed: say so rather than print a reassuring 0.</summary>
+    private static string Counter(long value) => value < 0 ? "unknown" : value.ToString(CultureInfo.InvariantCulture);
 
     private static string Endpoint(string ip, int port) =>
         ip.Contains(':', StringComparison.Ordinal)

@@ -1,0 +1,69 @@
+using PacketDotNet;
+
+using WsCloseSniffer.Capture;
+using WsCloseSniffer.Pcap;
+
+namespace WsCloseSniffer.Tests.Live;
+
+/// <summary>--write-pcap's files read back by our capture reader (checked itself against libpcap elsewhere).</summary>
+public sealed class CaptureFileWriterTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("wsclosesniffer-writer-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Theory]
+    [InlineData("out.pcap")]
+    [InlineData("out.pcapng")]
+    [InlineData("OUT.PCAPNG")]
+    public void Write_ThenRead_GivesSameFramesTimesAndLengths(string name)
+    {
+        string path = Path.Combine(_directory, name);
+        var frames = new[]
+        {
+            (Time: Timestamp.FromSeconds(1_764_000_000, 123_456_000), Data: TcpFrame(1), Original: 0),
+            (Time: Timestamp.FromSeconds(1_764_000_001, 999_999_000), Data: TcpFrame(3), Original: 1514),
+            (Time: Timestamp.FromSeconds(1_764_000_002, 0), Data: new byte[] { 0xde, 0xad, 0xbe }, Original: 3),
+        };
+        using (var writer = CaptureFileWriter.Create(path, LinkType.Ethernet, 262144, "lo"))
+        {
+            foreach (var frame in frames)
+            {
+                writer.Write(frame.Time, frame.Data, frame.Original);
+            }
+
+            Assert.Equal(3, writer.Frames);
+        }
+
+        using var source = CaptureFile.Open(path);
+        var read = new List<(long, byte[], int, LinkType)>();
+        while (source.TryReadNext(out var packet))
+        {
+            read.Add((packet.Timestamp.UnixNanoseconds, packet.Data.ToArray(), packet.OriginalLength, packet.LinkType));
+        }
+
+        Assert.Equal(
+            frames.Select(f => (f.Time.UnixNanoseconds, f.Data, Math.Max(f.Original, f.Data.Length), LinkType.Ethernet)),
+            read);
+    }
+
+    [Fact]
+    public void Create_PcapNgName_WritesPcapNgMagic()
+    {
+        string path = Path.Combine(_directory, "x.pcapng");
+        using (CaptureFileWriter.Create(path, LinkType.Ethernet, 65535))
+        {
+        }
+
+        Assert.Equal(new byte[] { 0x0a, 0x0d, 0x0d, 0x0a }, File.ReadAllBytes(path)[..4]);
+    }
+
+    private static byte[] TcpFrame(int payloadBytes)
+    {
+        var tcp = new TcpPacket(50000, 8080) { PayloadData = new byte[payloadBytes] };
+        var ip = new IPv4Packet(System.Net.IPAddress.Loopback, System.Net.IPAddress.Loopback) { PayloadPacket = tcp };
+        var loopbackMac = new System.Net.NetworkInformation.PhysicalAddress(new byte[6]);
+        var ethernet = new EthernetPacket(loopbackMac, loopbackMac, EthernetType.IPv4) { PayloadPacket = ip };
+        return ethernet.Bytes;
+    }
+}
