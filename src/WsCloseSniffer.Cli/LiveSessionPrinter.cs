@@ -21,8 +21,8 @@ internal static class LiveSessionPrinter
         var inv = CultureInfo.InvariantCulture;
         string close = session.CloseCode is int code ? string.Create(inv, $"close {code}") : "no close code";
         string line = string.Create(inv,
-            $"{session.EndTime} #{session.SessionId} {Endpoint(session.ClientIp, session.ClientPort)} -> {Endpoint(session.ServerIp, session.ServerPort)} {session.Host}{session.Path} {close} {session.Classification}");
-        return session.Classification == SummaryWriter.CleanClassification ? line : $"{line}: {session.Diagnosis}";
+            $"{session.EndTime} #{session.SessionId} {Endpoint(session.ClientIp, session.ClientPort)} -> {Endpoint(session.ServerIp, session.ServerPort)} {TerminalText.Safe(session.Host)}{TerminalText.Safe(session.Path)} {close} {session.Classification}");
+        return session.Classification == SummaryWriter.CleanClassification ? line : $"{line}: {TerminalText.Safe(session.Diagnosis)}";
     }
 
     public static void WriteStatistics(TextWriter writer, string interfaceName, LiveCaptureStatistics capture, long sessions)

@@ -68,25 +68,13 @@ internal sealed class CaptureBuffer : IDisposable
             return false;
         }
 
-        if (count > _buffer.Length)
-        {
-            // Only a record larger than the read buffer gets here: rare, so growing is not per packet.
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(count, _buffer.Length * 2), MaxRecordBytes + 64));
-            _buffer.AsSpan(_start, _end - _start).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = larger;
-            _end -= _start;
-            _start = 0;
-        }
-        else if (_buffer.Length - _start < count)
-        {
-            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
-            _end -= _start;
-            _start = 0;
-        }
-
         while (_end - _start < count)
         {
+            if (_end == _buffer.Length)
+            {
+                MakeRoom(count);
+            }
+
             int read;
             try
             {
@@ -110,6 +98,25 @@ internal sealed class CaptureBuffer : IDisposable
         }
 
         return true;
+    }
+
+    private void MakeRoom(int count)
+    {
+        if (_start > 0)
+        {
+            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+            _end -= _start;
+            _start = 0;
+            return;
+        }
+
+        // The whole buffer is one unfinished record larger than the read buffer (rare, never per packet).
+        // Grow by doubling as its bytes actually arrive: a header that claims 16 MiB in a short or hostile
+        // file costs only what the file holds.
+        var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(_buffer.Length * 2L, count));
+        _buffer.AsSpan(0, _end).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = larger;
     }
 
     /// <summary>The next <paramref name="count"/> bytes; valid until the next <see cref="Ensure"/>.</summary>

@@ -53,8 +53,8 @@ public static class SummaryWriter
 
             var code = s.CloseCode is int c ? string.Create(inv, $" {c}") : string.Empty;
             writer.WriteLine(string.Create(inv,
-                $"  #{s.SessionId} {s.CaptureFile} {s.StartTime} {Endpoint(s.ClientIp, s.ClientPort)} -> {Endpoint(s.ServerIp, s.ServerPort)} {s.Host}{s.Path}: {s.Classification}{code}"));
-            writer.WriteLine($"      {s.Diagnosis}");
+                $"  #{s.SessionId} {TerminalText.Safe(s.CaptureFile)} {s.StartTime} {Endpoint(s.ClientIp, s.ClientPort)} -> {Endpoint(s.ServerIp, s.ServerPort)} {TerminalText.Safe(s.Host)}{TerminalText.Safe(s.Path)}: {s.Classification}{code}"));
+            writer.WriteLine($"      {TerminalText.Safe(s.Diagnosis)}");
         }
 
         WriteSkipped(writer, statistics);

@@ -106,7 +106,7 @@ public sealed class SafeReportTests : IDisposable
         Assert.Contains("application", result.Out, StringComparison.Ordinal);
     }
 
-    [Fact(Skip = "BUG: SummaryWriter prints Host/Path/diagnosis from the wire raw; ESC and BEL reach the terminal (Reporting/SummaryWriter.cs)")]
+    [Fact]
     public void Analyze_HostWithTerminalEscape_SummaryShowsNoControlCharacters()
     {
         var file = Write("esc.pcap", HandBuiltCapture.Session("evil\u001b]0;pwned\u0007\u001b[2J.test", "/chat", "x-a", "x-b", 4000, "r\u001b[1m"u8.ToArray()));
