@@ -37,7 +37,9 @@ WORK=$(mktemp -d /tmp/wscs-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
 echo "== build (Release, once)"
-dotnet publish "$ROOT/src/WsCloseSniffer.Cli" -c Release -o "$WORK/cli" --nologo -v quiet >/dev/null
+# Published as users would install it: for this platform, ReadyToRun-precompiled (see the Cli project).
+RID=$(dotnet --info | sed -n 's/^ *RID: *//p' | head -n1)
+dotnet publish "$ROOT/src/WsCloseSniffer.Cli" -c Release -r "${RID:-linux-x64}" --self-contained false -o "$WORK/cli" --nologo -v quiet >/dev/null
 dotnet publish "$ROOT/bench/WsCloseSniffer.Bench.Generator" -c Release -o "$WORK/gen" --nologo -v quiet >/dev/null
 CLI="$WORK/cli/wsclosesniffer"
 GEN="$WORK/gen/wscs-bench-generator"

@@ -38,18 +38,24 @@ internal sealed class AnalyzeCommand
             CommonOptions.Filter,
             CommonOptions.Quiet,
         };
+        foreach (var limit in CommonOptions.Limits)
+        {
+            Command.Add(limit);
+        }
+
         Command.SetAction((parse, token) => Task.FromResult(Run(
             parse.GetValue(_paths) ?? [],
             parse.GetValue(CommonOptions.Csv),
             parse.GetValue(CommonOptions.Json),
             parse.GetValue(CommonOptions.Filter),
             parse.GetValue(CommonOptions.Quiet),
-            token)));
+            token,
+            CommonOptions.ReadAnalyzerOptions(parse))));
     }
 
     public Command Command { get; }
 
-    public int Run(IReadOnlyList<string> paths, string? csv, string? json, string? filter, bool quiet, CancellationToken cancellationToken)
+    public int Run(IReadOnlyList<string> paths, string? csv, string? json, string? filter, bool quiet, CancellationToken cancellationToken, AnalyzerOptions? analyzerOptions = null)
     {
         if (ReportOutputs.Validate(csv, json) is { } usage)
         {
@@ -57,7 +63,7 @@ internal sealed class AnalyzeCommand
             return ExitCodes.Usage;
         }
 
-        var options = new AnalyzerOptions();
+        var options = analyzerOptions ?? new AnalyzerOptions();
         if (filter is not null)
         {
             if (!PacketFilters.TryCreateFactory(filter, _console, out var factory))

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using WsCloseSniffer.Analysis;
+using WsCloseSniffer.Reassembly;
 
 namespace WsCloseSniffer.Cli.Commands;
 
@@ -27,4 +29,53 @@ internal static class CommonOptions
     {
         Description = "No progress output on stderr",
     };
+
+    // Resource caps (defaults in ReassemblyOptions and AnalyzerOptions): each hit is counted in the summary.
+    public static Option<int?> MaxConnections { get; } = Positive("--max-connections", "TCP connections tracked at once; past this the longest-idle one is evicted");
+
+    public static Option<int?> MaxBufferedBytes { get; } = Positive("--max-buffered-bytes", "Out-of-order bytes held per connection direction; past this the hole becomes a gap");
+
+    public static Option<int?> MaxBufferedTotalMegabytes { get; } = Positive("--max-buffered-total-mb", "Out-of-order bytes held over all connections, in MiB");
+
+    public static Option<int?> MaxHttpHeadBytes { get; } = Positive("--max-http-head-bytes", "Longest HTTP upgrade request or response head read");
+
+    public static Option<int?> MaxControlPayloadBytes { get; } = Positive("--max-control-payload-bytes", "Bytes of a control frame's payload held (at least 125)");
+
+    public static Option<int?> IdleTimeoutSeconds { get; } = Positive("--idle-timeout", "Seconds of packet time without a packet after which a connection is given up on");
+
+    public static IEnumerable<Option> Limits =>
+        [MaxConnections, MaxBufferedBytes, MaxBufferedTotalMegabytes, MaxHttpHeadBytes, MaxControlPayloadBytes, IdleTimeoutSeconds];
+
+    /// <summary>The analysis settings the command line asked for; defaults where an option is absent.</summary>
+    public static AnalyzerOptions ReadAnalyzerOptions(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        var defaults = new AnalyzerOptions();
+        var reassembly = defaults.Reassembly;
+        return defaults with
+        {
+            Reassembly = reassembly with
+            {
+                MaxConnections = parse.GetValue(MaxConnections) ?? reassembly.MaxConnections,
+                MaxBufferedBytesPerDirection = parse.GetValue(MaxBufferedBytes) ?? reassembly.MaxBufferedBytesPerDirection,
+                MaxBufferedBytesTotal = parse.GetValue(MaxBufferedTotalMegabytes) is int mb ? mb * 1024L * 1024 : reassembly.MaxBufferedBytesTotal,
+                IdleTimeoutSeconds = parse.GetValue(IdleTimeoutSeconds) ?? reassembly.IdleTimeoutSeconds,
+            },
+            MaxHttpHeadBytes = parse.GetValue(MaxHttpHeadBytes) ?? defaults.MaxHttpHeadBytes,
+            MaxControlPayloadBytes = Math.Max(parse.GetValue(MaxControlPayloadBytes) ?? defaults.MaxControlPayloadBytes, 125),
+        };
+    }
+
+    private static Option<int?> Positive(string name, string description)
+    {
+        var option = new Option<int?>(name) { Description = description, HelpName = "N" };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is <= 0)
+            {
+                result.AddError($"{name} must be a positive number.");
+            }
+        });
+        return option;
+    }
 }

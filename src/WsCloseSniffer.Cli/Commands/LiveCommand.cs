@@ -19,6 +19,7 @@ internal sealed record LiveRequest(string Interface)
     public string? WritePcap { get; init; }
     public bool Promiscuous { get; init; }
     public bool Quiet { get; init; }
+    public AnalyzerOptions Analysis { get; init; } = new();
 }
 
 /// <summary>
@@ -75,6 +76,10 @@ internal sealed class LiveCommand
             _promiscuous,
             CommonOptions.Quiet,
         };
+        foreach (var limit in CommonOptions.Limits)
+        {
+            Command.Add(limit);
+        }
 
         // A synchronous action: this command handles SIGINT/SIGTERM itself, so a stop always ends in a
         // complete report and exit 0 rather than the parser's cancellation timeout.
@@ -87,6 +92,7 @@ internal sealed class LiveCommand
             WritePcap = parse.GetValue(_writePcap),
             Promiscuous = parse.GetValue(_promiscuous),
             Quiet = parse.GetValue(CommonOptions.Quiet),
+            Analysis = CommonOptions.ReadAnalyzerOptions(parse),
         }));
     }
 
@@ -182,7 +188,7 @@ internal sealed class LiveCommand
             using (pcap)
             {
                 var lines = outputs.WritesToStandardOutput ? _console.Error : _console.Out;
-                using var handler = new Handler(capture, outputs, pcap, lines, request.Quiet ? null : _console, started);
+                using var handler = new Handler(capture, request.Analysis, outputs, pcap, lines, request.Quiet ? null : _console, started);
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
                 if (request.DurationSeconds is double seconds)
                 {
@@ -218,7 +224,7 @@ internal sealed class LiveCommand
         private readonly CaptureAnalyzer _analyzer;
         private bool _pcapDirty;
 
-        public Handler(LiveCapture capture, ReportOutputs outputs, CaptureFileWriter? pcap, TextWriter lines, CliConsole? progress, Action? started)
+        public Handler(LiveCapture capture, AnalyzerOptions analysis, ReportOutputs outputs, CaptureFileWriter? pcap, TextWriter lines, CliConsole? progress, Action? started)
         {
             _capture = capture;
             _outputs = outputs;
@@ -228,7 +234,7 @@ internal sealed class LiveCommand
             _started = started;
 
             // Sessions are numbered in the order they are reported: live has no "whole capture" to sort.
-            _analyzer = new CaptureAnalyzer(capture.InterfaceName, new AnalyzerOptions(), OnSession);
+            _analyzer = new CaptureAnalyzer(capture.InterfaceName, analysis, OnSession);
         }
 
         public long Sessions { get; private set; }

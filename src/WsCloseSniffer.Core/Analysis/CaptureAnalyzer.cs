@@ -1,7 +1,9 @@
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Decoding;
+using WsCloseSniffer.Http;
 using WsCloseSniffer.Reassembly;
 using WsCloseSniffer.Reporting;
+using WsCloseSniffer.WebSockets;
 
 namespace WsCloseSniffer.Analysis;
 
@@ -9,6 +11,12 @@ namespace WsCloseSniffer.Analysis;
 public sealed record AnalyzerOptions
 {
     public ReassemblyOptions Reassembly { get; init; } = new();
+
+    /// <summary>An HTTP head (upgrade request or response) longer than this is given up on (notice http_head_too_large).</summary>
+    public int MaxHttpHeadBytes { get; init; } = HttpHeadParser.DefaultMaxHeadBytes;
+
+    /// <summary>How much of a control frame's payload is held; the rest of an oversized one is skipped.</summary>
+    public int MaxControlPayloadBytes { get; init; } = FrameDecoder.MaxHeldControlPayloadBytes;
 
     /// <summary>Creates the BPF filter for one source (null: no filter). Each source gets its own.</summary>
     public Func<IPacketFilter>? FilterFactory { get; init; }
@@ -31,7 +39,7 @@ public sealed class CaptureAnalyzer : IDisposable
     public CaptureAnalyzer(string captureName, AnalyzerOptions options, Action<SessionRecord> onSession)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _tracker = new SessionTracker(captureName, onSession);
+        _tracker = new SessionTracker(captureName, onSession, options);
         _reassembler = new TcpReassembler(_tracker, options.Reassembly);
         _filter = options.FilterFactory?.Invoke();
     }
@@ -54,7 +62,7 @@ public sealed class CaptureAnalyzer : IDisposable
         {
             case DecodeStatus.Tcp:
                 _statistics.TcpSegments++;
-                _reassembler.Process(segment, _lastTime);
+                _reassembler.Process(segment, _lastTime, packet.PacketNumber);
                 break;
             case DecodeStatus.NotTcp:
                 _statistics.NotTcp++;

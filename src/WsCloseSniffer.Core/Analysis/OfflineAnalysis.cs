@@ -49,7 +49,8 @@ public sealed class AnalysisProgress
 public static class OfflineAnalysis
 {
     private const int ProgressEveryPackets = 4096;
-    private const long PrefetchThresholdBytes = 16L * 1024 * 1024;
+    private const long ShardThresholdBytes = 16L * 1024 * 1024;
+    private const int MaxShards = 4;
 
     public static AnalysisResult Run(IReadOnlyList<CaptureInput> inputs, AnalyzerOptions options, AnalysisProgress? progress = null, CancellationToken cancellationToken = default)
     {
@@ -104,12 +105,6 @@ public static class OfflineAnalysis
         try
         {
             source = CaptureFile.Open(input.Path);
-
-            // Reading on a second core pays once the file is big enough to hide the thread's start-up.
-            if (source.TotalBytes is > PrefetchThresholdBytes)
-            {
-                source = new PrefetchingPacketSource(source);
-            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CaptureFormatException)
         {
@@ -117,40 +112,57 @@ public static class OfflineAnalysis
         }
 
         using (source)
-        using (var analyzer = new CaptureAnalyzer(input.DisplayName, options, onSession))
         {
-            InputProblem? problem = null;
-            long reported = 0;
-            try
+            // Several pipelines pay once the file is big enough to hide their threads' start-up.
+            var shards = source.TotalBytes is > ShardThresholdBytes ? Math.Min(Environment.ProcessorCount, MaxShards) : 1;
+            if (shards < 2)
             {
-                long packets = 0;
-                while (source.TryReadNext(out var packet))
-                {
-                    analyzer.Process(packet);
-                    if (++packets % ProgressEveryPackets == 0)
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        progress?.AddRead(source.BytesRead - reported);
-                        reported = source.BytesRead;
-                    }
-                }
-
-                if (source.Damage is { } damage)
-                {
-                    problem = new InputProblem(input.DisplayName, InputProblemKind.Damaged, $"damaged capture {damage}; sessions before it are reported");
-                }
-            }
-            catch (IOException e)
-            {
-                // A read error mid-file is damage too: keep what was read.
-                problem = new InputProblem(input.DisplayName, InputProblemKind.Damaged, $"read error after {source.BytesRead} bytes: {e.Message}; sessions before it are reported");
+                using var analyzer = new CaptureAnalyzer(input.DisplayName, options, onSession);
+                var problem = ReadAll(input, source, analyzer.Process, progress, cancellationToken);
+                analyzer.Finish();
+                return new FileResult(analyzer.Statistics, problem);
             }
 
-            analyzer.Finish();
-            progress?.AddRead(source.BytesRead - reported);
-            return new FileResult(analyzer.Statistics, problem);
+            using var sharded = new ShardedFileAnalysis(input.DisplayName, options, onSession, shards);
+            var shardedProblem = ReadAll(input, source, (in CapturedPacket packet) => sharded.Process(packet, cancellationToken), progress, cancellationToken);
+            return new FileResult(sharded.Finish(), shardedProblem);
         }
     }
+
+    /// <summary>Feeds every packet of <paramref name="source"/> on; returns the damage or read error that ended it, if any.</summary>
+    private static InputProblem? ReadAll(CaptureInput input, IPacketSource source, PacketConsumer consume, AnalysisProgress? progress, CancellationToken cancellationToken)
+    {
+        long reported = 0;
+        try
+        {
+            long packets = 0;
+            while (source.TryReadNext(out var packet))
+            {
+                consume(packet);
+                if (++packets % ProgressEveryPackets == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    progress?.AddRead(source.BytesRead - reported);
+                    reported = source.BytesRead;
+                }
+            }
+
+            return source.Damage is { } damage
+                ? new InputProblem(input.DisplayName, InputProblemKind.Damaged, $"damaged capture {damage}; sessions before it are reported")
+                : null;
+        }
+        catch (IOException e)
+        {
+            // A read error mid-file is damage too: keep what was read.
+            return new InputProblem(input.DisplayName, InputProblemKind.Damaged, $"read error after {source.BytesRead} bytes: {e.Message}; sessions before it are reported");
+        }
+        finally
+        {
+            progress?.AddRead(source.BytesRead - reported);
+        }
+    }
+
+    private delegate void PacketConsumer(in CapturedPacket packet);
 
     private static string DescribeOpenError(Exception e) => e switch
     {

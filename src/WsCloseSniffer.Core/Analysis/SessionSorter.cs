@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using WsCloseSniffer.Reporting;
 
 namespace WsCloseSniffer.Analysis;
@@ -12,8 +13,6 @@ namespace WsCloseSniffer.Analysis;
 public sealed class SessionSorter : IDisposable
 {
     public const int DefaultMaxInMemory = 4096;
-
-    private static readonly JsonSerializerOptions s_spillOptions = new();
 
     private readonly object _gate = new();
     private readonly List<Entry> _buffer = [];
@@ -121,7 +120,7 @@ public sealed class SessionSorter : IDisposable
         {
             foreach (var entry in _buffer)
             {
-                JsonSerializer.Serialize(writer, new SpilledEntry(entry.InputIndex, entry.Record), s_spillOptions);
+                JsonSerializer.Serialize(writer, new SpilledSession(entry.InputIndex, entry.Record), SpillJsonContext.Default.SpilledSession);
                 writer.Flush();
                 writer.Reset();
                 stream.WriteByte((byte)'\n');
@@ -136,7 +135,7 @@ public sealed class SessionSorter : IDisposable
     {
         foreach (var line in File.ReadLines(path))
         {
-            var spilled = JsonSerializer.Deserialize<SpilledEntry>(line, s_spillOptions)
+            var spilled = JsonSerializer.Deserialize(line, SpillJsonContext.Default.SpilledSession)
                 ?? throw new InvalidDataException($"empty line in session spill file {path}");
             yield return new Entry(spilled.Record, spilled.InputIndex);
         }
@@ -156,6 +155,11 @@ public sealed class SessionSorter : IDisposable
             return byInput != 0 ? byInput : left.Record.FlowOrder.CompareTo(right.Record.FlowOrder);
         }
     }
-
-    private sealed record SpilledEntry(int InputIndex, SessionRecord Record);
 }
+
+/// <summary>One line of a sorter's temporary file.</summary>
+internal sealed record SpilledSession(int InputIndex, SessionRecord Record);
+
+// Source-generated: spilling needs no reflection, and costs no JIT time on the first run that spills.
+[JsonSerializable(typeof(SpilledSession))]
+internal sealed partial class SpillJsonContext : JsonSerializerContext;

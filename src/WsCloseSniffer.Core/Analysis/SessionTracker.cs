@@ -11,12 +11,14 @@ public sealed class SessionTracker : ITcpStreamHandlerFactory
 {
     private readonly string _captureName;
     private readonly Action<SessionRecord> _onSession;
+    private readonly AnalyzerOptions _options;
     private readonly Dictionary<string, long> _noticeCounts = new(StringComparer.Ordinal);
 
-    public SessionTracker(string captureName, Action<SessionRecord> onSession)
+    public SessionTracker(string captureName, Action<SessionRecord> onSession, AnalyzerOptions? options = null)
     {
         _captureName = captureName;
         _onSession = onSession;
+        _options = options ?? new AnalyzerOptions();
     }
 
     /// <summary>How many sessions carried each notice.</summary>
@@ -24,7 +26,7 @@ public sealed class SessionTracker : ITcpStreamHandlerFactory
 
     public long Sessions { get; private set; }
 
-    public ITcpStreamHandler Create(in ConnectionInfo connection) => new WebSocketSession(connection, OnEnded);
+    public ITcpStreamHandler Create(in ConnectionInfo connection) => new WebSocketSession(connection, OnEnded, _options);
 
     private void OnEnded(WebSocketSession session)
     {

@@ -27,15 +27,19 @@ public enum SessionPhase : byte
 /// </summary>
 public sealed class WebSocketSession : ITcpStreamHandler
 {
+    private static readonly AnalyzerOptions s_defaultOptions = new();
+
     private readonly ConnectionInfo _connection;
+    private readonly AnalyzerOptions _options;
     private readonly Action<WebSocketSession> _onEnded;
     private readonly DirectionState[] _directions;
     private SortedSet<string>? _notices;
 
-    public WebSocketSession(in ConnectionInfo connection, Action<WebSocketSession> onEnded)
+    public WebSocketSession(in ConnectionInfo connection, Action<WebSocketSession> onEnded, AnalyzerOptions? options = null)
     {
         _connection = connection;
         _onEnded = onEnded;
+        _options = options ?? s_defaultOptions;
         _directions = [new DirectionState(this, FlowDirection.FromOriginator), new DirectionState(this, FlowDirection.FromResponder)];
     }
 
@@ -387,7 +391,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
                         return;
                 }
 
-                _parser ??= new HttpHeadParser();
+                _parser ??= new HttpHeadParser(session._options.MaxHttpHeadBytes);
                 var status = _parser.Append(data, out var consumed);
                 data = data[consumed..];
                 switch (status)
@@ -467,7 +471,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
             Mode = mode;
             if (mode == DirectionMode.Frames)
             {
-                Decoder ??= new FrameDecoder();
+                Decoder ??= new FrameDecoder(session._options.MaxControlPayloadBytes);
             }
         }
     }

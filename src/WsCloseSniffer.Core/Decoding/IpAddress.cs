@@ -56,6 +56,9 @@ public readonly record struct IpAddress
         return new IPAddress(bytes);
     }
 
+    /// <summary>The address folded into one word, for hashing (the family is mixed in).</summary>
+    internal ulong Fold() => _high ^ (_low * 0x100000001B3UL) ^ (IsIPv6 ? 0x5555555555555555UL : 0);
+
     /// <summary>Orders addresses (IPv4 before IPv6) so reports are deterministic.</summary>
     public int CompareTo(IpAddress other)
     {

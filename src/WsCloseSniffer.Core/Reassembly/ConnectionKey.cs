@@ -31,9 +31,18 @@ public readonly record struct ConnectionKey
         return byAddress != 0 ? byAddress : left.Port.CompareTo(right.Port);
     }
 
-    // The generated hash multiplies field hashes by a constant; HashCode mixes all bits, which
-    // matters when many connections share both addresses and differ only in a port.
-    public override int GetHashCode() => HashCode.Combine(Low.Address, Low.Port, High.Address, High.Port);
+    // Looked up once per packet, so it is worth being cheap: fold each address to one word, then a full
+    // 64-bit avalanche (MurmurHash3's finalizer) so connections that differ only in a port still spread.
+    public override int GetHashCode()
+    {
+        var h = (Low.Address.Fold() * 0x9E3779B97F4A7C15UL) ^ High.Address.Fold() ^ ((ulong)Low.Port << 32) ^ High.Port;
+        h ^= h >> 33;
+        h *= 0xFF51AFD7ED558CCDUL;
+        h ^= h >> 33;
+        h *= 0xC4CEB9FE1A85EC53UL;
+        h ^= h >> 33;
+        return (int)h;
+    }
 
     public override string ToString() => $"{Low} <-> {High}";
 }

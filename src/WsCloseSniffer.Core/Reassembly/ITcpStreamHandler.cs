@@ -31,8 +31,9 @@ public readonly record struct TcpEndpoint(IpAddress Address, ushort Port)
 }
 
 /// <summary>
-/// What the reassembler knows of a connection when it starts tracking it. <see cref="Ordinal"/> numbers
-/// connections in the order they were first seen, from 0: the tie-break that keeps reports deterministic.
+/// What the reassembler knows of a connection when it starts tracking it. <see cref="Ordinal"/> orders
+/// connections as they were first seen (the first packet's number when the caller gives packet numbers,
+/// else a count from 0): the tie-break that keeps reports deterministic.
 /// </summary>
 public readonly record struct ConnectionInfo(
     TcpEndpoint Originator,

@@ -35,6 +35,7 @@ public sealed class TcpReassembler
     private readonly long _idleTimeoutNanoseconds;
     private readonly long _lingerNanoseconds;
     private long _nextConnectionId;
+    private long _packetNumber = -1;
 
     public TcpReassembler(ITcpStreamHandlerFactory factory, ReassemblyOptions options)
     {
@@ -54,8 +55,16 @@ public sealed class TcpReassembler
 
     public ReassemblyStatistics Statistics { get; } = new();
 
-    public void Process(in TcpSegment segment, Timestamp time)
+    public void Process(in TcpSegment segment, Timestamp time) => Process(segment, time, packetNumber: -1);
+
+    /// <summary>
+    /// Like <see cref="Process(in TcpSegment, Timestamp)"/>, with the segment's packet number in its capture: a
+    /// connection's <see cref="ConnectionInfo.Ordinal"/> is then the number of its first packet, the same
+    /// whichever reassembler (of several sharing a capture by flow) sees it.
+    /// </summary>
+    public void Process(in TcpSegment segment, Timestamp time, long packetNumber)
     {
+        _packetNumber = packetNumber;
         Statistics.Segments++;
         ExpireIdle(time);
 
@@ -165,7 +174,7 @@ public sealed class TcpReassembler
         }
 
         var id = _nextConnectionId++;
-        var info = new ConnectionInfo(originator, responder, time, sawSyn, id);
+        var info = new ConnectionInfo(originator, responder, time, sawSyn, _packetNumber >= 0 ? _packetNumber : id);
         var handler = _factory.Create(in info);
         var connection = new Connection(id, key, originator, handler, time);
         _connections.Add(key, connection);

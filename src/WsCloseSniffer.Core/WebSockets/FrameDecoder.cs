@@ -8,7 +8,7 @@ public interface IFrameHandler
     /// <summary>
     /// A frame's last payload byte went by (read or skipped over by a gap). For control frames
     /// <paramref name="controlPayload"/> holds the unmasked payload (at most
-    /// <see cref="FrameDecoder.MaxHeldControlPayloadBytes"/>); for data frames it is empty, since
+    /// <see cref="FrameDecoder.HeldControlPayloadBytes"/>); for data frames it is empty, since
     /// data payloads are counted and skipped, never held.
     /// </summary>
     void OnFrame(in FrameHeader header, in ControlPayload controlPayload, Timestamp time);
@@ -49,13 +49,24 @@ public sealed class FrameDecoder
     public const int MaxControlPayloadLength = 125;
 
     /// <summary>
-    /// Oversized control frames (a protocol violation seen in real captures) are still held up to
-    /// this many bytes, so their close code and reason can be reported as Wireshark does.
+    /// The default hold: oversized control frames (a protocol violation seen in real captures) are still
+    /// held up to this many bytes, so their close code and reason can be reported as Wireshark does.
     /// </summary>
     public const int MaxHeldControlPayloadBytes = 1024;
 
     private readonly byte[] _header = new byte[FrameHeader.MaxLength];
-    private readonly byte[] _control = new byte[MaxHeldControlPayloadBytes];
+    private readonly byte[] _control;
+
+    /// <param name="heldControlPayloadBytes">
+    /// How much of a control frame's payload is held (at least the RFC's 125, so every valid one is whole).
+    /// </param>
+    public FrameDecoder(int heldControlPayloadBytes = MaxHeldControlPayloadBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(heldControlPayloadBytes, MaxControlPayloadLength);
+        _control = new byte[heldControlPayloadBytes];
+    }
+
+    public int HeldControlPayloadBytes => _control.Length;
     private int _headerHeld;
     private bool _inPayload;
     private FrameHeader _current;
@@ -205,7 +216,7 @@ public sealed class FrameDecoder
             return;
         }
 
-        var room = MaxHeldControlPayloadBytes - _controlHeld;
+        var room = _control.Length - _controlHeld;
         var take = Math.Min(room, bytes.Length);
         var destination = _control.AsSpan(_controlHeld, take);
         bytes[..take].CopyTo(destination);
