@@ -49,8 +49,7 @@ public sealed class AnalysisProgress
 public static class OfflineAnalysis
 {
     private const int ProgressEveryPackets = 4096;
-    private const long ShardThresholdBytes = 16L * 1024 * 1024;
-    private const int MaxShards = 4;
+    private const long PrefetchThresholdBytes = 16L * 1024 * 1024;
 
     public static AnalysisResult Run(IReadOnlyList<CaptureInput> inputs, AnalyzerOptions options, AnalysisProgress? progress = null, CancellationToken cancellationToken = default)
     {
@@ -111,26 +110,25 @@ public static class OfflineAnalysis
             return new FileResult(new AnalysisStatistics(), new InputProblem(input.DisplayName, InputProblemKind.Unreadable, DescribeOpenError(e)));
         }
 
-        using (source)
+        // Reading on a second core pays once the file is big enough to hide the thread's start-up. Measured
+        // against sharding connections over per-core pipelines: on 2 cores that cost 45% more CPU (every packet
+        // decoded twice, three threads) and was slower (bench/README.md).
+        if (source.TotalBytes is > PrefetchThresholdBytes && Environment.ProcessorCount > 1)
         {
-            // Several pipelines pay once the file is big enough to hide their threads' start-up.
-            var shards = source.TotalBytes is > ShardThresholdBytes ? Math.Min(Environment.ProcessorCount, MaxShards) : 1;
-            if (shards < 2)
-            {
-                using var analyzer = new CaptureAnalyzer(input.DisplayName, options, onSession);
-                var problem = ReadAll(input, source, analyzer.Process, progress, cancellationToken);
-                analyzer.Finish();
-                return new FileResult(analyzer.Statistics, problem);
-            }
+            source = new PrefetchingPacketSource(source);
+        }
 
-            using var sharded = new ShardedFileAnalysis(input.DisplayName, options, onSession, shards);
-            var shardedProblem = ReadAll(input, source, (in CapturedPacket packet) => sharded.Process(packet, cancellationToken), progress, cancellationToken);
-            return new FileResult(sharded.Finish(), shardedProblem);
+        using (source)
+        using (var analyzer = new CaptureAnalyzer(input.DisplayName, options, onSession))
+        {
+            var problem = ReadAll(input, source, analyzer, progress, cancellationToken);
+            analyzer.Finish();
+            return new FileResult(analyzer.Statistics, problem);
         }
     }
 
     /// <summary>Feeds every packet of <paramref name="source"/> on; returns the damage or read error that ended it, if any.</summary>
-    private static InputProblem? ReadAll(CaptureInput input, IPacketSource source, PacketConsumer consume, AnalysisProgress? progress, CancellationToken cancellationToken)
+    private static InputProblem? ReadAll(CaptureInput input, IPacketSource source, CaptureAnalyzer analyzer, AnalysisProgress? progress, CancellationToken cancellationToken)
     {
         long reported = 0;
         try
@@ -138,7 +136,7 @@ public static class OfflineAnalysis
             long packets = 0;
             while (source.TryReadNext(out var packet))
             {
-                consume(packet);
+                analyzer.Process(packet);
                 if (++packets % ProgressEveryPackets == 0)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -161,8 +159,6 @@ public static class OfflineAnalysis
             progress?.AddRead(source.BytesRead - reported);
         }
     }
-
-    private delegate void PacketConsumer(in CapturedPacket packet);
 
     private static string DescribeOpenError(Exception e) => e switch
     {

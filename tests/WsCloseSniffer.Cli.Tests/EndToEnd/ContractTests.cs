@@ -130,6 +130,41 @@ public sealed class ContractTests : IDisposable
     }
 
     [Fact]
+    public void Analyze_MaxHttpHeadBytesBelowTheUpgrade_SessionNotFoundAndCapNamed()
+    {
+        var normal = CliRunner.Run("analyze", Sample("01-client-close-1000.pcap"), "--csv", "-", "--quiet");
+        var capped = CliRunner.Run("analyze", Sample("01-client-close-1000.pcap"), "--max-http-head-bytes", "64", "--quiet");
+
+        Assert.Equal(2, normal.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(0, capped.ExitCode);
+        Assert.StartsWith("0 WebSocket sessions", capped.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--max-connections", "0")]
+    [InlineData("--idle-timeout", "-5")]
+    [InlineData("--max-buffered-bytes", "lots")]
+    public void Analyze_NonPositiveLimit_Exit1(string option, string value)
+    {
+        var result = CliRunner.Run("analyze", Sample("01-client-close-1000.pcap"), option, value, "--quiet");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(option, result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Analyze_LimitsGiven_SameReportWhenNotHit()
+    {
+        var normal = CliRunner.Run("analyze", RepositoryPaths.Samples, "--csv", "-", "--quiet");
+        var limited = CliRunner.Run("analyze", RepositoryPaths.Samples, "--csv", "-", "--quiet",
+            "--max-connections", "10", "--max-buffered-bytes", "4096", "--max-buffered-total-mb", "1",
+            "--max-http-head-bytes", "2048", "--max-control-payload-bytes", "125", "--idle-timeout", "30");
+
+        Assert.Equal(0, limited.ExitCode);
+        Assert.Equal(normal.Out, limited.Out);
+    }
+
+    [Fact]
     public void Analyze_BothReportsToStdout_Exit1()
     {
         var result = CliRunner.Run("analyze", Sample("01-client-close-1000.pcap"), "--csv", "-", "--json", "-");

@@ -1,0 +1,111 @@
+using System.Buffers.Binary;
+using WsCloseSniffer.Capture;
+using WsCloseSniffer.Tests.TestInfrastructure;
+
+namespace WsCloseSniffer.Tests.Capture;
+
+public sealed class PrefetchingPacketSourceTests
+{
+    /// <summary>A classic little-endian pcap of <paramref name="count"/> records of varied sizes, each filled with its number.</summary>
+    private static byte[] Pcap(int count, bool cutLastRecord = false)
+    {
+        using var stream = new MemoryStream();
+        Span<byte> header = stackalloc byte[24];
+        BinaryPrimitives.WriteUInt32LittleEndian(header, 0xA1B2C3D4);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[4..], 2);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[6..], 4);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[16..], 262144);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[20..], 1);
+        stream.Write(header);
+        Span<byte> record = stackalloc byte[16];
+        for (var i = 0; i < count; i++)
+        {
+            var length = 60 + (i * 37 % 1400);
+            BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)(1_700_000_000 + i));
+            BinaryPrimitives.WriteUInt32LittleEndian(record[4..], (uint)(i % 1_000_000));
+            BinaryPrimitives.WriteUInt32LittleEndian(record[8..], (uint)length);
+            BinaryPrimitives.WriteUInt32LittleEndian(record[12..], (uint)length);
+            stream.Write(record);
+            stream.Write(Enumerable.Repeat((byte)i, length).ToArray());
+        }
+
+        var bytes = stream.ToArray();
+        return cutLastRecord ? bytes[..^10] : bytes;
+    }
+
+    private static List<(long Number, long Time, int Length, ulong Content)> ReadAll(IPacketSource source)
+    {
+        var packets = new List<(long, long, int, ulong)>();
+        while (source.TryReadNext(out var packet))
+        {
+            packets.Add((packet.PacketNumber, packet.Timestamp.UnixNanoseconds, packet.Data.Length, Fnv1a(packet.Data)));
+        }
+
+        return packets;
+    }
+
+    private static ulong Fnv1a(ReadOnlySpan<byte> bytes)
+    {
+        var hash = 0xCBF29CE484222325UL;
+        foreach (var b in bytes)
+        {
+            hash = (hash ^ b) * 0x100000001B3UL;
+        }
+
+        return hash;
+    }
+
+    [Fact]
+    public void TryReadNext_ManyBatches_SamePacketsInOrderAsTheInnerSource()
+    {
+        // About 15 MiB: more batches than are ever in flight.
+        var bytes = Pcap(20_000);
+        using var direct = CaptureFile.Open(new MemoryStream(bytes), "direct.pcap");
+        using var prefetched = new PrefetchingPacketSource(CaptureFile.Open(new MemoryStream(bytes), "prefetched.pcap"));
+
+        var expected = ReadAll(direct);
+        var actual = ReadAll(prefetched);
+
+        Assert.Equal(20_000, expected.Count);
+        Assert.Equal(expected, actual);
+        Assert.Null(prefetched.Damage);
+        Assert.Equal(bytes.Length, prefetched.BytesRead);
+    }
+
+    [Fact]
+    public void TryReadNext_DamagedInput_PacketsBeforeThenTheInnerSourcesDamage()
+    {
+        var bytes = Pcap(3_000, cutLastRecord: true);
+        using var direct = CaptureFile.Open(new MemoryStream(bytes), "cut.pcap");
+        using var prefetched = new PrefetchingPacketSource(CaptureFile.Open(new MemoryStream(bytes), "cut.pcap"));
+
+        var expected = ReadAll(direct);
+        var actual = ReadAll(prefetched);
+
+        Assert.Equal(2_999, actual.Count);
+        Assert.Equal(expected, actual);
+        Assert.Equal(direct.Damage, prefetched.Damage);
+    }
+
+    [Fact]
+    public async Task Dispose_BeforeTheEnd_StopsTheReaderWithoutHanging()
+    {
+        var prefetched = new PrefetchingPacketSource(CaptureFile.Open(new MemoryStream(Pcap(20_000)), "early.pcap"));
+        Assert.True(prefetched.TryReadNext(out _));
+
+        var disposing = Task.Run(prefetched.Dispose);
+
+        Assert.Same(disposing, await Task.WhenAny(disposing, Task.Delay(TimeSpan.FromSeconds(10))));
+    }
+
+    [Fact]
+    public void TryReadNext_Samples_SameAsReadingDirectly()
+    {
+        foreach (var file in Directory.EnumerateFiles(RepositoryPaths.Samples, "*.pcap*"))
+        {
+            using var direct = CaptureFile.Open(file);
+            using var prefetched = new PrefetchingPacketSource(CaptureFile.Open(file));
+            Assert.Equal(ReadAll(direct), ReadAll(prefetched));
+        }
+    }
+}
