@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Reassembly;
 
@@ -71,9 +72,13 @@ internal static class CommonOptions
         var option = new Option<int?>(name) { Description = description, HelpName = "N" };
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int?>() is <= 0)
+            // Judge the token itself: asking the parser for a value it could not convert throws.
+            foreach (var token in result.Tokens)
             {
-                result.AddError($"{name} must be a positive number.");
+                if (!int.TryParse(token.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value <= 0)
+                {
+                    result.AddError($"{name} must be a positive whole number, not '{token.Value}'.");
+                }
             }
         });
         return option;
