@@ -329,7 +329,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
             AddNotice(Notice.WsCloseReasonInvalidUtf8);
         }
 
-        var record = new CloseRecord(fromClient, close, payload.IsComplete, time);
+        var record = new CloseRecord(fromClient, close, time);
         if (FirstClose is null)
         {
             FirstClose = record;
@@ -478,7 +478,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
 }
 
 /// <summary>A close frame as the session saw it.</summary>
-public sealed record CloseRecord(bool FromClient, CloseFrame Frame, bool PayloadComplete, Timestamp Time);
+public sealed record CloseRecord(bool FromClient, CloseFrame Frame, Timestamp Time);
 
 /// <summary>Frames and their payload bytes sent by one side.</summary>
 public readonly record struct FrameCounts(long Frames, long PayloadBytes);
