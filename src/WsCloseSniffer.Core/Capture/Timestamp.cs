@@ -15,6 +15,8 @@ public readonly record struct Timestamp(long UnixNanoseconds) : IComparable<Time
     public static Timestamp FromSeconds(long seconds, long nanoseconds) =>
         new(unchecked((seconds * NanosecondsPerSecond) + nanoseconds));
 
+    public long Seconds => UnixNanoseconds / NanosecondsPerSecond;
+
     public int CompareTo(Timestamp other) => UnixNanoseconds.CompareTo(other.UnixNanoseconds);
 
     public static bool operator <(Timestamp left, Timestamp right) => left.UnixNanoseconds < right.UnixNanoseconds;
