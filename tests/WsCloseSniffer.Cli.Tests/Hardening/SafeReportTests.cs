@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using WsCloseSniffer.Tests.Reporting;
 using WsCloseSniffer.Tests.TestInfrastructure;
 
 namespace WsCloseSniffer.Tests.Hardening;
@@ -42,9 +43,9 @@ public sealed class SafeReportTests : IDisposable
         var result = CliRunner.Run("analyze", file, "--csv", "-", "--quiet");
 
         Assert.Equal(0, result.ExitCode);
-        var rows = ParseCsv(result.Out);
+        var rows = Rfc4180.Parse(result.Out);
         Assert.Equal(2, rows.Count);
-        Assert.All(rows, row => Assert.Equal(ContractColumns, row.Length));
+        Assert.All(rows, row => Assert.Equal(ContractColumns, row.Count));
         var row = rows[1];
         var expectedReason = Encoding.UTF8.GetString(reason);
         AssertCell(host, row[8]);
@@ -89,7 +90,7 @@ public sealed class SafeReportTests : IDisposable
         var result = CliRunner.Run("analyze", file, "--csv", csv);
 
         Assert.Equal(0, result.ExitCode);
-        var row = ParseCsv(File.ReadAllText(csv))[1];
+        var row = Rfc4180.Parse(File.ReadAllText(csv))[1];
         Assert.Equal("bad\uFFFD \uFFFD(!", row[14]);
         Assert.Contains("ws_close_reason_invalid_utf8", result.Out, StringComparison.Ordinal);
     }
@@ -135,72 +136,6 @@ public sealed class SafeReportTests : IDisposable
         {
             Assert.DoesNotContain(cell[0], "=+-@\t\r");
         }
-    }
-
-    /// <summary>
-    /// A strict RFC 4180 reader, written here so the check does not share the writer's library: a quoted field
-    /// ends at a lone quote followed by a comma or the line end; an unquoted field may hold no quote, CR or LF.
-    /// </summary>
-    private static List<string[]> ParseCsv(string text)
-    {
-        var rows = new List<string[]>();
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var i = 0;
-        while (i < text.Length)
-        {
-            if (text[i] == '"')
-            {
-                i++;
-                while (true)
-                {
-                    Assert.True(i < text.Length, "unterminated quoted field");
-                    if (text[i] == '"')
-                    {
-                        if (i + 1 < text.Length && text[i + 1] == '"')
-                        {
-                            field.Append('"');
-                            i += 2;
-                            continue;
-                        }
-
-                        i++;
-                        break;
-                    }
-
-                    field.Append(text[i++]);
-                }
-            }
-            else
-            {
-                while (i < text.Length && text[i] is not (',' or '\n' or '\r'))
-                {
-                    Assert.True(text[i] != '"', $"quote inside an unquoted field at {i}");
-                    field.Append(text[i++]);
-                }
-            }
-
-            fields.Add(field.ToString());
-            field.Clear();
-            Assert.True(i == text.Length || text[i] is ',' or '\n' or '\r', $"garbage after a quoted field at {i}");
-            if (i < text.Length && text[i] == ',')
-            {
-                i++;
-                continue;
-            }
-
-            if (i < text.Length && text[i] == '\r')
-            {
-                i++;
-                Assert.True(i < text.Length && text[i] == '\n', "bare CR ends a row");
-            }
-
-            i++;
-            rows.Add([.. fields]);
-            fields.Clear();
-        }
-
-        return rows;
     }
 
     private string Write(string name, byte[] bytes)
