@@ -21,7 +21,7 @@ internal static class LiveSessionPrinter
         var inv = CultureInfo.InvariantCulture;
         string close = session.CloseCode is int code ? string.Create(inv, $"close {code}") : "no close code";
         string line = string.Create(inv,
-            $"{session.EndTime} #{session.SessionId} {Endpoint(session.ClientIp, session.ClientPort)} -> {Endpoint(session.ServerIp, session.ServerPort)} {TerminalText.Safe(session.Host)}{TerminalText.Safe(session.Path)} {close} {session.Classification}");
+            $"{session.EndTime} #{session.SessionId} {SummaryWriter.Endpoint(session.ClientIp, session.ClientPort)} -> {SummaryWriter.Endpoint(session.ServerIp, session.ServerPort)} {TerminalText.Safe(session.Host)}{TerminalText.Safe(session.Path)} {close} {session.Classification}");
         return session.Classification == SummaryWriter.CleanClassification ? line : $"{line}: {TerminalText.Safe(session.Diagnosis)}";
     }
 
@@ -42,8 +42,4 @@ internal static class LiveSessionPrinter
     /// <summary>libpcap's counters are -1 when pcap_stats failed: say so rather than print a reassuring 0.</summary>
     private static string Counter(long value) => value < 0 ? "unknown" : value.ToString(CultureInfo.InvariantCulture);
 
-    private static string Endpoint(string ip, int port) =>
-        ip.Contains(':', StringComparison.Ordinal)
-            ? string.Create(CultureInfo.InvariantCulture, $"[{ip}]:{port}")
-            : string.Create(CultureInfo.InvariantCulture, $"{ip}:{port}");
 }

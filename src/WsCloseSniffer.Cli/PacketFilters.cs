@@ -17,7 +17,7 @@ internal static class PacketFilters
         }
         catch (PacketFilterException e)
         {
-            console.Warn($"invalid filter '{expression}': {e.Message}");
+            console.Warn(e.Message);
             return false;
         }
         catch (PcapUnavailableException e)

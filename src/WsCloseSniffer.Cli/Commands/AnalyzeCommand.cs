@@ -81,14 +81,26 @@ internal sealed class AnalyzeCommand
             return ExitCodes.InputError;
         }
 
-        using var result = RunWithProgress(inputs, options, quiet, cancellationToken);
-        foreach (var problem in result.Problems)
+        // Opened before the analysis, so a report path that cannot be written fails at once, not after an hour's work.
+        ReportOutputs outputs;
+        try
         {
-            _console.Warn(problem.ToString());
+            outputs = ReportOutputs.Open(csv, json, _console.Out);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _console.Warn($"cannot write the report: {e.Message}");
+            return ExitCodes.Usage;
         }
 
-        using (var outputs = ReportOutputs.Open(csv, json, _console.Out))
+        using (outputs)
         {
+            using var result = RunWithProgress(inputs, options, quiet, cancellationToken);
+            foreach (var problem in result.Problems)
+            {
+                _console.Warn(problem.ToString());
+            }
+
             foreach (var session in result.Sessions.Sorted())
             {
                 outputs.Write(session);
@@ -99,10 +111,10 @@ internal sealed class AnalyzeCommand
             {
                 SummaryWriter.Write(_console.Out, result.Sessions.Sorted(), result.Statistics, inputs.Count);
             }
-        }
 
-        _console.Out.Flush();
-        return result.Problems.Count > 0 ? ExitCodes.InputError : ExitCodes.Success;
+            _console.Out.Flush();
+            return result.Problems.Count > 0 ? ExitCodes.InputError : ExitCodes.Success;
+        }
     }
 
     private AnalysisResult RunWithProgress(IReadOnlyList<CaptureInput> inputs, AnalyzerOptions options, bool quiet, CancellationToken cancellationToken)

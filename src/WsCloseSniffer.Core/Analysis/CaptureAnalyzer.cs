@@ -49,8 +49,8 @@ public sealed class CaptureAnalyzer : IDisposable
         _statistics.Packets++;
         _statistics.Bytes += packet.Data.Length;
 
-        // Packet time only moves forward for the reassembler, so a capture with a clock step back
-        // cannot make connections look idle for years.
+        // Each packet keeps its own time in the report; the end of input is the latest time seen. (A clock step
+        // back cannot make connections look idle: the reassembler only evicts when time moves forward.)
         _lastTime = Timestamp.Max(_lastTime, packet.Timestamp);
         if (_filter is not null && !_filter.Matches(packet.LinkType, packet.Data, packet.OriginalLength))
         {
@@ -62,7 +62,7 @@ public sealed class CaptureAnalyzer : IDisposable
         {
             case DecodeStatus.Tcp:
                 _statistics.TcpSegments++;
-                _reassembler.Process(segment, _lastTime, packet.PacketNumber);
+                _reassembler.Process(segment, packet.Timestamp, packet.PacketNumber);
                 break;
             case DecodeStatus.NotTcp:
                 _statistics.NotTcp++;

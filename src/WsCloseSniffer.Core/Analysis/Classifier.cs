@@ -256,7 +256,7 @@ public static class Classifier
         }
 
         return timedOut
-            ? "The session went idle with no close frame and no FIN or RST, and was given up on after the idle timeout; capture for longer, or check keep-alive pings"
+            ? "The session was given up on with no close frame, FIN or RST, after no packet for the idle timeout (or to stay under the connection cap); capture for longer, raise --idle-timeout, or check keep-alive pings"
             : "The capture ended while the session was still open (no close frame, FIN or RST); capture for longer to see how it ends";
     }
 

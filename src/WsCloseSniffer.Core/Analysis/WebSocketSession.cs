@@ -34,6 +34,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
     private readonly Action<WebSocketSession> _onEnded;
     private readonly DirectionState[] _directions;
     private SortedSet<string>? _notices;
+    private Timestamp _firstFinTime;
 
     public WebSocketSession(in ConnectionInfo connection, Action<WebSocketSession> onEnded, AnalyzerOptions? options = null)
     {
@@ -73,7 +74,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
     /// <summary>True when the connection carried a WebSocket upgrade request: only those are reported.</summary>
     public bool IsWebSocket => Request is not null;
 
-    public ExtensionList NegotiatedExtensions => Response?.StatusCode == 101 ? Response.Extensions : ExtensionList.Empty;
+    public ExtensionList NegotiatedExtensions => Response?.IsSwitchingProtocols == true ? Response.Extensions : ExtensionList.Empty;
 
     public FrameCounts CountsFrom(bool client)
     {
@@ -106,9 +107,11 @@ public sealed class WebSocketSession : ITcpStreamHandler
 
     public void OnClosed(FlowDirection direction, TcpCloseKind kind, Timestamp time)
     {
-        if (kind == TcpCloseKind.Fin)
+        // Earliest by packet time, like close frames: a FIN delivered late (after a hole) was not sent late.
+        if (kind == TcpCloseKind.Fin && (FirstFinFrom is null || time < _firstFinTime))
         {
-            FirstFinFrom ??= direction;
+            FirstFinFrom = direction;
+            _firstFinTime = time;
         }
         else if (kind == TcpCloseKind.Rst)
         {
@@ -119,6 +122,13 @@ public sealed class WebSocketSession : ITcpStreamHandler
     public void OnConnectionEnd(in ConnectionEnd connectionEnd)
     {
         End = connectionEnd;
+
+        // Echoing the client's 1010 is fine; only a server that starts the close with 1010 breaks RFC 6455 7.4.1.
+        if (FirstClose is { FromClient: false, Frame.Code: CloseCode.MandatoryExtension })
+        {
+            AddNotice(Notice.WsMandatoryExtensionFromServer);
+        }
+
         if (IsWebSocket)
         {
             _onEnded(this);
@@ -172,7 +182,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
 
         var response = UpgradeResponse.From(head);
         Response = response;
-        if (response.StatusCode != 101)
+        if (!response.IsSwitchingProtocols)
         {
             Phase = SessionPhase.Rejected;
             _directions[(int)ClientDirection].StopFrames();
@@ -186,7 +196,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
 
     private void CheckAcceptedHandshake(UpgradeResponse response)
     {
-        if (!WebSocketAccept.Matches(Request!.Key, response.Accept))
+        if (!response.AcceptMatches(Request!.Key))
         {
             AddNotice(Notice.HttpAcceptMismatch);
         }
@@ -273,26 +283,28 @@ public sealed class WebSocketSession : ITcpStreamHandler
 
     private void CheckReservedBits(in FrameHeader header)
     {
-        // RFC 7692: permessage-deflate (and its predecessors) give RSV1 a meaning; nothing we know defines RSV2/RSV3.
-        if (header.Rsv1 && !DefinesRsv1(NegotiatedExtensions))
+        // RFC 7692: permessage-deflate (and its predecessors) give RSV1 a meaning and nothing else; an extension
+        // we do not know may define any bit, so only bits no negotiated extension can explain are flagged.
+        var extensions = NegotiatedExtensions;
+        if (header.Rsv1 && extensions.Items.Count == 0)
         {
             AddNotice(Notice.WsRsv1WithoutExtension);
         }
 
-        if (header.Rsv2 && NegotiatedExtensions.Items.Count == 0)
+        if ((header.Rsv2 || header.Rsv3) && !HasUnknownExtension(extensions))
         {
-            AddNotice(Notice.WsRsv2WithoutExtension);
-        }
-
-        if (header.Rsv3 && NegotiatedExtensions.Items.Count == 0)
-        {
-            AddNotice(Notice.WsRsv3WithoutExtension);
+            AddNotice(header.Rsv2 ? Notice.WsRsv2WithoutExtension : Notice.WsRsv3WithoutExtension);
+            if (header.Rsv2 && header.Rsv3)
+            {
+                AddNotice(Notice.WsRsv3WithoutExtension);
+            }
         }
     }
 
-    // A known deflate extension defines RSV1; an unknown negotiated one may too, so only a session with no
-    // extension at all is flagged.
-    private static bool DefinesRsv1(ExtensionList extensions) => extensions.Items.Count > 0;
+    private static bool HasUnknownExtension(ExtensionList extensions) =>
+        extensions.Names.Any(name => !name.Equals(WebSocketExtension.PerMessageDeflate, StringComparison.OrdinalIgnoreCase)
+            && !name.Equals("x-webkit-deflate-frame", StringComparison.OrdinalIgnoreCase)
+            && !name.Equals("deflate-frame", StringComparison.OrdinalIgnoreCase));
 
     private void OnCloseFrame(FlowDirection direction, in ControlPayload payload, Timestamp time)
     {
@@ -317,11 +329,6 @@ public sealed class WebSocketSession : ITcpStreamHandler
                 AddNotice(Notice.WsCloseCodeInvalid);
             }
 
-            // Echoing the client's 1010 is fine; only a server that starts the close with 1010 breaks RFC 6455 7.4.1.
-            if (code == CloseCode.MandatoryExtension && !fromClient && FirstClose is null)
-            {
-                AddNotice(Notice.WsMandatoryExtensionFromServer);
-            }
         }
 
         if (!close.ReasonIsValidUtf8)
@@ -329,14 +336,21 @@ public sealed class WebSocketSession : ITcpStreamHandler
             AddNotice(Notice.WsCloseReasonInvalidUtf8);
         }
 
+        // Directions are delivered independently: after a capture hole one side's close can be delivered after
+        // the other side's reply, so which close came first is decided by packet time, not delivery order.
         var record = new CloseRecord(fromClient, close, time);
         if (FirstClose is null)
         {
             FirstClose = record;
         }
-        else if (ReplyClose is null && FirstClose.FromClient != fromClient)
+        else if (record.Time < FirstClose.Time)
         {
-            ReplyClose = record;
+            ReplyClose = FirstClose;
+            FirstClose = record;
+        }
+        else
+        {
+            ReplyClose ??= record;
         }
     }
 
@@ -404,7 +418,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
                         SetMode(session.OnHead(direction, head));
                         break;
                     default:
-                        Mode = DirectionMode.Ignored;
+                        SetMode(DirectionMode.Ignored);
                         session.OnHeadFailed(direction, status);
                         return;
                 }
@@ -469,6 +483,12 @@ public sealed class WebSocketSession : ITcpStreamHandler
         private void SetMode(DirectionMode mode)
         {
             Mode = mode;
+            if (mode != DirectionMode.Head)
+            {
+                // Up to a head's worth of buffer: not kept for the rest of a long connection.
+                _parser = null;
+            }
+
             if (mode == DirectionMode.Frames)
             {
                 Decoder ??= new FrameDecoder(session._options.MaxControlPayloadBytes);

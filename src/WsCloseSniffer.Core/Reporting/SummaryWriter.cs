@@ -106,8 +106,11 @@ public static class SummaryWriter
         }
     }
 
-    private static string Endpoint(string ip, int port) =>
-        ip.Contains(':', StringComparison.Ordinal) ? $"[{ip}]:{port.ToString(CultureInfo.InvariantCulture)}" : $"{ip}:{port.ToString(CultureInfo.InvariantCulture)}";
+    /// <summary>An address and port as people write them: <c>10.0.0.1:80</c>, <c>[::1]:80</c>.</summary>
+    public static string Endpoint(string ip, int port) =>
+        ip.Contains(':', StringComparison.Ordinal)
+            ? string.Create(CultureInfo.InvariantCulture, $"[{ip}]:{port}")
+            : string.Create(CultureInfo.InvariantCulture, $"{ip}:{port}");
 
     private static string Counted(long count, string noun) =>
         string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? string.Empty : "s")}");

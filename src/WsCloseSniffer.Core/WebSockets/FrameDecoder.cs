@@ -55,7 +55,11 @@ public sealed class FrameDecoder
     public const int MaxHeldControlPayloadBytes = 1024;
 
     private readonly byte[] _header = new byte[FrameHeader.MaxLength];
-    private readonly byte[] _control;
+    private readonly int _controlHoldBytes;
+
+    // Allocated on the first control frame: a direction that sends none (or a connection that turns out not
+    // to be WebSocket) costs nothing for it.
+    private byte[]? _control;
 
     /// <param name="heldControlPayloadBytes">
     /// How much of a control frame's payload is held (at least the RFC's 125, so every valid one is whole).
@@ -63,10 +67,10 @@ public sealed class FrameDecoder
     public FrameDecoder(int heldControlPayloadBytes = MaxHeldControlPayloadBytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(heldControlPayloadBytes, MaxControlPayloadLength);
-        _control = new byte[heldControlPayloadBytes];
+        _controlHoldBytes = heldControlPayloadBytes;
     }
 
-    public int HeldControlPayloadBytes => _control.Length;
+    public int HeldControlPayloadBytes => _controlHoldBytes;
     private int _headerHeld;
     private bool _inPayload;
     private FrameHeader _current;
@@ -216,6 +220,7 @@ public sealed class FrameDecoder
             return;
         }
 
+        _control ??= new byte[_controlHoldBytes];
         var room = _control.Length - _controlHeld;
         var take = Math.Min(room, bytes.Length);
         var destination = _control.AsSpan(_controlHeld, take);
@@ -235,7 +240,7 @@ public sealed class FrameDecoder
         PayloadBytes += (long)_current.PayloadLength;
         var complete = !_controlDamaged && (ulong)_controlHeld == _current.PayloadLength;
         var payload = _current.IsControl
-            ? new ControlPayload(_control.AsSpan(0, _controlHeld), complete)
+            ? new ControlPayload(_control is null ? default : _control.AsSpan(0, _controlHeld), complete)
             : new ControlPayload(default, isComplete: true);
         handler.OnFrame(_current, payload, time);
     }

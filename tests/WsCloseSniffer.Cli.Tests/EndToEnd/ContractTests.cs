@@ -165,6 +165,18 @@ public sealed class ContractTests : IDisposable
     }
 
     [Fact]
+    public void Analyze_ReportPathNotWritable_Exit1WithMessageBeforeAnalyzing()
+    {
+        var csv = Path.Combine(_temp, "no-such-dir", "out.csv");
+
+        var result = CliRunner.Run("analyze", RepositoryPaths.Samples, "--csv", csv, "--quiet");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("cannot write the report", result.Error, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.Out);
+    }
+
+    [Fact]
     public void Analyze_BothReportsToStdout_Exit1()
     {
         var result = CliRunner.Run("analyze", Sample("01-client-close-1000.pcap"), "--csv", "-", "--json", "-");

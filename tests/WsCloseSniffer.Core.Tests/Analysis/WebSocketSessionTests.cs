@@ -1,5 +1,6 @@
 using System.Text;
 using WsCloseSniffer.Analysis;
+using WsCloseSniffer.Capture;
 using WsCloseSniffer.Reassembly;
 using WsCloseSniffer.Tests.TestInfrastructure;
 using static WsCloseSniffer.Tests.TestInfrastructure.FrameBuilder;
@@ -572,5 +573,39 @@ public class WebSocketSessionTests
 
         Assert.DoesNotContain(Notice.WsClosePayloadOneByte, record.Notices);
         Assert.NotEqual("invalid_close_code", record.Classification);
+    }
+
+    [Fact]
+    public void Session_ClientCloseDeliveredAfterTheReplyButSentFirst_ClientIsTheInitiator()
+    {
+        // After a capture hole the client's direction is delivered late: the server's echo reaches the session
+        // first, but its packet time is later than the client's close.
+        var driver = new SessionDriver().Open(offered: "permessage-deflate");
+        var session = driver.Session;
+        var clientClose = SessionDriver.Start.UnixNanoseconds + (5 * Timestamp.NanosecondsPerSecond);
+        session.OnData(driver.ServerDirection, ServerClose(1010), new Timestamp(clientClose + 1_000_000));
+        session.OnData(driver.ClientDirection, ClientClose(1010, "permessage-deflate"), new Timestamp(clientClose));
+
+        var record = driver.End(TcpCloseKind.Fin);
+
+        Assert.Equal("client", record.CloseInitiator);
+        Assert.Equal(1010, record.CloseCode);
+        Assert.Equal("permessage-deflate", record.CloseReason);
+        Assert.Equal(1010, record.ReplyCloseCode);
+        Assert.Equal("mandatory_extension", record.Classification);
+        Assert.DoesNotContain(Notice.WsMandatoryExtensionFromServer, record.Notices);
+    }
+
+    [Fact]
+    public void Session_DeflateNegotiatedAndRsv2Set_IsFlagged()
+    {
+        // RSV2: permessage-deflate defines only RSV1 (RFC 7692).
+        var frame = Frame(Text, "hi"u8, rsv2: true);
+        var record = new SessionDriver().Open(offered: "permessage-deflate", accepted: "permessage-deflate")
+            .Server(frame)
+            .End();
+
+        Assert.Contains(Notice.WsRsv2WithoutExtension, record.Notices);
+        Assert.DoesNotContain(Notice.WsRsv1WithoutExtension, record.Notices);
     }
 }
