@@ -176,11 +176,12 @@ public static class Classifier
     private static string DiagnoseMandatoryExtension(WebSocketSession session, CloseRecord first, string said)
     {
         var offered = session.Request!.Extensions.Names.ToList();
-        var accepted = session.NegotiatedExtensions.Names.ToList();
-        var missing = offered.Where(o => !accepted.Contains(o, StringComparer.OrdinalIgnoreCase)).ToList();
+        var negotiated = session.NegotiatedExtensions;
+        var accepted = negotiated.Names.ToList();
+        var missing = offered.Where(o => !negotiated.Contains(o)).ToList();
 
         // Clients usually name the extension they need in the reason (RFC 6455 7.4.1); trust that over a guess.
-        var named = ExtensionNamesIn(first.Frame.Reason).Where(n => !accepted.Contains(n, StringComparer.OrdinalIgnoreCase)).ToList();
+        var named = ExtensionNamesIn(first.Frame.Reason).Where(n => !negotiated.Contains(n)).ToList();
         if (named.Count > 0)
         {
             missing = named;

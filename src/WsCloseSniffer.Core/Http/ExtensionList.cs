@@ -12,15 +12,18 @@ public sealed class ExtensionList
 {
     private readonly WebSocketExtension[] _items;
     private readonly string[] _names;
+    private readonly HashSet<string> _nameSet;
 
     private ExtensionList(WebSocketExtension[] items, bool isWellFormed)
     {
         _items = items;
         IsWellFormed = isWellFormed;
+        // A hashed set: a hostile 64 KiB header holds some 20,000 names, and pairwise checks would be quadratic.
+        _nameSet = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var names = new List<string>(items.Length);
         foreach (WebSocketExtension item in items)
         {
-            if (!names.Contains(item.Name, StringComparer.OrdinalIgnoreCase))
+            if (_nameSet.Add(item.Name))
             {
                 names.Add(item.Name);
             }
@@ -93,7 +96,7 @@ public sealed class ExtensionList
     public bool Contains(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return Find(name) is not null;
+        return _nameSet.Contains(name);
     }
 
     /// <summary>The first element with this name (case-insensitive), or null.</summary>

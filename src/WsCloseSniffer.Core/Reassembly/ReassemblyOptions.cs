@@ -15,6 +15,9 @@ public sealed record ReassemblyOptions
     /// <summary>Out-of-order bytes held across all connections.</summary>
     public long MaxBufferedBytesTotal { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>Out-of-order segments held across all connections, whatever their size.</summary>
+    public int MaxBufferedSegmentsTotal { get; init; } = 256 * 1024;
+
     /// <summary>Connections tracked at once; past this the longest-idle one is evicted.</summary>
     public int MaxConnections { get; init; } = 100_000;
 

@@ -69,5 +69,8 @@ public sealed class ReassemblyStatistics
     /// <summary>Out-of-order bytes held now, across all connections.</summary>
     public long BufferedBytes { get; internal set; }
 
+    /// <summary>Out-of-order segments held right now, over all connections.</summary>
+    public long BufferedSegments { get; internal set; }
+
     public long PeakBufferedBytes { get; internal set; }
 }

@@ -44,6 +44,7 @@ public sealed class TcpReassembler
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxBufferedBytesPerDirection);
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxBufferedSegmentsPerDirection);
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxBufferedBytesTotal);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxBufferedSegmentsTotal);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConnections);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.IdleTimeoutSeconds);
         ArgumentOutOfRangeException.ThrowIfNegative(options.ClosedLingerSeconds);
@@ -411,6 +412,7 @@ public sealed class TcpReassembler
 
             half.Chunks ??= [];
             half.Chunks.Insert(index, new BufferedChunk(current, pieceLength, copy, time));
+            Statistics.BufferedSegments++;
             buffered = true;
             current = limit;
         }
@@ -427,7 +429,10 @@ public sealed class TcpReassembler
             return false;
         }
 
-        if (Statistics.BufferedBytes + bytes > _options.MaxBufferedBytesTotal)
+        // Segments are capped as well as bytes: each one costs bookkeeping and a pooled array rounded up, so
+        // a flood of 1-byte out-of-order segments must not hold more than the byte cap suggests.
+        if (Statistics.BufferedBytes + bytes > _options.MaxBufferedBytesTotal
+            || Statistics.BufferedSegments >= _options.MaxBufferedSegmentsTotal)
         {
             Statistics.GapsByTotalCap++;
             return false;
@@ -557,6 +562,7 @@ public sealed class TcpReassembler
 
     private void ReleaseChunk(StreamHalf half, in BufferedChunk chunk)
     {
+        Statistics.BufferedSegments--;
         if (chunk.Data is not null)
         {
             half.BufferedBytes -= chunk.Length;

@@ -92,6 +92,23 @@ public sealed class TcpReassemblerCapTests
     }
 
     [Fact]
+    public void Process_TotalSegmentCapReached_NoMoreSegmentsHeldAndCountReturnsToZero()
+    {
+        var reassembler = new TcpReassembler(_factory, new ReassemblyOptions { MaxBufferedSegmentsTotal = 2 });
+
+        // Three 1-byte segments after a hole: only two may be held; the third forces the hole to a gap.
+        FeedAll(reassembler, [C(1000, "a"), C(1002, "c"), C(1004, "e"), C(1006, "g")]);
+
+        Assert.True(reassembler.Statistics.BufferedSegments <= 2);
+        Assert.Equal(1, reassembler.Statistics.GapsByTotalCap);
+        Assert.StartsWith("O:a | O:gap 1 | O:c", _factory.Handlers[0].Transcript, StringComparison.Ordinal);
+        reassembler.FlushAll(At(1));
+        Assert.Equal(0, reassembler.Statistics.BufferedSegments);
+        Assert.Equal("O:a | O:gap 1 | O:c | O:gap 1 | O:e | O:gap 1 | O:g | end EndOfInput", _factory.Handlers[0].Transcript);
+        _factory.AssertAllEnded();
+    }
+
+    [Fact]
     public void Process_InOrderData_PassesThePayloadSpanWithoutCopy()
     {
         var handler = new SameMemoryHandler();
