@@ -122,8 +122,10 @@ public sealed class PrefetchingPacketSource : IPacketSource
         {
             // Disposed before the end: nobody is waiting for more.
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
+            // Whatever stopped the reading thread is rethrown on the analysis thread, as reading there would have:
+            // an exception on a background thread would end the process instead.
             _readError = ExceptionDispatchInfo.Capture(e);
         }
         finally

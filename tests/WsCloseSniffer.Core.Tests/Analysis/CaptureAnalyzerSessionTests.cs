@@ -266,4 +266,31 @@ public class CaptureAnalyzerSessionTests
 
         Assert.Equal(40003, record.ClientPort);
     }
+
+    [Fact]
+    public void Analyze_ClockStepsBack_EachSessionKeepsItsOwnPacketTimes()
+    {
+        // A capture merged from two machines: the later connection's packets come first in the file.
+        var later = OpenSession(new SessionPacketBuilder(clientPort: 51001, startUnixSeconds: 1_800_000_100))
+            .Client(ClientClose(1000, "a")).Server(ServerClose(1000, "a")).CloseTcp();
+        var earlier = OpenSession(new SessionPacketBuilder(clientPort: 51002, startUnixSeconds: 1_800_000_000))
+            .Client(ClientClose(1001, "b")).Server(ServerClose(1001, "b")).CloseTcp();
+        var records = new List<WsCloseSniffer.Reporting.SessionRecord>();
+        using (var analyzer = new CaptureAnalyzer("merged.pcap", new AnalyzerOptions(), records.Add))
+        {
+            long number = 0;
+            foreach (var packet in later.Packets.Concat(earlier.Packets))
+            {
+                analyzer.Process(new WsCloseSniffer.Capture.CapturedPacket(packet.Time, WsCloseSniffer.Capture.LinkType.Ethernet, packet.Frame, packet.Frame.Length, ++number));
+            }
+
+            analyzer.Finish();
+        }
+
+        var early = Assert.Single(records, r => r.ClientPort == 51002);
+        Assert.Equal(earlier.FirstTime.ToIso8601(), early.StartTime);
+        Assert.Equal(earlier.Packets[^1].Time.ToIso8601(), early.EndTime);
+        Assert.Equal("going_away", early.Classification);
+        Assert.Equal(later.FirstTime.ToIso8601(), Assert.Single(records, r => r.ClientPort == 51001).StartTime);
+    }
 }
