@@ -27,6 +27,9 @@ public enum SessionPhase : byte
 /// </summary>
 public sealed class WebSocketSession : ITcpStreamHandler
 {
+    /// <summary>Plain HTTP messages stepped over while waiting for an upgrade on a kept-alive connection.</summary>
+    public const int MaxPlainMessages = 16;
+
     private static readonly AnalyzerOptions s_defaultOptions = new();
 
     private readonly ConnectionInfo _connection;
@@ -35,6 +38,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
     private readonly DirectionState[] _directions;
     private SortedSet<string>? _notices;
     private Timestamp _firstFinTime;
+    private int _plainMessages;
 
     public WebSocketSession(in ConnectionInfo connection, Action<WebSocketSession> onEnded, AnalyzerOptions? options = null)
     {
@@ -164,9 +168,23 @@ public sealed class WebSocketSession : ITcpStreamHandler
                 return DirectionMode.Frames;
             }
 
-            // Plain HTTP, or a server speaking first: not a WebSocket connection.
-            Phase = SessionPhase.NotWebSocket;
-            return DirectionMode.Ignored;
+            // Plain HTTP so far: with keep-alive the upgrade may still come on this connection (RFC 9112 9.3).
+            return SkipPlainMessage(direction, head);
+        }
+
+        if (Phase == SessionPhase.Rejected)
+        {
+            if (direction == ClientDirection && head.IsRequest && UpgradeRequest.TryFrom(head, out var retry))
+            {
+                // The refused upgrade retried on the same connection (say with credentials after a 401 or 407).
+                Request = retry;
+                Response = null;
+                Phase = SessionPhase.AwaitingResponse;
+                _directions[(int)Other(direction)].ExpectHead();
+                return DirectionMode.Frames;
+            }
+
+            return SkipPlainMessage(direction, head);
         }
 
         if (Phase != SessionPhase.AwaitingResponse || direction == ClientDirection || head.IsRequest)
@@ -185,13 +203,52 @@ public sealed class WebSocketSession : ITcpStreamHandler
         if (!response.IsSwitchingProtocols)
         {
             Phase = SessionPhase.Rejected;
-            _directions[(int)ClientDirection].StopFrames();
-            return DirectionMode.Ignored;
+
+            // The client may retry on this connection once the refusal's body is past.
+            _directions[(int)ClientDirection].ExpectHead();
+            return SkipPlainMessage(direction, head);
         }
 
         Phase = SessionPhase.Open;
         CheckAcceptedHandshake(response);
         return DirectionMode.Frames;
+    }
+
+    /// <summary>
+    /// Steps over a plain HTTP message's body so the next head on the stream can be read. Gives up on the
+    /// connection when the body's end cannot be known from its head (chunked, or read until close), and after
+    /// <see cref="MaxPlainMessages"/> messages: a busy keep-alive connection without an upgrade is plain HTTP.
+    /// </summary>
+    private DirectionMode SkipPlainMessage(FlowDirection direction, HttpHead head)
+    {
+        if (++_plainMessages <= MaxPlainMessages && BodyLength(head) is long body)
+        {
+            _directions[(int)direction].BodyToSkip = body;
+            return DirectionMode.Head;
+        }
+
+        if (Phase == SessionPhase.Detecting)
+        {
+            Phase = SessionPhase.NotWebSocket;
+        }
+
+        return DirectionMode.Ignored;
+    }
+
+    /// <summary>RFC 9112 6.3: a message's body length from its head, or null when only the connection's end tells.</summary>
+    private static long? BodyLength(HttpHead head)
+    {
+        if (head.Get("Transfer-Encoding") is not null)
+        {
+            return null;
+        }
+
+        if (head.Get("Content-Length") is { } length)
+        {
+            return long.TryParse(length, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes) ? bytes : null;
+        }
+
+        return head.IsRequest || head.StatusCode is (>= 100 and < 200) or 204 or 304 ? 0 : null;
     }
 
     private void CheckAcceptedHandshake(UpgradeResponse response)
@@ -373,18 +430,14 @@ public sealed class WebSocketSession : ITcpStreamHandler
 
         public bool SentClose { get; set; }
 
+        /// <summary>Bytes of a plain HTTP message body still to step over before the next head.</summary>
+        public long BodyToSkip { get; set; }
+
         public void ExpectHead()
         {
             Mode = DirectionMode.Head;
+            BodyToSkip = 0;
             _parser?.Reset();
-        }
-
-        public void StopFrames()
-        {
-            if (Mode == DirectionMode.Frames)
-            {
-                Mode = DirectionMode.Ignored;
-            }
         }
 
         public void OnData(ReadOnlySpan<byte> data, Timestamp time)
@@ -403,6 +456,14 @@ public sealed class WebSocketSession : ITcpStreamHandler
                         return;
                     case DirectionMode.Ignored:
                         return;
+                }
+
+                if (BodyToSkip > 0)
+                {
+                    var skipped = (int)Math.Min(BodyToSkip, data.Length);
+                    BodyToSkip -= skipped;
+                    data = data[skipped..];
+                    continue;
                 }
 
                 _parser ??= new HttpHeadParser(session._options.MaxHttpHeadBytes);
@@ -436,6 +497,10 @@ public sealed class WebSocketSession : ITcpStreamHandler
                     }
 
                     session.AddNotice(Decoder.SkipGap(missingBytes, this, time) ? Notice.TcpGapInStream : Notice.TcpGapOverFrameHeader);
+                    return;
+                case DirectionMode.Head when missingBytes <= BodyToSkip:
+                    // Lost inside a plain message's body, which is skipped anyway.
+                    BodyToSkip -= missingBytes;
                     return;
                 case DirectionMode.Head:
                     // The head's bytes are lost: its meaning can't be recovered, so stop reading this direction.

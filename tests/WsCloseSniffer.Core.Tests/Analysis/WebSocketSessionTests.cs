@@ -462,6 +462,73 @@ public class WebSocketSessionTests
         driver.EndOnly(TcpCloseKind.Fin);
 
         Assert.False(driver.Session.IsWebSocket);
+
+        // Kept alive, the connection could still carry an upgrade: it is only waited for, never reported.
+        Assert.Equal(SessionPhase.Detecting, driver.Session.Phase);
+        Assert.Empty(driver.Ended);
+    }
+
+    [Fact]
+    public void Session_UpgradeAfterPlainRequestsOnKeptAliveConnection_IsReported()
+    {
+        var record = new SessionDriver()
+            .Client(SessionHandshake.PlainGet("/api/token"))
+            .Server(SessionHandshake.PlainOk())
+            .Client(SessionHandshake.PlainGet("/api/me"))
+            .Server(Encoding.ASCII.GetBytes("HTTP/1.1 204 No Content\r\n\r\n"))
+            .Client(SessionHandshake.Request("/ws"))
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Client(ClientClose(1000))
+            .Server(ServerClose(1000))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal("/ws", record.Path);
+        Assert.Equal("normal_closure", record.Classification);
+        Assert.Equal(1, record.ClientFrames);
+        Assert.Equal(1, record.ServerFrames);
+    }
+
+    [Fact]
+    public void Session_UpgradeRefusedThenRetriedWithCredentials_ReportsTheRetriedSession()
+    {
+        var record = new SessionDriver()
+            .Client(SessionHandshake.Request("/ws"))
+            .Server(SessionHandshake.Response(401, "Unauthorized"))
+            .Client(SessionHandshake.Request("/ws?token=abc"))
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Server(ServerClose(1011, "boom"))
+            .Client(ClientClose(1011))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal("/ws?token=abc", record.Path);
+        Assert.Equal("internal_error", record.Classification);
+        Assert.Equal("server", record.CloseInitiator);
+        Assert.Equal(101, record.HandshakeStatus);
+    }
+
+    [Fact]
+    public void Session_UpgradeRefusedAndNotRetried_StaysRejected()
+    {
+        var record = new SessionDriver()
+            .Client(SessionHandshake.Request("/ws"))
+            .Server(SessionHandshake.Response(403, "Forbidden"))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal("handshake_rejected", record.Classification);
+        Assert.Equal(403, record.HandshakeStatus);
+        Assert.Contains("403 Forbidden", record.Diagnosis, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Session_ChunkedPlainResponse_GivesUpOnTheConnection()
+    {
+        var driver = new SessionDriver()
+            .Client(SessionHandshake.PlainGet())
+            .Server(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
+            .Client(SessionHandshake.Request("/ws"));
+
+        driver.EndOnly(TcpCloseKind.Fin);
+
         Assert.Equal(SessionPhase.NotWebSocket, driver.Session.Phase);
         Assert.Empty(driver.Ended);
     }
