@@ -12,7 +12,7 @@ namespace WsCloseSniffer.Analysis;
 /// </summary>
 public sealed class SessionSorter : IDisposable
 {
-    public const int DefaultMaxInMemory = 4096;
+    public const int DefaultMaxInMemory = 1024;
 
     private readonly object _gate = new();
     private readonly List<Entry> _buffer = [];
