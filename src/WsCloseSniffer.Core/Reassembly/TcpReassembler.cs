@@ -36,6 +36,7 @@ public sealed class TcpReassembler
     private readonly long _lingerNanoseconds;
     private long _nextConnectionId;
     private long _packetNumber = -1;
+    private Connection? _lastConnection;
 
     public TcpReassembler(ITcpStreamHandlerFactory factory, ReassemblyOptions options)
     {
@@ -60,8 +61,7 @@ public sealed class TcpReassembler
 
     /// <summary>
     /// Like <see cref="Process(in TcpSegment, Timestamp)"/>, with the segment's packet number in its capture: a
-    /// connection's <see cref="ConnectionInfo.Ordinal"/> is then the number of its first packet, the same
-    /// whichever reassembler (of several sharing a capture by flow) sees it.
+    /// connection's <see cref="ConnectionInfo.Ordinal"/> is then the number of its first packet.
     /// </summary>
     public void Process(in TcpSegment segment, Timestamp time, long packetNumber)
     {
@@ -78,8 +78,11 @@ public sealed class TcpReassembler
         var isNewSyn = isSyn && !isAck && !isRst;
         var sequence = new TcpSequence(segment.SequenceNumber);
 
-        if (_connections.TryGetValue(key, out var connection))
+        // Consecutive segments often belong to one flow (a large message's segments): skip the table then.
+        var connection = _lastConnection is { } last && last.Key == key ? last : null;
+        if (connection is not null || _connections.TryGetValue(key, out connection))
         {
+            _lastConnection = connection;
             if (connection.IsEnded)
             {
                 var retransmittedSyn = isNewSyn && IsTrackedSyn(connection, source, sequence);
@@ -212,6 +215,10 @@ public sealed class TcpReassembler
     {
         _ended.Remove(connection);
         _connections.Remove(connection.Key);
+        if (ReferenceEquals(_lastConnection, connection))
+        {
+            _lastConnection = null;
+        }
     }
 
     private void Handle(Connection connection, in TcpSegment segment, FlowDirection direction, Timestamp time)
@@ -651,6 +658,10 @@ public sealed class TcpReassembler
         else
         {
             _connections.Remove(connection.Key);
+        if (ReferenceEquals(_lastConnection, connection))
+        {
+            _lastConnection = null;
+        }
         }
 
         var end = new ConnectionEnd(kind, connection.LastPacketTime, connection.SawFin, connection.SawRst)
