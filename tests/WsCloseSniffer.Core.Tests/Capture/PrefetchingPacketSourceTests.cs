@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Tests.TestInfrastructure;
 
@@ -9,27 +8,13 @@ public sealed class PrefetchingPacketSourceTests
     /// <summary>A classic little-endian pcap of <paramref name="count"/> records of varied sizes, each filled with its number.</summary>
     private static byte[] Pcap(int count, bool cutLastRecord = false)
     {
-        using var stream = new MemoryStream();
-        Span<byte> header = stackalloc byte[24];
-        BinaryPrimitives.WriteUInt32LittleEndian(header, 0xA1B2C3D4);
-        BinaryPrimitives.WriteUInt16LittleEndian(header[4..], 2);
-        BinaryPrimitives.WriteUInt16LittleEndian(header[6..], 4);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[16..], 262144);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[20..], 1);
-        stream.Write(header);
-        Span<byte> record = stackalloc byte[16];
+        var pcap = new PcapFileBuilder(snapLength: 262144);
         for (var i = 0; i < count; i++)
         {
-            var length = 60 + (i * 37 % 1400);
-            BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)(1_700_000_000 + i));
-            BinaryPrimitives.WriteUInt32LittleEndian(record[4..], (uint)(i % 1_000_000));
-            BinaryPrimitives.WriteUInt32LittleEndian(record[8..], (uint)length);
-            BinaryPrimitives.WriteUInt32LittleEndian(record[12..], (uint)length);
-            stream.Write(record);
-            stream.Write(Enumerable.Repeat((byte)i, length).ToArray());
+            pcap.Packet((uint)(1_700_000_000 + i), (uint)(i % 1_000_000), Enumerable.Repeat((byte)i, 60 + (i * 37 % 1400)).ToArray());
         }
 
-        var bytes = stream.ToArray();
+        var bytes = pcap.ToArray();
         return cutLastRecord ? bytes[..^10] : bytes;
     }
 

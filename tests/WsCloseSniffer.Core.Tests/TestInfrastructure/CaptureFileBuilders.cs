@@ -6,71 +6,40 @@ namespace WsCloseSniffer.Tests.TestInfrastructure;
 /// <summary>Writes classic pcap bytes field by field (pcap draft, section 4 and 5), independent of our reader.</summary>
 internal sealed class PcapFileBuilder
 {
-    private readonly List<byte> _bytes = [];
-    private readonly bool _bigEndian;
+    private readonly EndianByteWriter _bytes;
 
     public PcapFileBuilder(bool bigEndian = false, bool nanosecond = false, uint snapLength = 65535, uint linkType = 1)
     {
-        _bigEndian = bigEndian;
-        UInt32(nanosecond ? 0xA1B23C4Du : 0xA1B2C3D4u);
-        UInt16(2);
-        UInt16(4);
-        UInt32(0);
-        UInt32(0);
-        UInt32(snapLength);
-        UInt32(linkType);
+        _bytes = new EndianByteWriter(bigEndian);
+        _bytes.UInt32(nanosecond ? 0xA1B23C4Du : 0xA1B2C3D4u);
+        _bytes.UInt16(2);
+        _bytes.UInt16(4);
+        _bytes.UInt32(0);
+        _bytes.UInt32(0);
+        _bytes.UInt32(snapLength);
+        _bytes.UInt32(linkType);
     }
 
     /// <summary>Length of the bytes written so far: the offset the next record starts at.</summary>
-    public long Length => _bytes.Count;
+    public long Length => _bytes.Length;
 
     public PcapFileBuilder Packet(uint seconds, uint fraction, byte[] data, uint? originalLength = null, uint? capturedLength = null)
     {
-        UInt32(seconds);
-        UInt32(fraction);
-        UInt32(capturedLength ?? (uint)data.Length);
-        UInt32(originalLength ?? (uint)data.Length);
-        _bytes.AddRange(data);
+        _bytes.UInt32(seconds);
+        _bytes.UInt32(fraction);
+        _bytes.UInt32(capturedLength ?? (uint)data.Length);
+        _bytes.UInt32(originalLength ?? (uint)data.Length);
+        _bytes.Raw(data);
         return this;
     }
 
     public PcapFileBuilder Raw(byte[] bytes)
     {
-        _bytes.AddRange(bytes);
+        _bytes.Raw(bytes);
         return this;
     }
 
     public byte[] ToArray() => _bytes.ToArray();
-
-    private void UInt16(ushort value)
-    {
-        Span<byte> b = stackalloc byte[2];
-        if (_bigEndian)
-        {
-            BinaryPrimitives.WriteUInt16BigEndian(b, value);
-        }
-        else
-        {
-            BinaryPrimitives.WriteUInt16LittleEndian(b, value);
-        }
-
-        _bytes.AddRange(b);
-    }
-
-    private void UInt32(uint value)
-    {
-        Span<byte> b = stackalloc byte[4];
-        if (_bigEndian)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(b, value);
-        }
-        else
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(b, value);
-        }
-
-        _bytes.AddRange(b);
-    }
 }
 
 /// <summary>Writes pcapng blocks field by field (draft-ietf-opsawg-pcapng), independent of our reader.</summary>
@@ -85,7 +54,7 @@ internal sealed class PcapNgFileBuilder
     public PcapNgFileBuilder Section(bool bigEndian = false, ushort major = 1)
     {
         _bigEndian = bigEndian;
-        var body = new BodyWriter(bigEndian);
+        var body = new EndianByteWriter(bigEndian);
         body.UInt32(0x1A2B3C4D);
         body.UInt16(major);
         body.UInt16(0);
@@ -96,7 +65,7 @@ internal sealed class PcapNgFileBuilder
     /// <summary>Interface description block; <paramref name="tsResolution"/> is the raw if_tsresol byte.</summary>
     public PcapNgFileBuilder Interface(ushort linkType, uint snapLength = 0, byte? tsResolution = null, long? tsOffsetSeconds = null, string? name = null)
     {
-        var body = new BodyWriter(_bigEndian);
+        var body = new EndianByteWriter(_bigEndian);
         body.UInt16(linkType);
         body.UInt16(0);
         body.UInt32(snapLength);
@@ -112,17 +81,9 @@ internal sealed class PcapNgFileBuilder
 
         if (tsOffsetSeconds is { } offset)
         {
-            var value = new byte[8];
-            if (_bigEndian)
-            {
-                BinaryPrimitives.WriteInt64BigEndian(value, offset);
-            }
-            else
-            {
-                BinaryPrimitives.WriteInt64LittleEndian(value, offset);
-            }
-
-            body.Option(14, value);
+            var value = new EndianByteWriter(_bigEndian);
+            value.UInt64((ulong)offset);
+            body.Option(14, value.ToArray());
         }
 
         if (name is not null || tsResolution is not null || tsOffsetSeconds is not null)
@@ -135,7 +96,7 @@ internal sealed class PcapNgFileBuilder
 
     public PcapNgFileBuilder EnhancedPacket(uint interfaceId, ulong timestampUnits, byte[] data, uint? originalLength = null)
     {
-        var body = new BodyWriter(_bigEndian);
+        var body = new EndianByteWriter(_bigEndian);
         body.UInt32(interfaceId);
         body.UInt32((uint)(timestampUnits >> 32));
         body.UInt32((uint)timestampUnits);
@@ -147,7 +108,7 @@ internal sealed class PcapNgFileBuilder
 
     public PcapNgFileBuilder SimplePacket(byte[] data, uint? originalLength = null)
     {
-        var body = new BodyWriter(_bigEndian);
+        var body = new EndianByteWriter(_bigEndian);
         body.UInt32(originalLength ?? (uint)data.Length);
         body.Padded(data);
         return Block(3, body.ToArray());
@@ -155,7 +116,7 @@ internal sealed class PcapNgFileBuilder
 
     public PcapNgFileBuilder ObsoletePacket(ushort interfaceId, ulong timestampUnits, byte[] data, uint? originalLength = null)
     {
-        var body = new BodyWriter(_bigEndian);
+        var body = new EndianByteWriter(_bigEndian);
         body.UInt16(interfaceId);
         body.UInt16(0);
         body.UInt32((uint)(timestampUnits >> 32));
@@ -169,7 +130,7 @@ internal sealed class PcapNgFileBuilder
     /// <summary>Any block with a correct length and trailer (e.g. an unknown or statistics block).</summary>
     public PcapNgFileBuilder Block(uint type, byte[] body, uint? lengthOverride = null, uint? trailerOverride = null)
     {
-        var writer = new BodyWriter(_bigEndian);
+        var writer = new EndianByteWriter(_bigEndian);
         uint length = (uint)(12 + body.Length);
         writer.UInt32(type);
         writer.UInt32(lengthOverride ?? length);
@@ -186,77 +147,80 @@ internal sealed class PcapNgFileBuilder
     }
 
     public byte[] ToArray() => _bytes.ToArray();
+}
 
-    private sealed class BodyWriter(bool bigEndian)
+/// <summary>Bytes appended field by field in one byte order, for the capture builders.</summary>
+internal sealed class EndianByteWriter(bool bigEndian)
+{
+    private readonly List<byte> _bytes = [];
+
+    public void UInt16(ushort value)
     {
-        private readonly List<byte> _bytes = [];
-
-        public void UInt16(ushort value)
+        Span<byte> b = stackalloc byte[2];
+        if (bigEndian)
         {
-            Span<byte> b = stackalloc byte[2];
-            if (bigEndian)
-            {
-                BinaryPrimitives.WriteUInt16BigEndian(b, value);
-            }
-            else
-            {
-                BinaryPrimitives.WriteUInt16LittleEndian(b, value);
-            }
-
-            _bytes.AddRange(b);
+            BinaryPrimitives.WriteUInt16BigEndian(b, value);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(b, value);
         }
 
-        public void UInt32(uint value)
-        {
-            Span<byte> b = stackalloc byte[4];
-            if (bigEndian)
-            {
-                BinaryPrimitives.WriteUInt32BigEndian(b, value);
-            }
-            else
-            {
-                BinaryPrimitives.WriteUInt32LittleEndian(b, value);
-            }
-
-            _bytes.AddRange(b);
-        }
-
-        public void UInt64(ulong value)
-        {
-            Span<byte> b = stackalloc byte[8];
-            if (bigEndian)
-            {
-                BinaryPrimitives.WriteUInt64BigEndian(b, value);
-            }
-            else
-            {
-                BinaryPrimitives.WriteUInt64LittleEndian(b, value);
-            }
-
-            _bytes.AddRange(b);
-        }
-
-        public void Raw(byte[] bytes) => _bytes.AddRange(bytes);
-
-        public void Padded(byte[] bytes)
-        {
-            _bytes.AddRange(bytes);
-            int padding = (4 - (bytes.Length % 4)) % 4;
-            for (int i = 0; i < padding; i++)
-            {
-                _bytes.Add(0);
-            }
-        }
-
-        public void Option(ushort code, byte[] value)
-        {
-            UInt16(code);
-            UInt16((ushort)value.Length);
-            Padded(value);
-        }
-
-        public byte[] ToArray() => _bytes.ToArray();
+        _bytes.AddRange(b);
     }
+
+    public void UInt32(uint value)
+    {
+        Span<byte> b = stackalloc byte[4];
+        if (bigEndian)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(b, value);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(b, value);
+        }
+
+        _bytes.AddRange(b);
+    }
+
+    public void UInt64(ulong value)
+    {
+        Span<byte> b = stackalloc byte[8];
+        if (bigEndian)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(b, value);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(b, value);
+        }
+
+        _bytes.AddRange(b);
+    }
+
+    public void Raw(byte[] bytes) => _bytes.AddRange(bytes);
+
+    public void Padded(byte[] bytes)
+    {
+        _bytes.AddRange(bytes);
+        int padding = (4 - (bytes.Length % 4)) % 4;
+        for (int i = 0; i < padding; i++)
+        {
+            _bytes.Add(0);
+        }
+    }
+
+    public void Option(ushort code, byte[] value)
+    {
+        UInt16(code);
+        UInt16((ushort)value.Length);
+        Padded(value);
+    }
+
+    public long Length => _bytes.Count;
+
+    public byte[] ToArray() => _bytes.ToArray();
 }
 
 internal static class CaptureBytes
