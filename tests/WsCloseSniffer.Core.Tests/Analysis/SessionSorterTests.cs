@@ -71,6 +71,45 @@ public sealed class SessionSorterTests : IDisposable
     }
 
     [Fact]
+    public void Spill_EveryPropertySetOrNull_RoundTripsExactly()
+    {
+        // Set through reflection, so a property added to SessionRecord but not to the spill format fails here.
+        var properties = typeof(SessionRecord).GetProperties().Where(p => p.CanWrite).ToList();
+        var full = Record(5, 1);
+        var number = 11;
+        foreach (var property in properties)
+        {
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            object value = type == typeof(string) ? $"v{number}\u00e9,\"" :
+                type == typeof(int) ? number :
+                type == typeof(long) ? (long)number << 33 :
+                type == typeof(IReadOnlyList<string>) ? new[] { $"n{number}", "ws_x" } :
+                throw new InvalidOperationException($"no test value for {property.Name} ({property.PropertyType})");
+            property.SetValue(full, value);
+            number++;
+        }
+
+        var empty = Record(6, 2) with { Host = null, Path = null, OfferedExtensions = null, AcceptedExtensions = null, CloseInitiator = null, CloseCode = null, CloseReason = null, ReplyCloseCode = null, HandshakeStatus = null, Notices = [] };
+        using var sorter = new SessionSorter(maxInMemory: 1, _spill);
+        sorter.Add(full, 3);
+        sorter.Add(empty, 0);
+        sorter.Add(Record(7, 3), 0);
+
+        Assert.Equal(3, sorter.SpilledRuns);
+        var back = sorter.Sorted().ToList();
+        var fullBack = back.Single(s => s.FlowOrder == full.FlowOrder);
+        var emptyBack = back.Single(s => s.FlowOrder == empty.FlowOrder);
+        foreach (var property in properties.Where(p => p.Name is not nameof(SessionRecord.SessionId) and not nameof(SessionRecord.Notices)))
+        {
+            Assert.Equal(property.GetValue(full), property.GetValue(fullBack));
+            Assert.Equal(property.GetValue(empty), property.GetValue(emptyBack));
+        }
+
+        Assert.Equal(full.Notices, fullBack.Notices);
+        Assert.Empty(emptyBack.Notices);
+    }
+
+    [Fact]
     public void Dispose_DeletesSpilledRuns()
     {
         var sorter = new SessionSorter(maxInMemory: 1, _spill);
