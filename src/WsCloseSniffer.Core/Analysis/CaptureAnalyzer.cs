@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Http;
@@ -44,6 +46,7 @@ public sealed class CaptureAnalyzer : IDisposable
         _filter = options.FilterFactory?.Invoke();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Process(in CapturedPacket packet)
     {
         _statistics.Packets++;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Http;
 using WsCloseSniffer.Reassembly;
@@ -89,6 +91,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
 
     public bool HasNotice(string notice) => _notices?.Contains(notice) == true;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnData(FlowDirection direction, ReadOnlySpan<byte> data, Timestamp time)
     {
         if (Phase == SessionPhase.NotWebSocket)
@@ -291,6 +294,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void OnFrame(FlowDirection direction, in FrameHeader header, in ControlPayload payload, Timestamp time)
     {
         var fromClient = IsClient(direction);
@@ -338,6 +342,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
         state.TrackFragmentation(header);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckReservedBits(in FrameHeader header)
     {
         // RFC 7692: permessage-deflate (and its predecessors) give RSV1 a meaning and nothing else; an extension
@@ -440,6 +445,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
             _parser?.Reset();
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void OnData(ReadOnlySpan<byte> data, Timestamp time)
         {
             while (!data.IsEmpty)
@@ -518,6 +524,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
         public void OnFrame(in FrameHeader header, in ControlPayload controlPayload, Timestamp time) =>
             session.OnFrame(direction, header, controlPayload, time);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void TrackFragmentation(in FrameHeader header)
         {
             // RFC 6455 5.4: a message is one unfragmented frame or a first frame, continuations, and a FIN continuation.

@@ -49,6 +49,9 @@ public sealed class PcapNgReader : IPacketSource
 
     public CaptureDamage? Damage { get; private set; }
 
+    /// <summary>True when the file is read memory-mapped rather than through reads into a buffer.</summary>
+    internal bool IsMemoryMapped => _input.IsMapped;
+
     public long BytesRead => _input.RawBytesRead;
 
     public long? TotalBytes => _input.RawLength;
@@ -342,10 +345,7 @@ public sealed class PcapNgReader : IPacketSource
     private uint ReadUInt32(ReadOnlySpan<byte> span) =>
         _bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(span) : BinaryPrimitives.ReadUInt32LittleEndian(span);
 
-    private string Truncation(int available, int needed, string what) =>
-        _input.StreamError is { } error
-            ? $"gzip data is corrupt ({error}) {available} bytes into a {needed}-byte {what}"
-            : $"file ends {available} bytes into a {needed}-byte {what}";
+    private string Truncation(int available, int needed, string what) => _input.DescribeEnd(available, needed, what);
 
     private bool Fail(long offset, string problem)
     {

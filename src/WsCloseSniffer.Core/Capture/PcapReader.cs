@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace WsCloseSniffer.Capture;
 
@@ -41,6 +42,9 @@ public sealed class PcapReader : IPacketSource
 
     public CaptureDamage? Damage { get; private set; }
 
+    /// <summary>True when the file is read memory-mapped rather than through reads into a buffer.</summary>
+    internal bool IsMemoryMapped => _input.IsMapped;
+
     public long BytesRead => _input.RawBytesRead;
 
     public long? TotalBytes => _input.RawLength;
@@ -54,6 +58,7 @@ public sealed class PcapReader : IPacketSource
 
     public bool IsBigEndian => _bigEndian;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReadNext(out CapturedPacket packet)
     {
         packet = default;
@@ -155,10 +160,7 @@ public sealed class PcapReader : IPacketSource
     private uint ReadUInt32(ReadOnlySpan<byte> span) =>
         _bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(span) : BinaryPrimitives.ReadUInt32LittleEndian(span);
 
-    private string Truncation(int available, int needed, string what) =>
-        _input.StreamError is { } error
-            ? $"gzip data is corrupt ({error}) {available} bytes into a {needed}-byte {what}"
-            : $"file ends {available} bytes into a {needed}-byte {what}";
+    private string Truncation(int available, int needed, string what) => _input.DescribeEnd(available, needed, what);
 
     private bool Fail(long offset, string problem)
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace WsCloseSniffer.Capture;
@@ -50,6 +51,7 @@ public sealed class PrefetchingPacketSource : IPacketSource
 
     public long? TotalBytes => _inner.TotalBytes;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReadNext(out CapturedPacket packet)
     {
         while (true)
@@ -97,6 +99,7 @@ public sealed class PrefetchingPacketSource : IPacketSource
         _stop.Dispose();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadAll()
     {
         try
@@ -157,6 +160,7 @@ public sealed class PrefetchingPacketSource : IPacketSource
         public int Count;
         private int _used;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool TryAdd(in CapturedPacket packet)
         {
             if (Count == Entries.Length || _used + packet.Data.Length > Data.Length)

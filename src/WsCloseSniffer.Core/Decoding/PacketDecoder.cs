@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 using WsCloseSniffer.Capture;
 
@@ -69,6 +70,7 @@ public static class PacketDecoder
     /// total length of 0 (TCP segmentation offload on the capturing host) is replaced by it.
     /// </param>
     /// <param name="segment">The TCP segment when <see cref="DecodeStatus.Tcp"/> is returned, else default.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static DecodeStatus TryDecodeTcp(LinkType linkType, ReadOnlySpan<byte> frame, int originalLength, out TcpSegment segment)
     {
         segment = default;
@@ -150,6 +152,7 @@ public static class PacketDecoder
     /// <summary>A readable name for any link type value, e.g. "LINKTYPE_IEEE802_11 (105)", for reports.</summary>
     public static string Describe(LinkType linkType) => LinkTypeNames.Describe(linkType);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DecodeStatus DecodeEtherType(ushort etherType, ReadOnlySpan<byte> payload, int wireLength, out TcpSegment segment)
     {
         segment = default;
@@ -214,6 +217,7 @@ public static class PacketDecoder
         };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DecodeStatus DecodeIP(ReadOnlySpan<byte> packet, int wireLength, int depth, out TcpSegment segment)
     {
         segment = default;
@@ -230,6 +234,7 @@ public static class PacketDecoder
         };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DecodeStatus DecodeIPv4(ReadOnlySpan<byte> packet, int wireLength, int depth, out TcpSegment segment)
     {
         segment = default;
@@ -282,6 +287,7 @@ public static class PacketDecoder
         return DecodeUpperLayers(protocol, isIPv6: false, source, destination, payload, totalLength - headerLength, depth, out segment);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DecodeStatus DecodeIPv6(ReadOnlySpan<byte> packet, int wireLength, int depth, out TcpSegment segment)
     {
         segment = default;
@@ -453,6 +459,7 @@ public static class PacketDecoder
         BinaryPrimitives.ReadUInt16BigEndian(udpHeader) == GtpUserPlanePort
         || BinaryPrimitives.ReadUInt16BigEndian(udpHeader[2..]) == GtpUserPlanePort;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DecodeStatus DecodeTcp(
         IpAddress source,
         IpAddress destination,

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 using WsCloseSniffer.Capture;
 
 namespace WsCloseSniffer.Reassembly;
@@ -118,6 +120,7 @@ internal sealed class ConnectionList
         Count--;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void MoveToEnd(Connection connection)
     {
         if (Tail == connection)

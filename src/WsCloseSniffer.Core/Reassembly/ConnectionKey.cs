@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 using WsCloseSniffer.Decoding;
 
 namespace WsCloseSniffer.Reassembly;
@@ -33,6 +35,7 @@ public readonly record struct ConnectionKey
 
     // Looked up once per packet, so it is worth being cheap: fold each address to one word, then a full
     // 64-bit avalanche (MurmurHash3's finalizer) so connections that differ only in a port still spread.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override int GetHashCode()
     {
         var h = (Low.Address.Fold() * 0x9E3779B97F4A7C15UL) ^ High.Address.Fold() ^ ((ulong)Low.Port << 32) ^ High.Port;

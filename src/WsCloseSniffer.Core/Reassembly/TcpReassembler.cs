@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Decoding;
@@ -63,6 +64,7 @@ public sealed class TcpReassembler
     /// Like <see cref="Process(in TcpSegment, Timestamp)"/>, with the segment's packet number in its capture: a
     /// connection's <see cref="ConnectionInfo.Ordinal"/> is then the number of its first packet.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Process(in TcpSegment segment, Timestamp time, long packetNumber)
     {
         _packetNumber = packetNumber;
@@ -188,6 +190,7 @@ public sealed class TcpReassembler
         return connection;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ExpireIdle(Timestamp time)
     {
         while (_active.Head is { } idle && time.NanosecondsSince(idle.LastPacketTime) >= _idleTimeoutNanoseconds)
@@ -221,6 +224,7 @@ public sealed class TcpReassembler
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Handle(Connection connection, in TcpSegment segment, FlowDirection direction, Timestamp time)
     {
         var half = connection.Half(direction);
@@ -305,6 +309,7 @@ public sealed class TcpReassembler
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddSegmentData(
         Connection connection, StreamHalf half, long offset, ReadOnlySpan<byte> payload, int originalLength, Timestamp time)
     {
@@ -337,6 +342,7 @@ public sealed class TcpReassembler
     /// Adds [offset, offset + length): captured bytes when <paramref name="data"/> is not empty, otherwise bytes
     /// known to be missing. Returns whether any part had to be buffered.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool AddPiece(
         Connection connection, StreamHalf half, long offset, ReadOnlySpan<byte> data, int length, Timestamp time)
     {
@@ -489,6 +495,7 @@ public sealed class TcpReassembler
     /// The peer acknowledged bytes of this direction up to <paramref name="acknowledgment"/>: it received them,
     /// so a hole below that point will never be retransmitted and is lost from the capture only.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ApplyPeerAck(Connection connection, StreamHalf half, TcpSequence acknowledgment, Timestamp time)
     {
         if (!half.Started || half.Closed || (!half.HasChunks && !half.FinSeen))
@@ -534,6 +541,7 @@ public sealed class TcpReassembler
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DrainContiguous(Connection connection, StreamHalf half)
     {
         if (half.Chunks is not { Count: > 0 } chunks)
@@ -585,6 +593,7 @@ public sealed class TcpReassembler
         connection.Handler!.OnGap(half.Direction, missingBytes, time);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CheckFinReached(Connection connection, StreamHalf half, Timestamp time)
     {
         if (half.FinSeen && !half.Closed && half.NextOffset >= half.FinOffset)
@@ -658,10 +667,10 @@ public sealed class TcpReassembler
         else
         {
             _connections.Remove(connection.Key);
-        if (ReferenceEquals(_lastConnection, connection))
-        {
-            _lastConnection = null;
-        }
+            if (ReferenceEquals(_lastConnection, connection))
+            {
+                _lastConnection = null;
+            }
         }
 
         var end = new ConnectionEnd(kind, connection.LastPacketTime, connection.SawFin, connection.SawRst)

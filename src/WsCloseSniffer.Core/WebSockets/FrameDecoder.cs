@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 using WsCloseSniffer.Capture;
 
 namespace WsCloseSniffer.WebSockets;
@@ -92,6 +94,7 @@ public sealed class FrameDecoder
     public bool IsMidFrame => _inPayload || _headerHeld > 0;
 
     /// <summary>Decodes every byte of <paramref name="data"/> (nothing is left unconsumed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Decode(ReadOnlySpan<byte> data, IFrameHandler handler, Timestamp time)
     {
         ArgumentNullException.ThrowIfNull(handler);
@@ -141,6 +144,7 @@ public sealed class FrameDecoder
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<byte> ConsumeHeader(ReadOnlySpan<byte> data, IFrameHandler handler, Timestamp time)
     {
         FrameHeaderStatus status;
@@ -194,6 +198,7 @@ public sealed class FrameDecoder
         return data[used..];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<byte> ConsumePayload(ReadOnlySpan<byte> data, IFrameHandler handler, Timestamp time)
     {
         var remaining = (long)_current.PayloadLength - _payloadRead;
@@ -212,6 +217,7 @@ public sealed class FrameDecoder
         return data[take..];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void HoldControlBytes(ReadOnlySpan<byte> bytes)
     {
         // A control payload is held from offset 0 only; after a gap inside it the rest is not worth holding.
@@ -233,6 +239,7 @@ public sealed class FrameDecoder
         _controlHeld += take;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CompleteFrame(IFrameHandler handler, Timestamp time)
     {
         _inPayload = false;

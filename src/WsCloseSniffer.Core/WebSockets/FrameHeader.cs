@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace WsCloseSniffer.WebSockets;
 
@@ -38,6 +39,7 @@ public readonly record struct FrameHeader
 
     public bool IsKnownOpcode => RawOpcode is <= 0x2 or (>= 0x8 and <= 0xA);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static FrameHeaderStatus TryParse(ReadOnlySpan<byte> data, out FrameHeader header)
     {
         header = default;
