@@ -23,5 +23,4 @@ public sealed class PipelineWarmUpTests
             RuntimeHelpers.PrepareMethod(method.MethodHandle);
         }
     }
-
 }
