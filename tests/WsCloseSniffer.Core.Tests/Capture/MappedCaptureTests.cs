@@ -13,18 +13,6 @@ public sealed class MappedCaptureTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    /// <summary>A pcap of <paramref name="count"/> records of varied sizes (60-1459 bytes), each filled with its number.</summary>
-    private static byte[] Pcap(int count)
-    {
-        var pcap = new PcapFileBuilder(snapLength: 262144);
-        for (var i = 0; i < count; i++)
-        {
-            pcap.Packet((uint)(1_700_000_000 + i), (uint)(i % 1_000_000), Enumerable.Repeat((byte)i, 60 + (i * 37 % 1400)).ToArray());
-        }
-
-        return pcap.ToArray();
-    }
-
     private static (List<(long Number, long Time, LinkType Link, int Original, string Data)> Packets, string? Damage) Read(IPacketSource source)
     {
         var packets = new List<(long, long, LinkType, int, string)>();
@@ -68,7 +56,7 @@ public sealed class MappedCaptureTests : IDisposable
     public void Open_RecordsAcrossManyWindows_SameAsStreamed()
     {
         // About 21 MiB: records straddle the edges of the 8 MiB windows at odd offsets.
-        var path = Write("windows.pcap", Pcap(30_000));
+        var path = Write("windows.pcap", CaptureBytes.NumberedPcap(30_000));
         Assert.True(new FileInfo(path).Length > 2L * CaptureBuffer.MappedWindowBytes);
 
         AssertMappedSameAsStreamed(path);
@@ -80,7 +68,7 @@ public sealed class MappedCaptureTests : IDisposable
     [InlineData(16)]
     public void Open_CutInsideTheLastRecord_SameDamageAsStreamed(int cut)
     {
-        var bytes = Pcap(9_000);
+        var bytes = CaptureBytes.NumberedPcap(9_000);
         var path = Write("cut.pcap", bytes[..^cut]);
 
         AssertMappedSameAsStreamed(path);
@@ -116,7 +104,7 @@ public sealed class MappedCaptureTests : IDisposable
     [Fact]
     public void Open_GzipOnDisk_ReadAsAStream()
     {
-        var path = Write("plain.pcap.gz", CaptureBytes.Gzip(Pcap(100)));
+        var path = Write("plain.pcap.gz", CaptureBytes.Gzip(CaptureBytes.NumberedPcap(100)));
 
         using var source = CaptureFile.Open(path);
 
@@ -129,7 +117,7 @@ public sealed class MappedCaptureTests : IDisposable
     {
         // Truncated beyond the window being read: the next window sees the new length and stops there, instead of
         // touching pages the file no longer backs (SIGBUS). Inside one window the race remains (bench/README.md).
-        var bytes = Pcap(30_000);
+        var bytes = CaptureBytes.NumberedPcap(30_000);
         var path = Write("shrinking.pcap", bytes);
         var newLength = CaptureBuffer.MappedWindowBytes + (3 << 20) + 5;
         using var source = CaptureFile.Open(path);

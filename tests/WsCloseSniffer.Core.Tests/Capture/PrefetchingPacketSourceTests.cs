@@ -5,16 +5,9 @@ namespace WsCloseSniffer.Tests.Capture;
 
 public sealed class PrefetchingPacketSourceTests
 {
-    /// <summary>A classic little-endian pcap of <paramref name="count"/> records of varied sizes, each filled with its number.</summary>
     private static byte[] Pcap(int count, bool cutLastRecord = false)
     {
-        var pcap = new PcapFileBuilder(snapLength: 262144);
-        for (var i = 0; i < count; i++)
-        {
-            pcap.Packet((uint)(1_700_000_000 + i), (uint)(i % 1_000_000), Enumerable.Repeat((byte)i, 60 + (i * 37 % 1400)).ToArray());
-        }
-
-        var bytes = pcap.ToArray();
+        var bytes = CaptureBytes.NumberedPcap(count);
         return cutLastRecord ? bytes[..^10] : bytes;
     }
 

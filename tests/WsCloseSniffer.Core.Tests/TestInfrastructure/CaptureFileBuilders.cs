@@ -236,6 +236,18 @@ internal static class CaptureBytes
         return output.ToArray();
     }
 
+    /// <summary>A classic little-endian pcap of <paramref name="count"/> records of varied sizes (60-1459 bytes), each filled with its number.</summary>
+    public static byte[] NumberedPcap(int count)
+    {
+        var pcap = new PcapFileBuilder(snapLength: 262144);
+        for (var i = 0; i < count; i++)
+        {
+            pcap.Packet((uint)(1_700_000_000 + i), (uint)(i % 1_000_000), Enumerable.Repeat((byte)i, 60 + (i * 37 % 1400)).ToArray());
+        }
+
+        return pcap.ToArray();
+    }
+
     /// <summary>A frame whose bytes say which packet it is, so a test can tell frames apart.</summary>
     public static byte[] Frame(int length, byte seed)
     {
