@@ -26,7 +26,7 @@ public sealed record AnalyzerOptions
 
 /// <summary>
 /// The pipeline for one packet source: decoder, reassembler, session tracker. Push packets in with
-/// <see cref="Process"/>; call <see cref="Finish"/> once at the end of the input. Sessions come out
+/// <see cref="Process(in CapturedPacket)"/>; call <see cref="Finish"/> once at the end of the input. Sessions come out
 /// through the callback as they end.
 /// </summary>
 public sealed class CaptureAnalyzer : IDisposable
@@ -49,6 +49,25 @@ public sealed class CaptureAnalyzer : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Process(in CapturedPacket packet)
     {
+        if (Count(packet))
+        {
+            Dispatch(packet, PacketDecoder.TryDecodeTcp(packet.LinkType, packet.Data, packet.OriginalLength, out var segment), segment);
+        }
+    }
+
+    /// <summary>Like <see cref="Process(in CapturedPacket)"/>, for a packet already decoded (on the reading thread).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Process(in CapturedPacket packet, in DecodedTcp decoded)
+    {
+        if (Count(packet))
+        {
+            Dispatch(packet, decoded.Status, decoded.Status == DecodeStatus.Tcp ? decoded.Segment(packet.Data) : default);
+        }
+    }
+
+    /// <summary>Counts the packet; false when the filter drops it.</summary>
+    private bool Count(in CapturedPacket packet)
+    {
         _statistics.Packets++;
         _statistics.Bytes += packet.Data.Length;
 
@@ -58,10 +77,16 @@ public sealed class CaptureAnalyzer : IDisposable
         if (_filter is not null && !_filter.Matches(packet.LinkType, packet.Data, packet.OriginalLength))
         {
             _statistics.FilteredOut++;
-            return;
+            return false;
         }
 
-        switch (PacketDecoder.TryDecodeTcp(packet.LinkType, packet.Data, packet.OriginalLength, out var segment))
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Dispatch(in CapturedPacket packet, DecodeStatus status, in TcpSegment segment)
+    {
+        switch (status)
         {
             case DecodeStatus.Tcp:
                 _statistics.TcpSegments++;

@@ -137,17 +137,36 @@ public static class OfflineAnalysis
     private static InputProblem? ReadAll(CaptureInput input, IPacketSource source, CaptureAnalyzer analyzer, AnalysisProgress? progress, CancellationToken cancellationToken)
     {
         long reported = 0;
+        void Progress()
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.AddRead(source.BytesRead - reported);
+            reported = source.BytesRead;
+        }
+
         try
         {
             long packets = 0;
-            while (source.TryReadNext(out var packet))
+            if (source is PrefetchingPacketSource prefetching)
             {
-                analyzer.Process(packet);
-                if (++packets % ProgressEveryPackets == 0)
+                while (prefetching.TryReadNext(out var packet, out var decoded))
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    progress?.AddRead(source.BytesRead - reported);
-                    reported = source.BytesRead;
+                    analyzer.Process(packet, decoded);
+                    if (++packets % ProgressEveryPackets == 0)
+                    {
+                        Progress();
+                    }
+                }
+            }
+            else
+            {
+                while (source.TryReadNext(out var packet))
+                {
+                    analyzer.Process(packet);
+                    if (++packets % ProgressEveryPackets == 0)
+                    {
+                        Progress();
+                    }
                 }
             }
 

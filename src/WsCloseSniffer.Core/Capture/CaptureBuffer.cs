@@ -1,23 +1,36 @@
 using System.Buffers;
-using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace WsCloseSniffer.Capture;
 
 /// <summary>
-/// The bytes behind a capture reader, handed out as spans. Two ways to get them: a plain file on disk is
-/// memory-mapped, a window at a time, and records are read where the page cache holds them (no copy);
-/// anything else (gzip, pipes, streams) is read with large sequential reads into one reusable buffer,
-/// compacted (never reallocated) while records fit.
+/// Takes over full read blocks from a <see cref="CaptureBuffer"/> (whose records another thread is still
+/// reading) and gives it a free block in exchange.
 /// </summary>
-internal sealed unsafe class CaptureBuffer : IDisposable
+internal interface ICaptureBlockExchange
 {
     /// <summary>
-    /// How much of a mapped file is mapped at once. Mapped pages count as the process's resident memory
-    /// while mapped, so the window bounds that too; a window costs two system calls (bench/README.md).
+    /// <paramref name="full"/> now belongs to the exchange; returns a free block (from <see cref="ArrayPool{T}.Shared"/>,
+    /// at least <see cref="CaptureBuffer.ReadBufferBytes"/> long) that now belongs to the buffer.
     /// </summary>
-    public const int MappedWindowBytes = 8 << 20;
+    byte[] Exchange(byte[] full);
+}
 
+/// <summary>A capture reader built on a <see cref="CaptureBuffer"/>, whose records are spans into its blocks.</summary>
+internal interface IBufferedCaptureReader
+{
+    CaptureBuffer Input { get; }
+}
+
+/// <summary>
+/// The read buffer behind a capture reader: large sequential reads, records handed out as spans into
+/// the buffer, the buffer compacted (never reallocated) while records fit. With an
+/// <see cref="ICaptureBlockExchange"/> a full buffer is handed over instead of compacted, so the records
+/// already read stay where they are for another thread (issue 4: no copy per packet).
+/// </summary>
+internal sealed class CaptureBuffer : IDisposable
+{
     /// <summary>1 MiB sequential reads: large enough that a read costs one syscall per ~1000 packets.</summary>
     public const int ReadBufferBytes = 1 << 20;
 
@@ -31,21 +44,14 @@ internal sealed unsafe class CaptureBuffer : IDisposable
     public const int MaxRecordBytes = 16 << 20;
 
     private readonly Stream _source;
-    private readonly ReplayStream? _raw;
+    private readonly ReplayStream _raw;
     private readonly bool _compressed;
     private byte[] _buffer;
     private int _start;
     private int _end;
     private long _consumed;
     private bool _endOfStream;
-
-    // Mapped mode: _start and _end index the current window, which begins at file offset _windowOffset.
-    private readonly MemoryMappedFile? _map;
-    private readonly FileStream? _file;
-    private long _fileLength;
-    private MemoryMappedViewAccessor? _view;
-    private byte* _window;
-    private long _windowOffset;
+    private ICaptureBlockExchange? _exchange;
 
     public CaptureBuffer(Stream source, ReplayStream raw, bool compressed)
     {
@@ -54,50 +60,6 @@ internal sealed unsafe class CaptureBuffer : IDisposable
         _compressed = compressed;
         _buffer = ArrayPool<byte>.Shared.Rent(ReadBufferBytes);
     }
-
-    private CaptureBuffer(FileStream file, MemoryMappedFile map, long length)
-    {
-        _source = file;
-        _file = file;
-        _map = map;
-        _fileLength = length;
-        _buffer = [];
-    }
-
-    /// <summary>
-    /// Maps <paramref name="file"/> (a plain file, not empty) for reading; null when it cannot be mapped (a
-    /// pipe, a device, a file system that does not map), and the caller then reads it as a stream.
-    /// </summary>
-    public static CaptureBuffer? TryMap(FileStream file)
-    {
-        ArgumentNullException.ThrowIfNull(file);
-        try
-        {
-            if (!file.CanSeek || file.Length == 0)
-            {
-                return null;
-            }
-
-            var length = file.Length;
-            var map = MemoryMappedFile.CreateFromFile(file, mapName: null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
-            return new CaptureBuffer(file, map, length);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
-        catch (NotSupportedException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>True when the bytes come from a memory-mapped file rather than reads into a buffer.</summary>
-    public bool IsMapped => _map is not null;
 
     /// <summary>Offset of the next unconsumed byte in the (decompressed) stream.</summary>
     public long Position => _consumed;
@@ -109,9 +71,9 @@ internal sealed unsafe class CaptureBuffer : IDisposable
     public string? StreamError { get; private set; }
 
     /// <summary>Underlying file bytes consumed: exact for plain files, compressed bytes read for gzip.</summary>
-    public long RawBytesRead => _compressed ? _raw!.BytesRead : _consumed;
+    public long RawBytesRead => _compressed ? _raw.BytesRead : _consumed;
 
-    public long? RawLength => _map is not null ? _fileLength : _raw!.TotalLength;
+    public long? RawLength => _raw.TotalLength;
 
     /// <summary>
     /// Makes at least <paramref name="count"/> bytes available as one span. Returns false when the input
@@ -124,11 +86,6 @@ internal sealed unsafe class CaptureBuffer : IDisposable
         if (_end - _start >= count)
         {
             return true;
-        }
-
-        if (_map is not null)
-        {
-            return MapWindow(count);
         }
 
         if (_endOfStream)
@@ -168,58 +125,20 @@ internal sealed unsafe class CaptureBuffer : IDisposable
         return true;
     }
 
-    /// <summary>Why the input ended <paramref name="available"/> bytes into a <paramref name="needed"/>-byte <paramref name="what"/>.</summary>
-    public string DescribeEnd(int available, int needed, string what) => StreamError switch
-    {
-        null => $"file ends {available} bytes into a {needed}-byte {what}",
-        var error when _map is not null => $"{error}, {available} bytes into a {needed}-byte {what}",
-        var error => $"gzip data is corrupt ({error}) {available} bytes into a {needed}-byte {what}",
-    };
-
-    /// <summary>Maps a window that starts at the next unconsumed byte and holds at least <paramref name="count"/> bytes.</summary>
-    private bool MapWindow(int count)
-    {
-        var position = _windowOffset + _start;
-
-        // A mapped page that a shrinking file no longer backs would kill the process (SIGBUS) when touched, so
-        // the length is checked before each window: a file truncated under us ends like a damaged one.
-        var length = RandomAccess.GetLength(_file!.SafeFileHandle);
-        if (length < _fileLength)
-        {
-            StreamError = $"the file shrank from {_fileLength} to {length} bytes while it was read";
-            _fileLength = length;
-        }
-
-        var remaining = Math.Max(0, _fileLength - position);
-        var size = remaining < count ? remaining : Math.Min(remaining, Math.Max(MappedWindowBytes, count));
-        Unmap();
-        _windowOffset = position;
-        if (size > 0)
-        {
-            _view = _map!.CreateViewAccessor(position, size, MemoryMappedFileAccess.Read);
-            byte* pointer = null;
-            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-            _window = pointer + _view.PointerOffset;
-        }
-
-        _start = 0;
-        _end = (int)size;
-        return size >= count;
-    }
-
-    private void Unmap()
-    {
-        if (_view is not null)
-        {
-            _view.SafeMemoryMappedViewHandle.ReleasePointer();
-            _view.Dispose();
-            _view = null;
-            _window = null;
-        }
-    }
-
     private void MakeRoom(int count)
     {
+        if (_start > 0 && _exchange is not null)
+        {
+            // Records before _start may still be read elsewhere: the unread tail moves to a fresh block instead.
+            var full = _buffer;
+            var next = _exchange.Exchange(full);
+            full.AsSpan(_start, _end - _start).CopyTo(next);
+            _buffer = next;
+            _end -= _start;
+            _start = 0;
+            return;
+        }
+
         if (_start > 0)
         {
             _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
@@ -237,9 +156,38 @@ internal sealed unsafe class CaptureBuffer : IDisposable
         _buffer = larger;
     }
 
+    /// <summary>
+    /// From now on a full buffer goes to <paramref name="exchange"/> rather than being compacted. Blocks are
+    /// exchanged whole: a block's length never changes while records in it are read elsewhere.
+    /// </summary>
+    public void LendBlocksTo(ICaptureBlockExchange exchange) => _exchange = exchange;
+
+    /// <summary>The block the records handed out since the last exchange lie in.</summary>
+    public byte[] CurrentBlock => _buffer;
+
+    /// <summary>Where <paramref name="record"/>, a span from <see cref="Peek"/> since the last exchange, starts in <see cref="CurrentBlock"/>.</summary>
+    public int OffsetInBlock(ReadOnlySpan<byte> record) =>
+        (int)Unsafe.ByteOffset(ref MemoryMarshal.GetArrayDataReference(_buffer), ref MemoryMarshal.GetReference(record));
+
+    /// <summary>Hands the current block over for good (at the end of the input): the buffer holds nothing after.</summary>
+    public byte[] DetachBlock()
+    {
+        var block = _buffer;
+        _buffer = [];
+        _start = 0;
+        _end = 0;
+        _endOfStream = true;
+        return block;
+    }
+
+    /// <summary>Why the input ended <paramref name="available"/> bytes into a <paramref name="needed"/>-byte <paramref name="what"/>.</summary>
+    public string DescribeEnd(int available, int needed, string what) =>
+        StreamError is { } error
+            ? $"gzip data is corrupt ({error}) {available} bytes into a {needed}-byte {what}"
+            : $"file ends {available} bytes into a {needed}-byte {what}";
+
     /// <summary>The next <paramref name="count"/> bytes; valid until the next <see cref="Ensure"/>.</summary>
-    public ReadOnlySpan<byte> Peek(int count) =>
-        _window is not null ? new ReadOnlySpan<byte>(_window + _start, count) : _buffer.AsSpan(_start, count);
+    public ReadOnlySpan<byte> Peek(int count) => _buffer.AsSpan(_start, count);
 
     public void Advance(int count)
     {
@@ -274,9 +222,7 @@ internal sealed unsafe class CaptureBuffer : IDisposable
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        Unmap();
-        _map?.Dispose();
         _source.Dispose();
-        _raw?.Dispose();
+        _raw.Dispose();
     }
 }

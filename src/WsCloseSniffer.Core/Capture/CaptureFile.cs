@@ -24,15 +24,6 @@ public static class CaptureFile
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileStreamBufferBytes, FileOptions.SequentialScan);
         try
         {
-            // An uncompressed capture on disk is read where it lies, memory-mapped (issue 4: no read copies).
-            Span<byte> magic = stackalloc byte[ReplayStream.MagicBytes];
-            if (stream.CanSeek && RandomAccess.Read(stream.SafeFileHandle, magic, 0) == magic.Length
-                && !(magic[0] == GzipMagic0 && magic[1] == GzipMagic1)
-                && CaptureBuffer.TryMap(stream) is { } mapped)
-            {
-                return Create(mapped, Path.GetFileName(path), magic, compressed: false);
-            }
-
             return Open(stream, Path.GetFileName(path));
         }
         catch

@@ -7,7 +7,7 @@ namespace WsCloseSniffer.Capture;
 /// byte order; several interfaces with their own link type, if_tsresol and if_tsoffset; enhanced,
 /// simple and obsolete packet blocks; every other block is skipped. Nothing allocated per packet.
 /// </summary>
-public sealed class PcapNgReader : IPacketSource
+public sealed class PcapNgReader : IPacketSource, IBufferedCaptureReader
 {
     internal const uint SectionHeaderBlockType = 0x0A0D0D0A;
     internal const uint InterfaceDescriptionBlockType = 0x00000001;
@@ -49,8 +49,7 @@ public sealed class PcapNgReader : IPacketSource
 
     public CaptureDamage? Damage { get; private set; }
 
-    /// <summary>True when the file is read memory-mapped rather than through reads into a buffer.</summary>
-    internal bool IsMemoryMapped => _input.IsMapped;
+    CaptureBuffer IBufferedCaptureReader.Input => _input;
 
     public long BytesRead => _input.RawBytesRead;
 

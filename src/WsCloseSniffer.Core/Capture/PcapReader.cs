@@ -7,7 +7,7 @@ namespace WsCloseSniffer.Capture;
 /// Streaming reader of classic pcap files (either byte order; microsecond magic a1b2c3d4 and
 /// nanosecond magic a1b23c4d). One reusable buffer, nothing allocated per packet.
 /// </summary>
-public sealed class PcapReader : IPacketSource
+public sealed class PcapReader : IPacketSource, IBufferedCaptureReader
 {
     public const int FileHeaderBytes = 24;
     public const int RecordHeaderBytes = 16;
@@ -42,8 +42,7 @@ public sealed class PcapReader : IPacketSource
 
     public CaptureDamage? Damage { get; private set; }
 
-    /// <summary>True when the file is read memory-mapped rather than through reads into a buffer.</summary>
-    internal bool IsMemoryMapped => _input.IsMapped;
+    CaptureBuffer IBufferedCaptureReader.Input => _input;
 
     public long BytesRead => _input.RawBytesRead;
 

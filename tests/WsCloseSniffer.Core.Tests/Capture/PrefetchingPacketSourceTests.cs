@@ -1,3 +1,4 @@
+using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Tests.TestInfrastructure;
 

@@ -3,36 +3,48 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
-namespace WsCloseSniffer.Capture;
+using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
+
+namespace WsCloseSniffer.Analysis;
 
 /// <summary>
-/// Reads another source on a background thread, so reading, decompressing and record parsing run on
-/// one core while analysis runs on another (issue 4). Packets travel in batches: a pooled byte block plus
-/// a table of packet headers. At most <see cref="MaxBatchesInFlight"/> batches exist, so memory is
-/// bounded whatever the file size; the reader waits when analysis falls behind (a file can wait; a live
-/// capture cannot, and does not use this).
+/// Reads a capture file on a background thread, so reading, decompressing, record parsing and header
+/// decoding (the pipeline's first stage) run on one core while the rest of the analysis runs on another
+/// (issue 4). Packets travel in batches: a read block of the
+/// file's <see cref="CaptureBuffer"/>, handed over whole when full, plus a table of the packets in it, so no
+/// packet is copied. At most <see cref="MaxBatchesInFlight"/> batches exist, so memory is bounded whatever the
+/// file size; the reader waits when analysis falls behind (a file can wait; a live capture cannot, and
+/// does not use this).
 /// </summary>
-public sealed class PrefetchingPacketSource : IPacketSource
+public sealed class PrefetchingPacketSource : IPacketSource, ICaptureBlockExchange
 {
-    public const int BatchBytes = 1024 * 1024;
     public const int MaxBatchesInFlight = 4;
-    private const int MaxPacketsPerBatch = 8192;
 
     private readonly IPacketSource _inner;
+    private readonly CaptureBuffer _input;
     private readonly BlockingCollection<Batch> _filled = new(MaxBatchesInFlight);
     private readonly BlockingCollection<Batch> _empty = new(MaxBatchesInFlight);
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _reader;
     private Batch? _current;
+    private Batch? _filling;
     private int _next;
     private ExceptionDispatchInfo? _readError;
     private long _bytesRead;
     private bool _finished;
 
+    /// <param name="inner">A capture file reader from <see cref="CaptureFile.Open(string)"/>; this source owns it.</param>
     public PrefetchingPacketSource(IPacketSource inner)
     {
         ArgumentNullException.ThrowIfNull(inner);
+        if (inner is not IBufferedCaptureReader buffered)
+        {
+            throw new ArgumentException($"{inner.GetType().Name} does not read through a capture buffer", nameof(inner));
+        }
+
         _inner = inner;
+        _input = buffered.Input;
         for (var i = 0; i < MaxBatchesInFlight; i++)
         {
             _empty.Add(new Batch());
@@ -51,21 +63,25 @@ public sealed class PrefetchingPacketSource : IPacketSource
 
     public long? TotalBytes => _inner.TotalBytes;
 
+    public bool TryReadNext(out CapturedPacket packet) => TryReadNext(out packet, out _);
+
+    /// <summary>The next packet and what the reading thread decoded of it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool TryReadNext(out CapturedPacket packet)
+    public bool TryReadNext(out CapturedPacket packet, out DecodedTcp decoded)
     {
         while (true)
         {
             if (_current is { } batch && _next < batch.Count)
             {
                 ref readonly var entry = ref batch.Entries[_next++];
-                packet = new CapturedPacket(entry.Timestamp, entry.LinkType, batch.Data.AsSpan(entry.Offset, entry.Length), entry.OriginalLength, entry.PacketNumber);
+                packet = new CapturedPacket(entry.Timestamp, entry.LinkType, batch.Block.AsSpan(entry.Offset, entry.Length), entry.OriginalLength, entry.PacketNumber);
+                decoded = entry.Decoded;
                 return true;
             }
 
             if (_current is not null)
             {
-                _current.Clear();
+                _current.Count = 0;
                 _empty.Add(_current);
                 _current = null;
             }
@@ -77,6 +93,7 @@ public sealed class PrefetchingPacketSource : IPacketSource
                 _readError?.Throw();
                 Damage = _inner.Damage;
                 packet = default;
+                decoded = default;
                 return false;
             }
 
@@ -84,12 +101,25 @@ public sealed class PrefetchingPacketSource : IPacketSource
         }
     }
 
+    /// <summary>Called by the reading thread's capture buffer when its block is full (on that thread).</summary>
+    byte[] ICaptureBlockExchange.Exchange(byte[] full)
+    {
+        // Take the next batch first: if waiting is cancelled, nothing has changed hands.
+        var next = _empty.Take(_stop.Token);
+        var batch = _filling!;
+        var free = batch.Block;
+        batch.Block = full;
+        Hand(batch);
+        _filling = next;
+        return free;
+    }
+
     public void Dispose()
     {
         _stop.Cancel();
         _reader.Join();
         _inner.Dispose();
-        foreach (var batch in _filled.Concat(_empty).Append(_current))
+        foreach (var batch in _filled.Concat(_empty).Append(_current).Append(_filling).Distinct())
         {
             batch?.Release();
         }
@@ -104,22 +134,20 @@ public sealed class PrefetchingPacketSource : IPacketSource
     {
         try
         {
-            var batch = _empty.Take(_stop.Token);
+            _filling = _empty.Take(_stop.Token);
+            _input.LendBlocksTo(this);
             while (_inner.TryReadNext(out var packet))
             {
-                if (!batch.TryAdd(packet))
-                {
-                    Hand(batch);
-                    batch = _empty.Take(_stop.Token);
-                    if (!batch.TryAdd(packet))
-                    {
-                        // Larger than a whole batch block: the block grows for this packet only.
-                        batch.AddOversized(packet);
-                    }
-                }
+                // An exchange inside TryReadNext started a new batch: the packet is in the block being filled now.
+                _filling.Add(packet, _input.OffsetInBlock(packet.Data));
             }
 
-            Hand(batch);
+            // The last packets lie in the buffer's current block: the batch takes it over.
+            var last = _filling;
+            ArrayPool<byte>.Shared.Return(last.Block);
+            last.Block = _input.DetachBlock();
+            _filling = null;
+            Hand(last);
         }
         catch (OperationCanceledException)
         {
@@ -140,7 +168,9 @@ public sealed class PrefetchingPacketSource : IPacketSource
     private void Hand(Batch batch)
     {
         Interlocked.Exchange(ref _bytesRead, _inner.BytesRead);
-        _filled.Add(batch, _stop.Token);
+
+        // Never blocks: no more batches exist than the collection holds.
+        _filled.Add(batch);
     }
 
     private struct Entry
@@ -151,55 +181,46 @@ public sealed class PrefetchingPacketSource : IPacketSource
         public int Length;
         public int OriginalLength;
         public long PacketNumber;
+        public DecodedTcp Decoded;
     }
 
+    /// <summary>A block and the packets in it. Each batch owns exactly one pooled block at any time.</summary>
     private sealed class Batch
     {
-        public byte[] Data = ArrayPool<byte>.Shared.Rent(BatchBytes);
-        public readonly Entry[] Entries = new Entry[MaxPacketsPerBatch];
-        public int Count;
-        private int _used;
+        private const int InitialEntries = 4096;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public bool TryAdd(in CapturedPacket packet)
+        public byte[] Block = ArrayPool<byte>.Shared.Rent(CaptureBuffer.ReadBufferBytes);
+        public Entry[] Entries = new Entry[InitialEntries];
+        public int Count;
+
+        public void Add(in CapturedPacket packet, int offset)
         {
-            if (Count == Entries.Length || _used + packet.Data.Length > Data.Length)
+            if (Count == Entries.Length)
             {
-                return false;
+                // Bounded by the block: a record takes at least 16 bytes of it.
+                Array.Resize(ref Entries, Entries.Length * 2);
             }
 
-            packet.Data.CopyTo(Data.AsSpan(_used));
             Entries[Count++] = new Entry
             {
                 Timestamp = packet.Timestamp,
                 LinkType = packet.LinkType,
-                Offset = _used,
+                Offset = offset,
                 Length = packet.Data.Length,
                 OriginalLength = packet.OriginalLength,
                 PacketNumber = packet.PacketNumber,
+                Decoded = DecodedTcp.Decode(packet),
             };
-            _used += packet.Data.Length;
-            return true;
-        }
-
-        public void AddOversized(in CapturedPacket packet)
-        {
-            ArrayPool<byte>.Shared.Return(Data);
-            Data = ArrayPool<byte>.Shared.Rent(packet.Data.Length);
-            _used = 0;
-            TryAdd(packet);
         }
 
         public void Release()
         {
-            ArrayPool<byte>.Shared.Return(Data);
-            Data = [];
-        }
+            if (Block.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(Block);
+            }
 
-        public void Clear()
-        {
-            Count = 0;
-            _used = 0;
+            Block = [];
         }
     }
 }
