@@ -1,5 +1,6 @@
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Tests.TestInfrastructure;
 
 namespace WsCloseSniffer.Tests.Capture;
@@ -86,5 +87,53 @@ public sealed class PrefetchingPacketSourceTests
             using var prefetched = new PrefetchingPacketSource(CaptureFile.Open(file));
             Assert.Equal(ReadAll(direct), ReadAll(prefetched));
         }
+    }
+
+    [Fact]
+    public void TryReadNext_BlocksLargerThanTheReadBuffer_SameAsReadingDirectly()
+    {
+        // pcapng blocks up to 16 MiB: the reading buffer grows past its 1 MiB blocks between exchanges.
+        var pcapng = new PcapNgFileBuilder().Section().Interface(1);
+        for (var i = 0; i < 40; i++)
+        {
+            var size = i % 7 == 3 ? (3 << 20) + (i * 4099) : 60 + (i * 997 % 1400);
+            pcapng.EnhancedPacket(0, 1_700_000_000_000_000UL + (ulong)i, Enumerable.Repeat((byte)i, size).ToArray());
+        }
+
+        var bytes = pcapng.ToArray();
+        using var direct = CaptureFile.Open(new MemoryStream(bytes), "big.pcapng");
+        using var prefetched = new PrefetchingPacketSource(CaptureFile.Open(new MemoryStream(bytes), "big.pcapng"));
+
+        var expected = ReadAll(direct);
+        Assert.Equal(40, expected.Count);
+        Assert.Equal(expected, ReadAll(prefetched));
+    }
+
+    [Fact]
+    public void TryReadNext_Decoded_SameAsDecodingEachPacket()
+    {
+        var tcp = 0;
+        foreach (var file in PacketCaptureFiles.SamplesAndPublicCaptures())
+        {
+            using var prefetched = new PrefetchingPacketSource(CaptureFile.Open(file));
+            while (prefetched.TryReadNext(out var packet, out var decoded))
+            {
+                var status = PacketDecoder.TryDecodeTcp(packet.LinkType, packet.Data, packet.OriginalLength, out var segment);
+                Assert.Equal(status, decoded.Status);
+                if (status != DecodeStatus.Tcp)
+                {
+                    continue;
+                }
+
+                tcp++;
+                var again = decoded.Segment(packet.Data);
+                Assert.Equal(
+                    (segment.SourceAddress, segment.DestinationAddress, segment.SourcePort, segment.DestinationPort, segment.SequenceNumber, segment.AcknowledgmentNumber, segment.Flags, segment.Window, segment.OriginalPayloadLength),
+                    (again.SourceAddress, again.DestinationAddress, again.SourcePort, again.DestinationPort, again.SequenceNumber, again.AcknowledgmentNumber, again.Flags, again.Window, again.OriginalPayloadLength));
+                Assert.True(segment.Payload.SequenceEqual(again.Payload), $"{file} packet {packet.PacketNumber}: payload differs");
+            }
+        }
+
+        Assert.True(tcp > 100, $"only {tcp} TCP segments in the samples");
     }
 }

@@ -17,6 +17,10 @@ internal static class PacketCaptureFiles
             .Order(StringComparer.Ordinal)
             .ToList();
 
+    /// <summary>The samples' captures, then the shared third-party ones when present.</summary>
+    public static IReadOnlyList<string> SamplesAndPublicCaptures() =>
+        [.. CaptureFiles(RepositoryPaths.Samples), .. PublicCapturesDirectory() is { } shared ? CaptureFiles(shared) : []];
+
     /// <summary>Every record of the file as libpcap reads it: link type, captured bytes, original length.</summary>
     public static List<(LinkLayers LinkType, byte[] Data, int OriginalLength)> ReadWithLibpcap(string path)
     {
