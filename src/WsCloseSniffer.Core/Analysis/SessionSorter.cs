@@ -132,7 +132,9 @@ public sealed class SessionSorter : IDisposable
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
         using var reader = new BinaryReader(stream, Encoding.UTF8);
-        while (stream.Position < stream.Length)
+        // Length once: FileStream asks the file system each time (an fstat per record, measured).
+        var length = stream.Length;
+        while (stream.Position < length)
         {
             var record = SpilledSession.Read(reader, out var inputIndex);
             yield return new Entry(record, inputIndex);

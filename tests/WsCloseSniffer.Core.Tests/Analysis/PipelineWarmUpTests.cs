@@ -23,4 +23,15 @@ public sealed class PipelineWarmUpTests
             RuntimeHelpers.PrepareMethod(method.MethodHandle);
         }
     }
+
+    [Fact]
+    public void RunSession_TheBuiltInSession_IsACleanCloseThroughEveryStage()
+    {
+        var record = PipelineWarmUp.RunSession();
+
+        Assert.Equal("normal_closure", record.Classification);
+        Assert.Equal(("warm-up", "/warm-up", "client", 1000, 1000), (record.Host, record.Path, record.CloseInitiator, record.CloseCode, record.ReplyCloseCode));
+        Assert.Equal((2L, 2L), (record.ClientFrames, record.ServerFrames));
+        Assert.Empty(record.Notices);
+    }
 }
