@@ -101,16 +101,27 @@ internal sealed class AnalyzeCommand
                 _console.Warn(problem.ToString());
             }
 
-            foreach (var session in result.Sessions.Sorted())
+            // The summary (stdout) is written while the report (a file) is: each reads the sorted sessions on its own.
+            var summary = outputs.WritesToStandardOutput
+                ? Task.CompletedTask
+                : Task.Run(() => SummaryWriter.Write(_console.Out, result.Sessions.Sorted(), result.Sessions.ClassificationCounts, result.Statistics, inputs.Count), CancellationToken.None);
+            try
             {
-                outputs.Write(session);
+                foreach (var session in result.Sessions.Sorted())
+                {
+                    outputs.Write(session);
+                }
+
+                outputs.Flush();
+            }
+            catch
+            {
+                // The report's failure is the one to tell; the summary is only waited for.
+                summary.ContinueWith(static _ => { }, TaskScheduler.Default).Wait(CancellationToken.None);
+                throw;
             }
 
-            outputs.Flush();
-            if (!outputs.WritesToStandardOutput)
-            {
-                SummaryWriter.Write(_console.Out, result.Sessions.Sorted(), result.Statistics, inputs.Count);
-            }
+            summary.GetAwaiter().GetResult();
 
             _console.Out.Flush();
             return result.Problems.Count > 0 ? ExitCodes.InputError : ExitCodes.Success;

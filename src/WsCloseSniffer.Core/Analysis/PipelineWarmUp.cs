@@ -71,7 +71,7 @@ public static class PipelineWarmUp
                 json.Write(sorted[0]);
             }
 
-            SummaryWriter.Write(TextWriter.Null, sorted, analyzer.Statistics, inputCount: 1);
+            SummaryWriter.Write(TextWriter.Null, sorter.Sorted(), sorter.ClassificationCounts, analyzer.Statistics, inputCount: 1);
         }
 
         return record;

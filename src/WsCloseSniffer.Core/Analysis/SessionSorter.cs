@@ -17,6 +17,7 @@ public sealed class SessionSorter : IDisposable
     private readonly object _gate = new();
     private readonly List<Entry> _buffer = [];
     private readonly List<string> _runs = [];
+    private readonly Dictionary<string, long> _classificationCounts = new(StringComparer.Ordinal);
     private readonly string _spillDirectory;
     private long _count;
 
@@ -50,6 +51,7 @@ public sealed class SessionSorter : IDisposable
         {
             _buffer.Add(new Entry(record, inputIndex));
             _count++;
+            _classificationCounts[record.Classification] = _classificationCounts.GetValueOrDefault(record.Classification) + 1;
             if (_buffer.Count >= MaxInMemory)
             {
                 Spill();
@@ -57,7 +59,19 @@ public sealed class SessionSorter : IDisposable
         }
     }
 
-    /// <summary>The sessions in report order, numbered from 1. May be enumerated more than once.</summary>
+    /// <summary>Sessions added so far per classification (a copy).</summary>
+    public IReadOnlyDictionary<string, long> ClassificationCounts
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<string, long>(_classificationCounts, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>The sessions in report order, numbered from 1. May be enumerated more than once, also at once from several threads.</summary>
     public IEnumerable<SessionRecord> Sorted()
     {
         List<Entry> memory;

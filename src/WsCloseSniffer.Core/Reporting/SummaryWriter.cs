@@ -18,18 +18,28 @@ public static class SummaryWriter
     /// </summary>
     public static void Write(TextWriter writer, IEnumerable<SessionRecord> sessions, AnalysisStatistics statistics, int inputCount)
     {
-        ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(sessions);
-        ArgumentNullException.ThrowIfNull(statistics);
-        var inv = CultureInfo.InvariantCulture;
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        long total = 0;
         foreach (var session in sessions)
         {
             counts[session.Classification] = counts.GetValueOrDefault(session.Classification) + 1;
-            total++;
         }
 
+        Write(writer, sessions, counts, statistics, inputCount);
+    }
+
+    /// <summary>
+    /// Writes the summary with the sessions per classification already counted (<see cref="SessionSorter.ClassificationCounts"/>):
+    /// <paramref name="sessions"/> is enumerated once.
+    /// </summary>
+    public static void Write(TextWriter writer, IEnumerable<SessionRecord> sessions, IReadOnlyDictionary<string, long> counts, AnalysisStatistics statistics, int inputCount)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(sessions);
+        ArgumentNullException.ThrowIfNull(counts);
+        ArgumentNullException.ThrowIfNull(statistics);
+        var inv = CultureInfo.InvariantCulture;
+        var total = counts.Values.Sum();
         writer.WriteLine(string.Create(inv, $"{Counted(total, "WebSocket session")} in {Counted(inputCount, "capture file")} ({Counted(statistics.Packets, "packet")}, {Counted(statistics.Connections, "TCP connection")})"));
         if (total > 0)
         {

@@ -110,6 +110,21 @@ public sealed class SessionSorterTests : IDisposable
     }
 
     [Fact]
+    public void ClassificationCounts_SpilledOrNot_CountEverySessionAdded()
+    {
+        using var sorter = new SessionSorter(maxInMemory: 2, _spill);
+        string[] classifications = ["normal_closure", "mandatory_extension", "normal_closure", "abnormal_closure", "normal_closure"];
+        for (var i = 0; i < classifications.Length; i++)
+        {
+            sorter.Add(Record(i, i) with { Classification = classifications[i] }, 0);
+        }
+
+        var expected = sorter.Sorted().GroupBy(s => s.Classification).ToDictionary(g => g.Key, g => (long)g.Count());
+        Assert.Equal(3, expected["normal_closure"]);
+        Assert.Equal(expected.OrderBy(e => e.Key), sorter.ClassificationCounts.OrderBy(e => e.Key));
+    }
+
+    [Fact]
     public void Dispose_DeletesSpilledRuns()
     {
         var sorter = new SessionSorter(maxInMemory: 1, _spill);
