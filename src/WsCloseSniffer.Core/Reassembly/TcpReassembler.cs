@@ -84,7 +84,12 @@ public sealed class TcpReassembler
         var connection = _lastConnection is { } last && last.Key == key ? last : null;
         if (connection is not null || _connections.TryGetValue(key, out connection))
         {
-            _lastConnection = connection;
+            if (!ReferenceEquals(_lastConnection, connection))
+            {
+                // Only on a change: a reference store costs a GC write barrier every packet otherwise.
+                _lastConnection = connection;
+            }
+
             if (connection.IsEnded)
             {
                 var retransmittedSyn = isNewSyn && IsTrackedSyn(connection, source, sequence);
