@@ -140,6 +140,11 @@ public sealed class PrefetchingPacketSource : IPacketSource, ICaptureBlockExchan
             {
                 // An exchange inside TryReadNext started a new batch: the packet is in the block being filled now.
                 _filling.Add(packet, _input.OffsetInBlock(packet.Data));
+                if (_filling.IsFull)
+                {
+                    // A block of small packets: handed over early, so the packet table keeps its fixed size.
+                    _input.HandOverBlock();
+                }
             }
 
             // The last packets lie in the buffer's current block: the batch takes it over.
@@ -184,20 +189,26 @@ public sealed class PrefetchingPacketSource : IPacketSource, ICaptureBlockExchan
         public DecodedTcp Decoded;
     }
 
-    /// <summary>A block and the packets in it. Each batch owns exactly one pooled block at any time.</summary>
+    /// <summary>
+    /// A block and the packets in it. Each batch owns exactly one pooled block at any time. The packet table has
+    /// a fixed size (allocated once, so memory does not depend on the capture; 8,192 is about 4 times the packets
+    /// of a 1 MiB block of the bench capture).
+    /// </summary>
     private sealed class Batch
     {
-        private const int InitialEntries = 4096;
+        private const int MaxEntries = 8192;
 
         public byte[] Block = ArrayPool<byte>.Shared.Rent(CaptureBuffer.ReadBufferBytes);
-        public Entry[] Entries = new Entry[InitialEntries];
+        public Entry[] Entries = new Entry[MaxEntries];
         public int Count;
+
+        public bool IsFull => Count >= MaxEntries;
 
         public void Add(in CapturedPacket packet, int offset)
         {
             if (Count == Entries.Length)
             {
-                // Bounded by the block: a record takes at least 16 bytes of it.
+                // Only if the block could not be handed over (no record read from it yet): never in practice.
                 Array.Resize(ref Entries, Entries.Length * 2);
             }
 

@@ -127,22 +127,30 @@ internal sealed class CaptureBuffer : IDisposable
 
     private void MakeRoom(int count)
     {
-        if (_start > 0 && _exchange is not null)
-        {
-            // Records before _start may still be read elsewhere: the unread tail moves to a fresh block instead.
-            var full = _buffer;
-            var next = _exchange.Exchange(full);
-            full.AsSpan(_start, _end - _start).CopyTo(next);
-            _buffer = next;
-            _end -= _start;
-            _start = 0;
-            return;
-        }
-
         if (_start > 0)
         {
-            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
-            _end -= _start;
+            var unread = _end - _start;
+            if (_exchange is not null)
+            {
+                // Records before _start may still be read elsewhere: the unread tail moves to a fresh block instead.
+                var full = _buffer;
+                var next = _exchange.Exchange(full);
+                if (next.Length < unread)
+                {
+                    // The full block had grown for a large record (see below) and more of one is unread.
+                    ArrayPool<byte>.Shared.Return(next);
+                    next = ArrayPool<byte>.Shared.Rent(unread);
+                }
+
+                full.AsSpan(_start, unread).CopyTo(next);
+                _buffer = next;
+            }
+            else
+            {
+                _buffer.AsSpan(_start, unread).CopyTo(_buffer);
+            }
+
+            _end = unread;
             _start = 0;
             return;
         }
@@ -161,6 +169,18 @@ internal sealed class CaptureBuffer : IDisposable
     /// exchanged whole: a block's length never changes while records in it are read elsewhere.
     /// </summary>
     public void LendBlocksTo(ICaptureBlockExchange exchange) => _exchange = exchange;
+
+    /// <summary>
+    /// Hands the current block to the exchange now, though it is not full (the records read from it stay where
+    /// they are; the unread rest moves to a fresh block). Nothing happens before the first record is read from it.
+    /// </summary>
+    public void HandOverBlock()
+    {
+        if (_exchange is not null && _start > 0)
+        {
+            MakeRoom(0);
+        }
+    }
 
     /// <summary>The block the records handed out since the last exchange lie in.</summary>
     public byte[] CurrentBlock => _buffer;

@@ -89,14 +89,17 @@ public sealed class PrefetchingPacketSourceTests
         }
     }
 
-    [Fact]
-    public void TryReadNext_BlocksLargerThanTheReadBuffer_SameAsReadingDirectly()
+    [Theory]
+    [InlineData(new[] { 3 << 20, 70, 900, 3 << 20, 60, 1400, 3 << 20 })]
+    [InlineData(new[] { 100, 5 << 20, 5 << 20, 200, 7 << 20, 300 })]
+    public void TryReadNext_BlocksLargerThanTheReadBuffer_SameAsReadingDirectly(int[] sizes)
     {
-        // pcapng blocks up to 16 MiB: the reading buffer grows past its 1 MiB blocks between exchanges.
+        // pcapng blocks up to 16 MiB: the reading buffer grows past its 1 MiB blocks, and a grown block is handed
+        // over with more than 1 MiB of the next record unread.
         var pcapng = new PcapNgFileBuilder().Section().Interface(1);
-        for (var i = 0; i < 40; i++)
+        for (var i = 0; i < 5 * sizes.Length; i++)
         {
-            var size = i % 7 == 3 ? (3 << 20) + (i * 4099) : 60 + (i * 997 % 1400);
+            var size = sizes[i % sizes.Length] + (i * 4099 % 1000);
             pcapng.EnhancedPacket(0, 1_700_000_000_000_000UL + (ulong)i, Enumerable.Repeat((byte)i, size).ToArray());
         }
 
@@ -105,7 +108,26 @@ public sealed class PrefetchingPacketSourceTests
         using var prefetched = new PrefetchingPacketSource(CaptureFile.Open(new MemoryStream(bytes), "big.pcapng"));
 
         var expected = ReadAll(direct);
-        Assert.Equal(40, expected.Count);
+        Assert.Equal(5 * sizes.Length, expected.Count);
+        Assert.Equal(expected, ReadAll(prefetched));
+    }
+
+    [Fact]
+    public void TryReadNext_BlocksOfTinyPackets_HandedOverBeforeTheTableFills()
+    {
+        // 200,000 records of 36 bytes: a 1 MiB block holds about 29,000, more than a batch's table.
+        var pcap = new PcapFileBuilder();
+        for (var i = 0; i < 200_000; i++)
+        {
+            pcap.Packet((uint)i, 0, Enumerable.Repeat((byte)i, 20).ToArray());
+        }
+
+        var bytes = pcap.ToArray();
+        using var direct = CaptureFile.Open(new MemoryStream(bytes), "tiny.pcap");
+        using var prefetched = new PrefetchingPacketSource(CaptureFile.Open(new MemoryStream(bytes), "tiny.pcap"));
+
+        var expected = ReadAll(direct);
+        Assert.Equal(200_000, expected.Count);
         Assert.Equal(expected, ReadAll(prefetched));
     }
 
