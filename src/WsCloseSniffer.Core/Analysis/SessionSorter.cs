@@ -8,15 +8,23 @@ namespace WsCloseSniffer.Analysis;
 /// Puts the sessions of a run in report order (start time, then input, then flow: decision 7) and
 /// numbers them, with memory bounded whatever the number of sessions: past
 /// <see cref="MaxInMemory"/> records, a sorted run is written to a temporary file, and reading merges
-/// the runs (an external merge sort). Sessions arrive from several files' threads at once.
+/// the runs (an external merge sort). Runs are merged in tiers of <see cref="RunsPerTier"/> as they
+/// accumulate, so the files open at once (and their buffers) stay few however long the capture.
+/// Sessions arrive from several files' threads at once.
 /// </summary>
 public sealed class SessionSorter : IDisposable
 {
     public const int DefaultMaxInMemory = 1024;
 
+    /// <summary>This many runs of one tier are merged into one run of the next.</summary>
+    public const int RunsPerTier = 16;
+
+    // Small: every run is open at once while merging, twice when the summary is written alongside the report.
+    private const int RunReadBufferBytes = 8 * 1024;
+
     private readonly object _gate = new();
     private readonly List<Entry> _buffer = [];
-    private readonly List<string> _runs = [];
+    private readonly List<(string Path, int Tier)> _runs = [];
     private readonly Dictionary<string, long> _classificationCounts = new(StringComparer.Ordinal);
     private readonly string _spillDirectory;
     private long _count;
@@ -32,7 +40,7 @@ public sealed class SessionSorter : IDisposable
 
     public long Count => Interlocked.Read(ref _count);
 
-    /// <summary>How many runs went to temporary files so far.</summary>
+    /// <summary>How many runs are in temporary files now (runs of a tier are merged as they accumulate).</summary>
     public int SpilledRuns
     {
         get
@@ -80,10 +88,34 @@ public sealed class SessionSorter : IDisposable
         {
             _buffer.Sort(Entry.Compare);
             memory = [.. _buffer];
-            runs = [.. _runs];
+            runs = [.. _runs.Select(run => run.Path)];
         }
 
-        var readers = runs.Select(ReadRun).Append(memory).Select(e => e.GetEnumerator()).ToList();
+        long id = 0;
+        foreach (var entry in Merge([.. runs.Select(ReadRun), memory]))
+        {
+            yield return entry.Record with { SessionId = ++id };
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var (path, _) in _runs)
+            {
+                File.Delete(path);
+            }
+
+            _runs.Clear();
+            _buffer.Clear();
+        }
+    }
+
+    /// <summary>Entries of several sorted sequences, in order (a k-way merge).</summary>
+    private static IEnumerable<Entry> Merge(IReadOnlyList<IEnumerable<Entry>> sources)
+    {
+        var readers = sources.Select(source => source.GetEnumerator()).ToList();
         try
         {
             var queue = new PriorityQueue<IEnumerator<Entry>, Entry>(Comparer<Entry>.Create(Entry.Compare));
@@ -92,10 +124,9 @@ public sealed class SessionSorter : IDisposable
                 queue.Enqueue(reader, reader.Current);
             }
 
-            long id = 0;
             while (queue.TryDequeue(out var reader, out var entry))
             {
-                yield return entry.Record with { SessionId = ++id };
+                yield return entry;
                 if (reader.MoveNext())
                 {
                     queue.Enqueue(reader, reader.Current);
@@ -111,40 +142,51 @@ public sealed class SessionSorter : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        lock (_gate)
-        {
-            foreach (var run in _runs)
-            {
-                File.Delete(run);
-            }
-
-            _runs.Clear();
-            _buffer.Clear();
-        }
-    }
-
     private void Spill()
     {
         _buffer.Sort(Entry.Compare);
+        _runs.Add((WriteRun(_buffer), 0));
+        _buffer.Clear();
+
+        // Tiered like a log-structured merge: each record is rewritten once per tier, and at most
+        // RunsPerTier - 1 runs of each tier remain.
+        for (var tier = 0; ; tier++)
+        {
+            var same = _runs.Where(run => run.Tier == tier).ToList();
+            if (same.Count < RunsPerTier)
+            {
+                break;
+            }
+
+            var merged = WriteRun(Merge([.. same.Select(run => ReadRun(run.Path))]));
+            foreach (var run in same)
+            {
+                _runs.Remove(run);
+                File.Delete(run.Path);
+            }
+
+            _runs.Add((merged, tier + 1));
+        }
+    }
+
+    private string WriteRun(IEnumerable<Entry> entries)
+    {
         var path = Path.Combine(_spillDirectory, $"wsclosesniffer-{Environment.ProcessId}-{Guid.NewGuid():N}.sessions");
         using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.None))
         using (var writer = new BinaryWriter(stream, Encoding.UTF8))
         {
-            foreach (var entry in _buffer)
+            foreach (var entry in entries)
             {
                 SpilledSession.Write(writer, entry.InputIndex, entry.Record);
             }
         }
 
-        _runs.Add(path);
-        _buffer.Clear();
+        return path;
     }
 
     private static IEnumerable<Entry> ReadRun(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, RunReadBufferBytes, FileOptions.SequentialScan);
         using var reader = new BinaryReader(stream, Encoding.UTF8);
         // Length once: FileStream asks the file system each time (an fstat per record, measured).
         var length = stream.Length;

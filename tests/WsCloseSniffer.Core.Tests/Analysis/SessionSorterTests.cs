@@ -125,6 +125,24 @@ public sealed class SessionSorterTests : IDisposable
     }
 
     [Fact]
+    public void Add_ManySpills_RunsMergedInTiersAndStillSorted()
+    {
+        using var sorter = new SessionSorter(maxInMemory: 1, _spill);
+        var random = new Random(99);
+        for (var i = 0; i < 1_000; i++)
+        {
+            sorter.Add(Record(random.Next(0, 400), i), 0);
+        }
+
+        // 1,000 runs of one session: 3 of tier 2 (256 each), 14 of tier 1, 8 of tier 0; no other files left.
+        Assert.Equal(3 + 14 + 8, sorter.SpilledRuns);
+        Assert.Equal(sorter.SpilledRuns, Directory.GetFiles(_spill).Length);
+        var sorted = sorter.Sorted().ToList();
+        Assert.Equal(1_000, sorted.Count);
+        Assert.Equal(sorted.OrderBy(s => s.StartTimeNanoseconds).ThenBy(s => s.FlowOrder).Select(s => s.FlowOrder), sorted.Select(s => s.FlowOrder));
+    }
+
+    [Fact]
     public void Dispose_DeletesSpilledRuns()
     {
         var sorter = new SessionSorter(maxInMemory: 1, _spill);
