@@ -51,7 +51,11 @@ public sealed class CaptureAnalyzer : IDisposable
     {
         if (Count(packet))
         {
-            Dispatch(packet, PacketDecoder.TryDecodeTcp(packet.LinkType, packet.Data, packet.OriginalLength, out var segment), segment);
+            var status = PacketDecoder.TryDecodeTcp(packet.LinkType, packet.Data, packet.OriginalLength, out var segment);
+            var key = status == DecodeStatus.Tcp
+                ? ConnectionKey.Create(segment.SourceAddress, segment.SourcePort, segment.DestinationAddress, segment.DestinationPort)
+                : default;
+            Dispatch(packet, status, segment, key);
         }
     }
 
@@ -61,11 +65,12 @@ public sealed class CaptureAnalyzer : IDisposable
     {
         if (Count(packet))
         {
-            Dispatch(packet, decoded.Status, decoded.Status == DecodeStatus.Tcp ? decoded.Segment(packet.Data) : default);
+            Dispatch(packet, decoded.Status, decoded.Status == DecodeStatus.Tcp ? decoded.Segment(packet.Data) : default, decoded.Key);
         }
     }
 
     /// <summary>Counts the packet; false when the filter drops it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Count(in CapturedPacket packet)
     {
         _statistics.Packets++;
@@ -84,13 +89,13 @@ public sealed class CaptureAnalyzer : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Dispatch(in CapturedPacket packet, DecodeStatus status, in TcpSegment segment)
+    private void Dispatch(in CapturedPacket packet, DecodeStatus status, in TcpSegment segment, in ConnectionKey key)
     {
         switch (status)
         {
             case DecodeStatus.Tcp:
                 _statistics.TcpSegments++;
-                _reassembler.Process(segment, packet.Timestamp, packet.PacketNumber);
+                _reassembler.Process(segment, key, packet.Timestamp, packet.PacketNumber);
                 break;
             case DecodeStatus.NotTcp:
                 _statistics.NotTcp++;

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Reassembly;
 
 namespace WsCloseSniffer.Decoding;
 
@@ -12,10 +13,8 @@ namespace WsCloseSniffer.Decoding;
 /// </summary>
 public readonly struct DecodedTcp
 {
-    private readonly IpAddress _sourceAddress;
-    private readonly IpAddress _destinationAddress;
-    private readonly ushort _sourcePort;
-    private readonly ushort _destinationPort;
+    private readonly ConnectionKey _key;
+    private readonly bool _sourceIsLow;
     private readonly uint _sequenceNumber;
     private readonly uint _acknowledgmentNumber;
     private readonly TcpFlags _flags;
@@ -24,6 +23,7 @@ public readonly struct DecodedTcp
     private readonly int _payloadLength;
     private readonly int _originalPayloadLength;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private DecodedTcp(DecodeStatus status, in TcpSegment segment, ReadOnlySpan<byte> frame)
     {
         Status = status;
@@ -32,10 +32,9 @@ public readonly struct DecodedTcp
             return;
         }
 
-        _sourceAddress = segment.SourceAddress;
-        _destinationAddress = segment.DestinationAddress;
-        _sourcePort = segment.SourcePort;
-        _destinationPort = segment.DestinationPort;
+        var source = new TcpEndpoint(segment.SourceAddress, segment.SourcePort);
+        _key = ConnectionKey.Create(source, new TcpEndpoint(segment.DestinationAddress, segment.DestinationPort));
+        _sourceIsLow = _key.Low == source;
         _sequenceNumber = segment.SequenceNumber;
         _acknowledgmentNumber = segment.AcknowledgmentNumber;
         _flags = segment.Flags;
@@ -51,6 +50,9 @@ public readonly struct DecodedTcp
 
     public DecodeStatus Status { get; }
 
+    /// <summary>The segment's connection (valid when <see cref="Status"/> is Tcp), made here rather than on the analysis thread.</summary>
+    public ConnectionKey Key => _key;
+
     /// <summary>Decodes <paramref name="packet"/> (see <see cref="PacketDecoder.TryDecodeTcp"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static DecodedTcp Decode(in CapturedPacket packet)
@@ -60,15 +62,20 @@ public readonly struct DecodedTcp
     }
 
     /// <summary>The segment again, its payload in <paramref name="frame"/> (the frame it was decoded from); valid when <see cref="Status"/> is Tcp.</summary>
-    public TcpSegment Segment(ReadOnlySpan<byte> frame) => new(
-        _sourceAddress,
-        _destinationAddress,
-        _sourcePort,
-        _destinationPort,
-        _sequenceNumber,
-        _acknowledgmentNumber,
-        _flags,
-        _window,
-        frame.Slice(_payloadOffset, _payloadLength),
-        _originalPayloadLength);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TcpSegment Segment(ReadOnlySpan<byte> frame)
+    {
+        var (source, destination) = _sourceIsLow ? (_key.Low, _key.High) : (_key.High, _key.Low);
+        return new(
+            source.Address,
+            destination.Address,
+            source.Port,
+            destination.Port,
+            _sequenceNumber,
+            _acknowledgmentNumber,
+            _flags,
+            _window,
+            frame.Slice(_payloadOffset, _payloadLength),
+            _originalPayloadLength);
+    }
 }

@@ -55,9 +55,11 @@ internal sealed class Connection
 
     public ConnectionList? List { get; set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public FlowDirection DirectionOf(TcpEndpoint source) =>
         source == Originator ? FlowDirection.FromOriginator : FlowDirection.FromResponder;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public StreamHalf Half(FlowDirection direction) =>
         direction == FlowDirection.FromOriginator ? FromOriginator : FromResponder;
 }
@@ -71,6 +73,7 @@ internal sealed class ConnectionList
 
     public int Count { get; private set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void AddLast(Connection connection)
     {
         connection.List = this;
@@ -89,6 +92,7 @@ internal sealed class ConnectionList
         Count++;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Remove(Connection connection)
     {
         if (connection.List != this)

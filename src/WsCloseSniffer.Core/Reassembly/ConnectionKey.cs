@@ -10,16 +10,23 @@ namespace WsCloseSniffer.Reassembly;
 /// </summary>
 public readonly record struct ConnectionKey
 {
+    // First, so unequal keys usually differ at the first field compared; computed once per key, because a key
+    // is hashed by the table on every packet (and built on the reading thread when there is one).
+    private readonly int _hash;
+
     private ConnectionKey(TcpEndpoint low, TcpEndpoint high)
     {
         Low = low;
         High = high;
+        _hash = Hash(low, high);
     }
 
     public TcpEndpoint Low { get; }
 
     public TcpEndpoint High { get; }
 
+    // Per packet (on the reading thread, or the analysis thread): compiled into its JIT-compiled callers.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ConnectionKey Create(TcpEndpoint source, TcpEndpoint destination) =>
         Compare(source, destination) <= 0 ? new ConnectionKey(source, destination) : new ConnectionKey(destination, source);
 
@@ -27,18 +34,23 @@ public readonly record struct ConnectionKey
         Create(new TcpEndpoint(sourceAddress, sourcePort), new TcpEndpoint(destinationAddress, destinationPort));
 
     /// <summary>Orders endpoints by address (IPv4 before IPv6), then port.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Compare(TcpEndpoint left, TcpEndpoint right)
     {
         var byAddress = left.Address.CompareTo(right.Address);
         return byAddress != 0 ? byAddress : left.Port.CompareTo(right.Port);
     }
 
-    // Looked up once per packet, so it is worth being cheap: fold each address to one word, then a full
-    // 64-bit avalanche (MurmurHash3's finalizer) so connections that differ only in a port still spread.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override int GetHashCode()
+    public override int GetHashCode() => _hash;
+
+    public override string ToString() => $"{Low} <-> {High}";
+
+    // Fold each address to one word, then a full 64-bit avalanche (MurmurHash3's finalizer) so connections
+    // that differ only in a port still spread.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Hash(TcpEndpoint low, TcpEndpoint high)
     {
-        var h = (Low.Address.Fold() * 0x9E3779B97F4A7C15UL) ^ High.Address.Fold() ^ ((ulong)Low.Port << 32) ^ High.Port;
+        var h = (low.Address.Fold() * 0x9E3779B97F4A7C15UL) ^ high.Address.Fold() ^ ((ulong)low.Port << 32) ^ high.Port;
         h ^= h >> 33;
         h *= 0xFF51AFD7ED558CCDUL;
         h ^= h >> 33;
@@ -46,6 +58,4 @@ public readonly record struct ConnectionKey
         h ^= h >> 33;
         return (int)h;
     }
-
-    public override string ToString() => $"{Low} <-> {High}";
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 using WsCloseSniffer.Capture;
 
 namespace WsCloseSniffer.Reassembly;
@@ -52,7 +54,11 @@ internal sealed class StreamHalf
 
     public long BufferedBytes { get; set; }
 
-    public bool HasChunks => Chunks is { Count: > 0 };
+    public bool HasChunks
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Chunks is { Count: > 0 };
+    }
 
     public void StartWithSyn(TcpSequence initialSequence)
     {
@@ -68,9 +74,11 @@ internal sealed class StreamHalf
         BaseSequence = firstSequence;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TcpSequence SequenceAt(long offset) => BaseSequence + offset;
 
     /// <summary>Unwraps a sequence number relative to the delivery point: valid within 2^31 of it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long OffsetOf(TcpSequence sequence) => NextOffset + (sequence - SequenceAt(NextOffset));
 
     /// <summary>The furthest position known to exist in the stream: the end of buffered data, or the FIN.</summary>

@@ -65,7 +65,15 @@ public sealed class TcpReassembler
     /// connection's <see cref="ConnectionInfo.Ordinal"/> is then the number of its first packet.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Process(in TcpSegment segment, Timestamp time, long packetNumber)
+    public void Process(in TcpSegment segment, Timestamp time, long packetNumber) =>
+        Process(segment, ConnectionKey.Create(segment.SourceAddress, segment.SourcePort, segment.DestinationAddress, segment.DestinationPort), time, packetNumber);
+
+    /// <summary>
+    /// Like <see cref="Process(in TcpSegment, Timestamp, long)"/>, with the segment's <paramref name="key"/> already
+    /// made (<see cref="ConnectionKey.Create(IpAddress, ushort, IpAddress, ushort)"/> of its endpoints; on the reading thread).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Process(in TcpSegment segment, in ConnectionKey key, Timestamp time, long packetNumber)
     {
         _packetNumber = packetNumber;
         Statistics.Segments++;
@@ -73,7 +81,6 @@ public sealed class TcpReassembler
 
         var source = new TcpEndpoint(segment.SourceAddress, segment.SourcePort);
         var destination = new TcpEndpoint(segment.DestinationAddress, segment.DestinationPort);
-        var key = ConnectionKey.Create(source, destination);
         var isSyn = segment.HasFlag(TcpFlags.Syn);
         var isAck = segment.HasFlag(TcpFlags.Ack);
         var isRst = segment.HasFlag(TcpFlags.Rst);

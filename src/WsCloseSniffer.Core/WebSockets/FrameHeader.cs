@@ -35,9 +35,17 @@ public readonly record struct FrameHeader
     public WebSocketOpcode Opcode => (WebSocketOpcode)RawOpcode;
 
     /// <summary>Opcodes with the high bit set are control frames (RFC 6455 5.5), reserved ones included.</summary>
-    public bool IsControl => (RawOpcode & 0x8) != 0;
+    public bool IsControl
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (RawOpcode & 0x8) != 0;
+    }
 
-    public bool IsKnownOpcode => RawOpcode is <= 0x2 or (>= 0x8 and <= 0xA);
+    public bool IsKnownOpcode
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => RawOpcode is <= 0x2 or (>= 0x8 and <= 0xA);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static FrameHeaderStatus TryParse(ReadOnlySpan<byte> data, out FrameHeader header)
