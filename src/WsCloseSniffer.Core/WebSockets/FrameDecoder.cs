@@ -226,7 +226,16 @@ public sealed class FrameDecoder
             return;
         }
 
-        _control ??= new byte[_controlHoldBytes];
+        // Sized for this frame (close frames are a few bytes), not for the largest one held: most sessions send
+        // one or two small control frames per direction, and 1 KiB each was a sixth of what a session allocates.
+        var needed = (int)Math.Min((ulong)_controlHoldBytes, _current.PayloadLength);
+        if (_control is null || _control.Length < needed)
+        {
+            var grown = new byte[needed];
+            _control?.AsSpan(0, _controlHeld).CopyTo(grown);
+            _control = grown;
+        }
+
         var room = _control.Length - _controlHeld;
         var take = Math.Min(room, bytes.Length);
         var destination = _control.AsSpan(_controlHeld, take);

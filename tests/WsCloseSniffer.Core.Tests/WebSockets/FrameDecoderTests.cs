@@ -28,6 +28,9 @@ public class FrameDecoderTests
             (FrameBuilder.Frame(FrameBuilder.Pong, "pong!"u8, mask: FrameBuilder.ClientMask), new(0xA, true, true, "pong!"u8.ToArray(), 6)),
             (FrameBuilder.Frame(0x3, []), new(0x3, true, false, [], 2)),
             (FrameBuilder.Frame(0xB, "abc"u8, mask: s_otherMask), new(0xB, true, true, "abc"u8.ToArray(), 6)),
+
+            // Larger than every control frame before it: the held payload grows.
+            (FrameBuilder.Frame(FrameBuilder.Ping, binary300.AsSpan(0, 125), mask: FrameBuilder.ClientMask), new(0x9, true, true, binary300[..125], 6)),
             (FrameBuilder.Frame(FrameBuilder.Close, [], mask: FrameBuilder.ClientMask), new(0x8, true, true, [], 6)),
         };
         return (PacketFrames.Concat([.. parts.Select(p => p.Bytes)]), parts.Select(p => p.Frame).ToList());
