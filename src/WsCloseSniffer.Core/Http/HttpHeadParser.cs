@@ -9,8 +9,9 @@ public sealed class HttpHeadParser
 {
     public const int DefaultMaxHeadBytes = 64 * 1024;
 
-    // Handshakes seen in captures are 150-800 bytes; browsers with cookies reach a few KiB.
-    private const int InitialBufferBytes = 1024;
+    // Handshakes seen in captures are 150-800 bytes; browsers with cookies reach a few KiB. The first buffer
+    // holds the first piece whole (a head usually comes in one segment), and at least this much.
+    private const int MinimumBufferBytes = 256;
 
     // No registered method is longer than 17 bytes (IANA HTTP Method Registry); a longer "method" is data
     // that happens to be made of token characters, and waiting for a space would delay the verdict.
@@ -153,7 +154,7 @@ public sealed class HttpHeadParser
         if (_buffer is null || needed > _buffer.Length)
         {
             // Grows only with bytes actually received, and never past the cap (Append never offers more).
-            int size = Math.Max(_buffer?.Length * 2 ?? InitialBufferBytes, needed);
+            int size = Math.Max(_buffer?.Length * 2 ?? MinimumBufferBytes, needed);
             byte[] grown = new byte[Math.Min(size, _maxHeadBytes)];
             _buffer?.AsSpan(0, _length).CopyTo(grown);
             _buffer = grown;
