@@ -4,7 +4,7 @@
 #   bench/run.sh            1 GiB capture: wsclosesniffer, tshark, tcpdump, report check
 #   bench/run.sh --large    the same, plus a 10 GiB capture (peak RSS must stay flat)
 #   bench/run.sh --split    4 files of 256 MiB as a directory vs the 1 GiB file (a directory uses every core)
-#   options: --skip-tshark  --runs N (best of N wsclosesniffer runs, default 3)
+#   options: --skip-tshark  --runs N (best of N wsclosesniffer runs, default 5: this machine's speed varies from minute to minute)
 #   env:     SEED (default 42), TSHARK_PREFIX_MB (tshark reads only this prefix of the capture and is scaled),
 #            WSCS_ENV (VAR=VALUE pairs for the wsclosesniffer runs, e.g. WSCS_ENV=DOTNET_TieredCompilation=0)
 #
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-LARGE=0; SPLIT=0; SKIP_TSHARK=0; RUNS=3
+LARGE=0; SPLIT=0; SKIP_TSHARK=0; RUNS=5
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --large) LARGE=1 ;;

@@ -65,7 +65,7 @@ public static class OfflineAnalysis
         }
 
         // Files already keep every core busy when there are enough of them; a reading thread per file would then
-        // only add its copies (measured: 4 x 256 MiB on 2 cores, bench/README.md).
+        // only add the hand-over between threads (measured: 4 x 256 MiB on 2 cores, bench/README.md).
         var prefetch = inputs.Count < Environment.ProcessorCount;
         Parallel.For(
             0,
