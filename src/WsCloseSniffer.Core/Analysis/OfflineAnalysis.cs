@@ -147,6 +147,9 @@ public static class OfflineAnalysis
         try
         {
             long packets = 0;
+
+            // Two loops rather than one with a test per packet: the reading thread's source also hands over what
+            // it decoded, and the per-packet path stays free of the choice.
             if (source is PrefetchingPacketSource prefetching)
             {
                 while (prefetching.TryReadNext(out var packet, out var decoded))
