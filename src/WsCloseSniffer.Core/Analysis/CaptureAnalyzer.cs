@@ -52,10 +52,7 @@ public sealed class CaptureAnalyzer : IDisposable
         if (Count(packet))
         {
             var status = PacketDecoder.TryDecodeTcp(packet.LinkType, packet.Data, packet.OriginalLength, out var segment);
-            var key = status == DecodeStatus.Tcp
-                ? ConnectionKey.Create(segment.SourceAddress, segment.SourcePort, segment.DestinationAddress, segment.DestinationPort)
-                : default;
-            Dispatch(packet, status, segment, key);
+            Dispatch(packet, status, segment, status == DecodeStatus.Tcp ? ConnectionKey.Of(segment) : default);
         }
     }
 

@@ -182,10 +182,10 @@ internal sealed class CaptureBuffer : IDisposable
         }
     }
 
-    /// <summary>The block the records handed out since the last exchange lie in.</summary>
-    public byte[] CurrentBlock => _buffer;
-
-    /// <summary>Where <paramref name="record"/>, a span from <see cref="Peek"/> since the last exchange, starts in <see cref="CurrentBlock"/>.</summary>
+    /// <summary>
+    /// Where <paramref name="record"/>, a span from <see cref="Peek"/> since the last exchange, starts in the current
+    /// block (the one the next exchange or <see cref="DetachBlock"/> hands over).
+    /// </summary>
     public int OffsetInBlock(ReadOnlySpan<byte> record) =>
         (int)Unsafe.ByteOffset(ref MemoryMarshal.GetArrayDataReference(_buffer), ref MemoryMarshal.GetReference(record));
 

@@ -32,9 +32,8 @@ public readonly struct DecodedTcp
             return;
         }
 
-        var source = new TcpEndpoint(segment.SourceAddress, segment.SourcePort);
-        _key = ConnectionKey.Create(source, new TcpEndpoint(segment.DestinationAddress, segment.DestinationPort));
-        _sourceIsLow = _key.Low == source;
+        _key = ConnectionKey.Of(segment);
+        _sourceIsLow = _key.Low == new TcpEndpoint(segment.SourceAddress, segment.SourcePort);
         _sequenceNumber = segment.SequenceNumber;
         _acknowledgmentNumber = segment.AcknowledgmentNumber;
         _flags = segment.Flags;

@@ -33,6 +33,11 @@ public readonly record struct ConnectionKey
     public static ConnectionKey Create(IpAddress sourceAddress, ushort sourcePort, IpAddress destinationAddress, ushort destinationPort) =>
         Create(new TcpEndpoint(sourceAddress, sourcePort), new TcpEndpoint(destinationAddress, destinationPort));
 
+    /// <summary>The key of the connection <paramref name="segment"/> belongs to.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ConnectionKey Of(in TcpSegment segment) =>
+        Create(segment.SourceAddress, segment.SourcePort, segment.DestinationAddress, segment.DestinationPort);
+
     /// <summary>Orders endpoints by address (IPv4 before IPv6), then port.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Compare(TcpEndpoint left, TcpEndpoint right)

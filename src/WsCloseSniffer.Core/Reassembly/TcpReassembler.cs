@@ -66,11 +66,11 @@ public sealed class TcpReassembler
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Process(in TcpSegment segment, Timestamp time, long packetNumber) =>
-        Process(segment, ConnectionKey.Create(segment.SourceAddress, segment.SourcePort, segment.DestinationAddress, segment.DestinationPort), time, packetNumber);
+        Process(segment, ConnectionKey.Of(segment), time, packetNumber);
 
     /// <summary>
     /// Like <see cref="Process(in TcpSegment, Timestamp, long)"/>, with the segment's <paramref name="key"/> already
-    /// made (<see cref="ConnectionKey.Create(IpAddress, ushort, IpAddress, ushort)"/> of its endpoints; on the reading thread).
+    /// made (<see cref="ConnectionKey.Of"/>; on the reading thread).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Process(in TcpSegment segment, in ConnectionKey key, Timestamp time, long packetNumber)

@@ -154,7 +154,7 @@ public sealed class PrefetchingPacketSourceTests
                     (segment.SourceAddress, segment.DestinationAddress, segment.SourcePort, segment.DestinationPort, segment.SequenceNumber, segment.AcknowledgmentNumber, segment.Flags, segment.Window, segment.OriginalPayloadLength),
                     (again.SourceAddress, again.DestinationAddress, again.SourcePort, again.DestinationPort, again.SequenceNumber, again.AcknowledgmentNumber, again.Flags, again.Window, again.OriginalPayloadLength));
                 Assert.True(segment.Payload.SequenceEqual(again.Payload), $"{file} packet {packet.PacketNumber}: payload differs");
-                Assert.Equal(ConnectionKey.Create(segment.SourceAddress, segment.SourcePort, segment.DestinationAddress, segment.DestinationPort), decoded.Key);
+                Assert.Equal(ConnectionKey.Of(segment), decoded.Key);
             }
         }
 
