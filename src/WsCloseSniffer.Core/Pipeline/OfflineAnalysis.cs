@@ -1,9 +1,10 @@
 using System.Runtime.CompilerServices;
 
+using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Reporting;
 
-namespace WsCloseSniffer.Analysis;
+namespace WsCloseSniffer.Pipeline;
 
 /// <summary>Why an input did not give all its sessions.</summary>
 public enum InputProblemKind : byte
