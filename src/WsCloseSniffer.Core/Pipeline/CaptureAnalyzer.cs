@@ -27,7 +27,8 @@ public sealed class CaptureAnalyzer : IDisposable
     public CaptureAnalyzer(string captureName, AnalyzerOptions options, Action<SessionRecord> onSession)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _tracker = new SessionTracker(captureName, onSession, options);
+        ArgumentNullException.ThrowIfNull(onSession);
+        _tracker = new SessionTracker(session => onSession(SessionRecord.From(session, captureName, session.Connection.Ordinal)), options);
         _reassembler = new TcpReassembler(_tracker, options.Reassembly);
         _filter = options.FilterFactory?.Invoke();
     }
