@@ -1,6 +1,6 @@
 namespace WsCloseSniffer.Cli;
 
-/// <summary>The contract's exit codes (docs/cli-and-report-contract.md), in one place.</summary>
+/// <summary>The contract's exit codes (docs/report-format.md), in one place.</summary>
 internal static class ExitCodes
 {
     /// <summary>The input was analyzed, whatever the close codes were.</summary>

@@ -278,7 +278,7 @@ internal sealed class LiveCommand
         {
             var numbered = record with { SessionId = ++Sessions };
 
-            // Flushed per session (issue 3): a killed process loses at most the sessions still open.
+            // Flushed per session: a killed process loses at most the sessions still open.
             _outputs.Write(numbered);
             _outputs.Flush();
             _lines.WriteLine(LiveSessionPrinter.FormatSession(numbered));
