@@ -1,15 +1,19 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.WebSockets;
+using System.Security.Authentication;
 using System.Text;
 
 namespace WsCloseSniffer.SampleRecorder;
 
 /// <summary>What a scenario's client needs: where the server is, and when the server is done.</summary>
-internal sealed class ScenarioContext(IPEndPoint server, string path, Task<string> serverSessionEnded)
+internal sealed class ScenarioContext(IPEndPoint server, string path, Task<string> serverSessionEnded, TlsSetup? tls)
 {
     public IPEndPoint Server { get; } = server;
 
-    public Uri Uri { get; } = new($"ws://{server}{path}");
+    public Uri Uri { get; } = new($"{(tls is null ? "ws" : "wss")}://{server}{path}");
+
+    public TlsSetup? Tls { get; } = tls;
 
     public string Path { get; } = path;
 
@@ -29,7 +33,11 @@ internal sealed record Scenario(
     string FileName,
     IPAddress Address,
     string Path,
-    Func<ScenarioContext, CancellationToken, Task> RunClientAsync);
+    Func<ScenarioContext, CancellationToken, Task> RunClientAsync,
+    TlsSetup? Tls = null);
+
+/// <summary>A wss:// recording: the protocol version and, on Linux, the one cipher suite the server allows.</summary>
+internal sealed record TlsSetup(SslProtocols Protocol, TlsCipherSuite CipherSuite);
 
 /// <summary>The recorded scenarios, in file order. Messages are fixed so the captures differ only in timestamps, ports, keys and masks.</summary>
 internal static class Scenarios
@@ -51,6 +59,20 @@ internal static class Scenarios
         new("07-ipv6-going-away-1001.pcap", IPAddress.IPv6Loopback, SampleServer.GoingAwayPath, IPv6GoingAwayAsync),
         new("08-application-close-4000.pcap", IPAddress.Loopback, SampleServer.ApplicationClosePath, ApplicationCloseAsync),
         new("09-fragmented-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, FragmentedAsync),
+
+        // wss://: keys logged by .NET itself (SSLKEYLOGFILE) into wss.keylog beside the captures.
+        new("10-wss-tls13-aes128gcm-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, ClientCloseNormalAsync,
+            new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_128_GCM_SHA256)),
+        new("11-wss-tls13-aes256gcm-1010.pcap", IPAddress.Loopback, SampleServer.EchoPath, MandatoryExtensionAsync,
+            new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_256_GCM_SHA384)),
+        new("12-wss-tls13-chacha20-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, AbnormalResetAsync,
+            new(SslProtocols.Tls13, TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256)),
+        new("13-wss-tls12-aes128gcm-1000.pcap", IPAddress.Loopback, SampleServer.ServerClosePath, ServerCloseNormalAsync,
+            new(SslProtocols.Tls12, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)),
+        new("14-wss-tls12-aes256gcm-1010.pcap", IPAddress.Loopback, SampleServer.EchoPath, MandatoryExtensionAsync,
+            new(SslProtocols.Tls12, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)),
+        new("15-wss-tls12-chacha20-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, AbnormalResetAsync,
+            new(SslProtocols.Tls12, TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256)),
     ];
 
     private static async Task ClientCloseNormalAsync(ScenarioContext context, CancellationToken cancellationToken)
@@ -115,7 +137,7 @@ internal static class Scenarios
 
     private static async Task AbnormalResetAsync(ScenarioContext context, CancellationToken cancellationToken)
     {
-        await RawWebSocketClient.HandshakeEchoAndResetAsync(context.Server, context.Path, cancellationToken).ConfigureAwait(false);
+        await RawWebSocketClient.HandshakeEchoAndResetAsync(context.Server, context.Path, context.Tls, cancellationToken).ConfigureAwait(false);
 
         // The server must see the reset before the capture stops, or the recording could miss its reaction.
         await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
