@@ -5,6 +5,7 @@ using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Http;
 using WsCloseSniffer.Reassembly;
 using WsCloseSniffer.Reporting;
+using WsCloseSniffer.Tls;
 using WsCloseSniffer.WebSockets;
 
 namespace WsCloseSniffer.Analysis;
@@ -19,6 +20,9 @@ public sealed record AnalyzerOptions
 
     /// <summary>How much of a control frame's payload is held; the rest of an oversized one is skipped.</summary>
     public int MaxControlPayloadBytes { get; init; } = FrameDecoder.MaxHeldControlPayloadBytes;
+
+    /// <summary>TLS secrets (--tls-keylog); each capture adds the secrets it carries itself (pcapng DSB) on top.</summary>
+    public TlsKeyLog? TlsKeyLog { get; init; }
 
     /// <summary>Creates the BPF filter for one source (null: no filter). Each source gets its own.</summary>
     public Func<IPacketFilter>? FilterFactory { get; init; }
@@ -42,7 +46,7 @@ public sealed class CaptureAnalyzer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _tracker = new SessionTracker(captureName, onSession, options);
-        _reassembler = new TcpReassembler(_tracker, options.Reassembly);
+        _reassembler = new TcpReassembler(new TlsStreamHandlerFactory(_tracker, options.TlsKeyLog), options.Reassembly);
         _filter = options.FilterFactory?.Invoke();
     }
 

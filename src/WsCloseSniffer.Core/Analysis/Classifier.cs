@@ -3,6 +3,7 @@ using System.Text;
 using WsCloseSniffer.Http;
 using WsCloseSniffer.Reassembly;
 using WsCloseSniffer.Reporting;
+using WsCloseSniffer.Tls;
 using WsCloseSniffer.WebSockets;
 
 namespace WsCloseSniffer.Analysis;
@@ -57,9 +58,15 @@ public static class Classifier
     public static SessionRecord ToRecord(WebSocketSession session, string captureFile, long flowOrder)
     {
         ArgumentNullException.ThrowIfNull(session);
-        var request = session.Request ?? throw new ArgumentException("Only sessions with an upgrade request are reported.", nameof(session));
+        var request = session.Request;
+        if (request is null && !session.IsOpaqueTls)
+        {
+            throw new ArgumentException("Only sessions with an upgrade request, or TLS sessions that could not be looked into, are reported.", nameof(session));
+        }
+
+        var tls = session.Tls;
         var connection = session.Connection;
-        var clientIsOriginator = session.ClientDirection == FlowDirection.FromOriginator;
+        var clientIsOriginator = session.ReportedClientDirection == FlowDirection.FromOriginator;
         var client = clientIsOriginator ? connection.Originator : connection.Responder;
         var server = clientIsOriginator ? connection.Responder : connection.Originator;
         var clientCounts = session.CountsFrom(client: true);
@@ -77,9 +84,9 @@ public static class Classifier
             ClientPort = client.Port,
             ServerIp = server.Address.ToString(),
             ServerPort = server.Port,
-            Host = request.Host,
-            Path = request.Target,
-            OfferedExtensions = EmptyAsNull(request.OfferedExtensionsText),
+            Host = request is null ? tls?.ServerName : request.Host,
+            Path = request?.Target,
+            OfferedExtensions = EmptyAsNull(request?.OfferedExtensionsText),
             AcceptedExtensions = EmptyAsNull(session.Response?.AcceptedExtensionsText),
             CloseInitiator = first is null ? null : Side(first.FromClient),
             CloseCode = first?.Frame.Code,
@@ -95,6 +102,13 @@ public static class Classifier
             HandshakeStatus = session.Response?.StatusCode,
             StartTimeNanoseconds = connection.FirstPacketTime.UnixNanoseconds,
             FlowOrder = flowOrder,
+
+            // TLS columns (after the contract's and other additions; see ReportColumns).
+            TlsVersion = tls?.Version,
+            TlsCipher = tls?.CipherSuite,
+            TlsSni = tls?.ServerName,
+            TlsAlpn = tls?.Alpn,
+            Decrypted = tls?.Decrypted,
         };
     }
 
@@ -113,6 +127,11 @@ public static class Classifier
 
     private static string DiagnoseMain(WebSocketSession session, string classification)
     {
+        if (session.Request is null && session.Tls is { } opaque)
+        {
+            return DiagnoseOpaqueTls(session, opaque, classification);
+        }
+
         var first = session.FirstClose;
         if (classification == HandshakeRejected)
         {
@@ -228,6 +247,50 @@ public static class Classifier
             _ => "check what the server expects of the upgrade request",
         };
         return $"The server answered the upgrade with {status} instead of 101 Switching Protocols, so no WebSocket session opened; {hint}";
+    }
+
+    private static string DiagnoseOpaqueTls(WebSocketSession session, TlsSessionInfo tls, string classification)
+    {
+        var ending = classification switch
+        {
+            AbnormalClosure => DiagnoseTcpEnd(session),
+            _ => session.End?.Kind == TcpCloseKind.Timeout ? "the connection went idle" : "the capture ended with the connection open",
+        };
+        if (tls.Alert is { } alert && tls.AlertInHandshake && alert != "close_notify")
+        {
+            var from = tls.AlertFrom is { } d && session.IsClient(d) ? "client" : "server";
+            return $"The TLS handshake failed: the {from} sent the alert {alert}, so no WebSocket session opened ({ending}); {TlsAlert.Hint(alert)}";
+        }
+
+        if (tls.IsHttp2)
+        {
+            return $"The connection negotiated HTTP/2 (ALPN h2): WebSocket over HTTP/2 (RFC 8441) is not analyzed yet ({ending}); to analyze it here, make the client use HTTP/1.1 (ALPN http/1.1)";
+        }
+
+        if (tls.Notices.Contains(TlsNotice.DecryptFailed))
+        {
+            return $"The TLS records could not be decrypted with the logged secrets for client random {tls.ClientRandom} (wrong or mismatched keys), so the WebSocket is not visible ({ending}); take the key log from the same run as the capture";
+        }
+
+        if (tls.Notices.Contains(TlsNotice.CipherUnsupported))
+        {
+            return $"The TLS session uses {tls.CipherSuite}, which is not decrypted (AES-GCM and ChaCha20-Poly1305 are), so the WebSocket is not visible ({ending}); restrict the test client or server to an AEAD suite";
+        }
+
+        if (tls.MissingKeyLines is { } missing)
+        {
+            return $"The TLS session ({tls.Version}) could not be decrypted: the key log has no secrets for it ({ending}); log the keys of this connection (SSLKEYLOGFILE) and pass them with --tls-keylog: {missing} are needed";
+        }
+
+        return $"The TLS session could not be looked into (its handshake was not fully captured) ({ending}); capture from the connection's start with its keys logged";
+    }
+
+    private static string DiagnoseTcpEnd(WebSocketSession session)
+    {
+        var rst = session.FirstRstFrom is not null;
+        var by = rst ? session.FirstRstFrom!.Value : session.FirstFinFrom!.Value;
+        var who = session.IsClient(by) ? "client" : "server";
+        return $"it ended with {(rst ? "a TCP reset (RST)" : "a TCP FIN")} from the {who}";
     }
 
     private static string DiagnoseAbnormal(WebSocketSession session)

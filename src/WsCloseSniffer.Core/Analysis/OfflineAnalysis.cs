@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Reporting;
+using WsCloseSniffer.Tls;
 
 namespace WsCloseSniffer.Analysis;
 
@@ -118,6 +119,21 @@ public static class OfflineAnalysis
         // Reading on a second core pays once the file is big enough to hide the thread's start-up. Measured
         // against sharding connections over per-core pipelines: on 2 cores that cost 45% more CPU (every packet
         // decoded twice, three threads) and was slower (bench/README.md).
+        if (source is PcapNgReader reader)
+        {
+            // The capture's own TLS secrets, on top of --tls-keylog. Called on the reading thread when prefetching:
+            // the key log is safe for that, and the block comes before the packets it decrypts.
+            var keyLog = new TlsKeyLog(options.TlsKeyLog);
+            options = options with { TlsKeyLog = keyLog };
+            reader.DecryptionSecrets = (type, secrets) =>
+            {
+                if (type == PcapNgReader.TlsKeyLogSecretsType)
+                {
+                    keyLog.Add(System.Text.Encoding.UTF8.GetString(secrets));
+                }
+            };
+        }
+
         if (prefetch && source.TotalBytes is > PrefetchThresholdBytes)
         {
             source = new PrefetchingPacketSource(source);
@@ -126,6 +142,7 @@ public static class OfflineAnalysis
         using (source)
         using (var analyzer = new CaptureAnalyzer(input.DisplayName, options, onSession))
         {
+
             var problem = ReadAll(input, source, analyzer, progress, cancellationToken);
             analyzer.Finish();
             return new FileResult(analyzer.Statistics, problem);

@@ -40,4 +40,13 @@ public sealed record SessionRecord
     public long StartTimeNanoseconds { get; init; }
 
     public long FlowOrder { get; init; }
+
+    // TLS columns: appended after the contract's 22 (and other additions), in ReportColumns' order.
+    public string? TlsVersion { get; init; }
+    public string? TlsCipher { get; init; }
+    public string? TlsSni { get; init; }
+    public string? TlsAlpn { get; init; }
+
+    /// <summary>True/false for TLS sessions (were their records decrypted), null for plain ws://.</summary>
+    public bool? Decrypted { get; init; }
 }
