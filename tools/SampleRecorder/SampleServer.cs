@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -78,6 +79,7 @@ internal sealed class SampleServer : IAsyncDisposable
             {
                 if (tls is not null)
                 {
+                    listen.Protocols = tls.Http2 ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1;
                     listen.UseHttps(https =>
                     {
                         https.ServerCertificate = LoopbackCertificate.Value;
@@ -88,7 +90,7 @@ internal sealed class SampleServer : IAsyncDisposable
                             ssl.CipherSuitesPolicy = OperatingSystem.IsLinux()
                                 ? new CipherSuitesPolicy([tls.CipherSuite])
                                 : throw new PlatformNotSupportedException("The wss:// samples pick their cipher suite with CipherSuitesPolicy (Linux).");
-                            ssl.ApplicationProtocols = [SslApplicationProtocol.Http11];
+                            ssl.ApplicationProtocols = tls.Http2 ? [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11] : [SslApplicationProtocol.Http11];
                         };
                     });
                 }

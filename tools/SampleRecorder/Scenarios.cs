@@ -34,10 +34,14 @@ internal sealed record Scenario(
     IPAddress Address,
     string Path,
     Func<ScenarioContext, CancellationToken, Task> RunClientAsync,
-    TlsSetup? Tls = null);
+    TlsSetup? Tls = null,
+    bool ServerSessionExpected = true);
 
-/// <summary>A wss:// recording: the protocol version and, on Linux, the one cipher suite the server allows.</summary>
-internal sealed record TlsSetup(SslProtocols Protocol, TlsCipherSuite CipherSuite);
+/// <summary>
+/// A wss:// recording: the protocol version and, on Linux, the one cipher suite the server allows; with
+/// <paramref name="Http2"/> the server offers h2 (ALPN) and the client asks for WebSocket over HTTP/2 (RFC 8441).
+/// </summary>
+internal sealed record TlsSetup(SslProtocols Protocol, TlsCipherSuite CipherSuite, bool Http2 = false);
 
 /// <summary>The recorded scenarios, in file order. Messages are fixed so the captures differ only in timestamps, ports, keys and masks.</summary>
 internal static class Scenarios
@@ -73,7 +77,74 @@ internal static class Scenarios
             new(SslProtocols.Tls12, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)),
         new("15-wss-tls12-chacha20-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, AbnormalResetAsync,
             new(SslProtocols.Tls12, TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256)),
+
+        // 16 is made from 10 by editcap (a pcapng carrying its secrets).
+        new("17-wss-tls12-unknown-ca-alert.pcap", IPAddress.Loopback, SampleServer.EchoPath, OpenSslVerifyingClientAsync,
+            new(SslProtocols.Tls12, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256), ServerSessionExpected: false),
+        new("18-wss-tls13-untrusted-certificate.pcap", IPAddress.Loopback, SampleServer.EchoPath, UntrustedCertificateAsync,
+            new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_128_GCM_SHA256), ServerSessionExpected: false),
+        new("19-wss-h2-tls13-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, Http2CloseNormalAsync,
+            new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_128_GCM_SHA256, Http2: true)),
     ];
+
+    private static async Task UntrustedCertificateAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        // A client that validates the chain as usual: the self-signed certificate is refused during the handshake.
+        using var client = new ClientWebSocket();
+        client.Options.Proxy = null;
+        try
+        {
+            await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WebSocketException)
+        {
+            await Task.Delay(ServerFinGraceMilliseconds, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        throw new InvalidOperationException("The untrusted certificate was expected to be refused.");
+    }
+
+    private static async Task OpenSslVerifyingClientAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        // .NET checks the certificate after the handshake and just closes; OpenSSL refuses it inside the handshake
+        // with an alert (unknown_ca for a self-signed certificate), which in TLS 1.2 travels in the clear.
+        var startInfo = new System.Diagnostics.ProcessStartInfo("openssl",
+            ["s_client", "-connect", context.Server.ToString(), "-tls1_2", "-verify_return_error", "-servername", "localhost",
+             "-keylogfile", Environment.GetEnvironmentVariable("SSLKEYLOGFILE")!])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start openssl.");
+        process.StandardInput.Close();
+        Task<string> output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        Task<string> error = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        string said = await error.ConfigureAwait(false) + await output.ConfigureAwait(false);
+        if (process.ExitCode == 0 || !said.Contains("self-signed", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"openssl was expected to refuse the self-signed certificate:\n{said}");
+        }
+
+        await Task.Delay(ServerFinGraceMilliseconds, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task Http2CloseNormalAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using var handler = new SocketsHttpHandler { UseProxy = false };
+        handler.SslOptions.RemoteCertificateValidationCallback = static (_, certificate, _, _) => SampleServer.IsLoopbackCertificate(certificate);
+        using var invoker = new HttpMessageInvoker(handler);
+        using var client = new ClientWebSocket();
+        client.Options.KeepAliveInterval = TimeSpan.Zero;
+        client.Options.HttpVersion = HttpVersion.Version20;
+        client.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        await client.ConnectAsync(context.Uri, invoker, cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, "hello", cancellationToken).ConfigureAwait(false);
+        await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     private static async Task ClientCloseNormalAsync(ScenarioContext context, CancellationToken cancellationToken)
     {

@@ -282,13 +282,23 @@ public static class Classifier
             return $"The TLS session ({tls.Version}) could not be decrypted: the key log has no secrets for it ({ending}); log the keys of this connection (SSLKEYLOGFILE) and pass them with --tls-keylog: {missing} are needed";
         }
 
+        if (tls.HandshakeCompleted)
+        {
+            // Who left first: the first FIN, else the RST's sender.
+            var client = session.FirstFinFrom is { } f ? session.IsClient(f) : (session.End?.ResetBy ?? session.FirstRstFrom) is { } r && session.IsClient(r);
+            return client
+                ? $"The TLS handshake completed ({tls.Version}) but the client left before sending any request ({ending}), as a client does that does not trust the server's certificate after checking it (.NET checks it after the handshake): check the certificate chain and that the client trusts its issuer"
+                : $"The TLS handshake completed ({tls.Version}) but no request followed ({ending}); check the client's logs for why it gave up";
+        }
+
         return $"The TLS session could not be looked into (its handshake was not fully captured) ({ending}); capture from the connection's start with its keys logged";
     }
 
     private static string DiagnoseTcpEnd(WebSocketSession session)
     {
+        // A RST after a FIN closes the other direction first: the reset's sender is in the connection's end.
         var rst = session.FirstRstFrom is not null;
-        var by = rst ? session.FirstRstFrom!.Value : session.FirstFinFrom!.Value;
+        var by = rst ? session.End?.ResetBy ?? session.FirstRstFrom!.Value : session.FirstFinFrom!.Value;
         var who = session.IsClient(by) ? "client" : "server";
         return $"it ended with {(rst ? "a TCP reset (RST)" : "a TCP FIN")} from the {who}";
     }

@@ -28,6 +28,9 @@ public sealed class TlsSessionInfo
     /// <summary>The ClientHello random, in hexadecimal: the key log lines' second field.</summary>
     public string? ClientRandom { get; internal set; }
 
+    /// <summary>Both Finished messages were read: the handshake completed (so keys were right) whether or not data followed.</summary>
+    public bool HandshakeCompleted { get; internal set; }
+
     /// <summary>True once application data was decrypted.</summary>
     public bool Decrypted { get; internal set; }
 

@@ -49,6 +49,7 @@ public sealed class TlsStreamHandler : ITcpStreamHandler
     private TlsCipherSuite? _suite;
     private bool _tls13;
     private bool _applicationDataSeen;
+    private int _finishedMessages;
 
     public TlsStreamHandler(ITcpStreamHandler inner, TlsKeyLog? keyLog)
     {
@@ -91,7 +92,8 @@ public sealed class TlsStreamHandler : ITcpStreamHandler
         if (_info is not null)
         {
             _info.KeyLogAvailable = _keyLog is { Count: > 0 };
-            if (!_info.Decrypted && (_info.UndecryptedRecords > 0 || _info.MissingKeyLines is not null || !_applicationDataSeen))
+            if (!_info.Decrypted && (_info.UndecryptedRecords > 0 || _info.MissingKeyLines is not null
+                || _info.Notices.Contains(TlsNotice.DecryptFailed) || _info.Notices.Contains(TlsNotice.CipherUnsupported)))
             {
                 _info.AddNotice(TlsNotice.NotDecrypted);
             }
@@ -148,9 +150,18 @@ public sealed class TlsStreamHandler : ITcpStreamHandler
             case 8:
                 ReadEncryptedExtensions(body);
                 break;
-            case 20 when _tls13:
+            case 20:
+                if (++_finishedMessages == 2)
+                {
+                    _info!.HandshakeCompleted = true;
+                }
+
                 // RFC 8446 7.2: after its Finished, a side protects application data with its traffic secret.
-                from.StartApplicationTraffic();
+                if (_tls13)
+                {
+                    from.StartApplicationTraffic();
+                }
+
                 break;
             case 24 when _tls13:
                 _info!.AddNotice(TlsNotice.KeyUpdate);

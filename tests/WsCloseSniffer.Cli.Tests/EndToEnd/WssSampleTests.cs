@@ -29,6 +29,36 @@ public sealed class WssSampleTests
     }
 
     [Fact]
+    public void Analyze_HandshakeRefusedWithAnAlert_NamesTheAlert()
+    {
+        var session = Single(Path.Combine(RepositoryPaths.Samples, "17-wss-tls12-unknown-ca-alert.pcap"), "--tls-keylog", KeyLog);
+
+        Assert.Equal("abnormal_closure", session.GetProperty("classification").GetString());
+        Assert.Equal("localhost", session.GetProperty("tls_sni").GetString());
+        Assert.Equal("localhost", session.GetProperty("host").GetString());
+        Assert.StartsWith("The TLS handshake failed: the client sent the alert unknown_ca", session.GetProperty("diagnosis").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Analyze_HandshakeCompletedThenClientLeft_SaysSo()
+    {
+        var session = Single(Path.Combine(RepositoryPaths.Samples, "18-wss-tls13-untrusted-certificate.pcap"), "--tls-keylog", KeyLog);
+
+        Assert.False(session.GetProperty("decrypted").GetBoolean());
+        Assert.StartsWith("The TLS handshake completed (TLS 1.3) but the client left before sending any request", session.GetProperty("diagnosis").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Analyze_Http2WebSocket_IsReportedAsNotAnalyzedYet()
+    {
+        var session = Single(Path.Combine(RepositoryPaths.Samples, "19-wss-h2-tls13-1000.pcap"), "--tls-keylog", KeyLog);
+
+        Assert.Equal("h2", session.GetProperty("tls_alpn").GetString());
+        Assert.True(session.GetProperty("decrypted").GetBoolean());
+        Assert.Contains("WebSocket over HTTP/2 (RFC 8441) is not analyzed yet", session.GetProperty("diagnosis").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Analyze_PcapngWithDecryptionSecretsBlock_DecryptsWithoutKeyLogOption()
     {
         var session = Single(Path.Combine(RepositoryPaths.Samples, "16-wss-tls13-secrets-in-capture.pcapng"));
