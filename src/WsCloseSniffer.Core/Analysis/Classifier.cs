@@ -1,195 +1,99 @@
 using System.Globalization;
-using System.Text;
 using WsCloseSniffer.Http;
 using WsCloseSniffer.Reassembly;
-using WsCloseSniffer.Reporting;
 using WsCloseSniffer.Tls;
 using WsCloseSniffer.WebSockets;
 
 namespace WsCloseSniffer.Analysis;
 
 /// <summary>
-/// Turns a finished session into its report record: the contract's classification word and a
-/// one-sentence diagnosis a reviewer can act on.
+/// Tells how a finished session ended (its <see cref="Outcome"/>) and writes the one-sentence diagnosis a
+/// reviewer can act on, from the templates of <see cref="Outcomes"/> and <see cref="DiagnosisTemplates"/>.
 /// </summary>
 public static class Classifier
 {
-    public const string HandshakeRejected = "handshake_rejected";
-    public const string NoStatus = "no_status";
-    public const string AbnormalClosure = "abnormal_closure";
-    public const string Unfinished = "unfinished";
-
-    // Notices that change what a reviewer should conclude; the others are only counted in the summary.
-    private static readonly string[] s_noticesWorthSaying =
-    [
-        Notice.HttpAcceptMismatch,
-        Notice.HttpAcceptNotOffered,
-        Notice.TcpGapOverFrameHeader,
-        Notice.TcpGapInHandshake,
-        Notice.WsUnmaskedClientFrame,
-        Notice.WsMaskedServerFrame,
-        Notice.WsRsv1WithoutExtension,
-        Notice.WsControlFrameTooLong,
-        Notice.WsMandatoryExtensionFromServer,
-        Notice.WsFrameLengthInvalid,
-    ];
-
-    public static string Classify(WebSocketSession session)
+    public static Outcome Classify(WebSocketSession session)
     {
         ArgumentNullException.ThrowIfNull(session);
         if (session.Phase == SessionPhase.Rejected)
         {
-            return HandshakeRejected;
+            return Outcome.HandshakeRejected;
         }
 
         if (session.FirstClose is { Frame.Status: not CloseFramePayloadStatus.Lost } close)
         {
             return close.Frame.Status switch
             {
-                CloseFramePayloadStatus.Empty => NoStatus,
-                CloseFramePayloadStatus.OneByte => "invalid_close_code",
-                _ => CloseCode.Classify(close.Frame.Code!.Value),
+                CloseFramePayloadStatus.Empty => Outcome.NoStatus,
+                CloseFramePayloadStatus.OneByte => Outcome.InvalidCloseCode,
+                _ => Outcomes.ForCloseCode(close.Frame.Code!.Value),
             };
         }
 
-        return session.FirstFinFrom is not null || session.FirstRstFrom is not null ? AbnormalClosure : Unfinished;
+        return session.FirstFinFrom is not null || session.FirstRstFrom is not null ? Outcome.AbnormalClosure : Outcome.Unfinished;
     }
 
-    public static SessionRecord ToRecord(WebSocketSession session, string captureFile, long flowOrder)
+    public static string Diagnose(WebSocketSession session, Outcome outcome)
     {
         ArgumentNullException.ThrowIfNull(session);
-        var request = session.Request;
-        if (request is null && !session.IsOpaqueTls)
-        {
-            throw new ArgumentException("Only sessions with an upgrade request, or TLS sessions that could not be looked into, are reported.", nameof(session));
-        }
-
-        var tls = session.Tls;
-        var connection = session.Connection;
-        var clientIsOriginator = session.ReportedClientDirection == FlowDirection.FromOriginator;
-        var client = clientIsOriginator ? connection.Originator : connection.Responder;
-        var server = clientIsOriginator ? connection.Responder : connection.Originator;
-        var clientCounts = session.CountsFrom(client: true);
-        var serverCounts = session.CountsFrom(client: false);
-        var first = session.FirstClose;
-        var classification = Classify(session);
-        var end = session.End?.LastPacketTime ?? connection.FirstPacketTime;
-
-        return new SessionRecord
-        {
-            CaptureFile = captureFile,
-            StartTime = connection.FirstPacketTime.ToIso8601(),
-            EndTime = end.ToIso8601(),
-            ClientIp = client.Address.ToString(),
-            ClientPort = client.Port,
-            ServerIp = server.Address.ToString(),
-            ServerPort = server.Port,
-            Host = request is null ? tls?.ServerName : request.Host,
-            Path = request?.Target,
-            OfferedExtensions = EmptyAsNull(request?.OfferedExtensionsText),
-            AcceptedExtensions = EmptyAsNull(session.Response?.AcceptedExtensionsText),
-            CloseInitiator = first is null ? null : Side(first.FromClient),
-            CloseCode = first?.Frame.Code,
-            CloseReason = EmptyAsNull(first?.Frame.Reason),
-            ReplyCloseCode = session.ReplyClose?.Frame.Code,
-            Classification = classification,
-            Diagnosis = Diagnose(session, classification),
-            ClientFrames = clientCounts.Frames,
-            ServerFrames = serverCounts.Frames,
-            ClientPayloadBytes = clientCounts.PayloadBytes,
-            ServerPayloadBytes = serverCounts.PayloadBytes,
-            Notices = [.. session.Notices],
-            HandshakeStatus = session.Response?.StatusCode,
-            StartTimeNanoseconds = connection.FirstPacketTime.UnixNanoseconds,
-            FlowOrder = flowOrder,
-
-            // TLS columns (after the contract's and other additions; see ReportColumns).
-            TlsVersion = tls?.Version,
-            TlsCipher = tls?.CipherSuite,
-            TlsSni = tls?.ServerName,
-            TlsAlpn = tls?.Alpn,
-            Decrypted = tls?.Decrypted,
-        };
-    }
-
-    public static string Diagnose(WebSocketSession session, string classification)
-    {
-        ArgumentNullException.ThrowIfNull(session);
-        var sentence = new StringBuilder(DiagnoseMain(session, classification));
-        var extra = session.Notices.Where(n => s_noticesWorthSaying.Contains(n)).Select(Notice.Describe).ToList();
+        var sentence = DiagnoseMain(session, outcome);
+        var extra = session.Notices.Where(Notice.IsWorthSaying).Select(Notice.Describe).ToList();
         if (extra.Count > 0)
         {
-            sentence.Append(" (also seen: ").AppendJoin("; ", extra).Append(')');
+            sentence += DiagnosisTemplates.Fill(DiagnosisTemplates.AlsoSeen, ("notices", string.Join("; ", extra)));
         }
 
-        return sentence.Append('.').ToString();
+        return sentence + ".";
     }
 
-    private static string DiagnoseMain(WebSocketSession session, string classification)
+    private static string DiagnoseMain(WebSocketSession session, Outcome outcome)
     {
         if (session.Request is null && session.Tls is { } opaque)
         {
-            return DiagnoseOpaqueTls(session, opaque, classification);
+            return DiagnoseOpaqueTls(session, opaque, outcome);
         }
 
         var first = session.FirstClose;
-        if (classification == HandshakeRejected)
+        if (outcome == Outcome.HandshakeRejected)
         {
             return DiagnoseRejected(session.Response!);
         }
 
         if (first is null)
         {
-            return classification == AbnormalClosure ? DiagnoseAbnormal(session) : DiagnoseUnfinished(session);
-        }
-
-        if (first.Frame.Status == CloseFramePayloadStatus.Lost)
-        {
-            var ending = classification == AbnormalClosure ? DiagnoseAbnormal(session) : DiagnoseUnfinished(session);
-            return $"The {Side(first.FromClient)} sent a close frame whose status code was lost in the capture (packets missing), so the outcome is judged from TCP: {char.ToLowerInvariant(ending[0])}{ending[1..]}";
+            return DiagnoseTcpEnding(session, outcome);
         }
 
         var side = Side(first.FromClient);
+        if (first.Frame.Status == CloseFramePayloadStatus.Lost)
+        {
+            var ending = DiagnoseTcpEnding(session, outcome);
+            return DiagnosisTemplates.Fill(DiagnosisTemplates.CloseCodeLost,
+                ("side", side), ("ending", $"{char.ToLowerInvariant(ending[0])}{ending[1..]}"));
+        }
+
+        var template = outcome switch
+        {
+            Outcome.MandatoryExtension => null,
+            Outcome.InvalidCloseCode when first.Frame.Status == CloseFramePayloadStatus.OneByte => DiagnosisTemplates.ClosePayloadOneByte,
+            _ => Outcomes.Of(outcome).Diagnosis,
+        };
+        if (template is null)
+        {
+            return DiagnoseMandatoryExtension(session, first, Said(first.Frame));
+        }
+
         var other = Side(!first.FromClient);
         var code = first.Frame.Code;
-        var said = code is int c
-            ? string.Create(CultureInfo.InvariantCulture, $"{c} {CloseCode.Name(c)}{Reason(first.Frame)}")
-            : "no status code";
-        var echo = Echo(session, other);
-        return classification switch
-        {
-            "normal_closure" =>
-                $"The {side} closed the session normally ({said}) and {echo}",
-            "going_away" =>
-                $"The {side} went away ({said}), as a server shutting down or a browser leaving the page does, and {echo}; if unexpected, check the {side}'s restarts and reconnect with backoff",
-            "protocol_error" =>
-                $"The {side} closed with {said}: it received frames it considers invalid from the {other}; compare the {other}'s WebSocket library with RFC 6455",
-            "unsupported_data" =>
-                $"The {side} closed with {said}: it received a message type it cannot accept (text versus binary); send the type the {side} expects",
-            NoStatus =>
-                $"The {side} sent a close frame without a status code (reported as 1005 No Status Received) and {echo}; pass a close code so that disconnects can be explained",
-            "invalid_payload" =>
-                $"The {side} closed with {said}: a message's data did not match its type (such as invalid UTF-8 in a text message); check how the {other} encodes messages",
-            "policy_violation" =>
-                $"The {side} closed with {said}: it refused a message or the session by policy (often authentication, origin or rate checks); check the {side}'s access rules",
-            "message_too_big" =>
-                $"The {side} closed with {said}: a message from the {other} exceeded its size limit; raise the {side}'s receive limit or split large messages",
-            "mandatory_extension" => DiagnoseMandatoryExtension(session, first, said),
-            "internal_error" =>
-                $"The {side} closed with {said}: it hit an unexpected condition; check the {side}'s logs around {first.Time.ToIso8601()}",
-            "service_restart" =>
-                $"The {side} closed with {said}: the server is restarting; the client should reconnect after a randomized delay",
-            "try_again_later" =>
-                $"The {side} closed with {said}: the server is overloaded or rate-limiting; the client should back off and retry later",
-            "bad_gateway" =>
-                $"The {side} closed with {said}: a gateway or proxy got an invalid answer from the upstream server; check the upstream service",
-            "application" =>
-                $"The {side} closed with application code {AppCode(first.Frame)}, whose meaning the application defines (3000-3999 registered, 4000-4999 private); look it up in the application's protocol",
-            _ when first.Frame.Status == CloseFramePayloadStatus.OneByte =>
-                $"The {side} sent a close frame with a 1-byte payload, which cannot hold a status code (RFC 6455 5.5.1); fix the {side}'s WebSocket library",
-            _ =>
-                $"The {side} sent close code {said}, which must never be sent on the wire (RFC 6455 7.4); make the {side} use 1000-1003, 1007-1014 or 3000-4999",
-        };
+        return DiagnosisTemplates.Fill(template,
+            ("side", side),
+            ("other", other),
+            ("said", Said(first.Frame)),
+            ("echo", Echo(session, other)),
+            ("code", code is int c ? c.ToString(CultureInfo.InvariantCulture) : string.Empty),
+            ("name", code is int n ? CloseCode.Name(n) : string.Empty),
+            ("reason", Reason(first.Frame)),
+            ("time", first.Time.ToIso8601()));
     }
 
     private static string DiagnoseMandatoryExtension(WebSocketSession session, CloseRecord first, string said)
@@ -206,20 +110,14 @@ public static class Classifier
             missing = named;
         }
 
-        var offeredText = offered.Count > 0 ? string.Join(", ", offered) : "none";
-        var acceptedText = accepted.Count > 0 ? string.Join(", ", accepted) : "none";
-        if (!first.FromClient)
-        {
-            return $"The server closed with {said}, a code only clients may send (RFC 6455 7.4.1; offered: {offeredText}; accepted: {acceptedText}); fix the server's close logic";
-        }
-
-        if (missing.Count == 0)
-        {
-            return $"The client closed with {said} although the server accepted every extension it offered (offered: {offeredText}; accepted: {acceptedText}); check which extension the client requires and its parameters in the 101 response's Sec-WebSocket-Extensions";
-        }
-
-        var missingText = string.Join(", ", missing);
-        return $"The client closed with {said}, because the server did not negotiate {missingText} (offered: {offeredText}; accepted: {acceptedText}); enable {missingText} on the server, or make it optional in the client, and check the Sec-WebSocket-Extensions header of the 101 response";
+        var template = !first.FromClient ? DiagnosisTemplates.MandatoryExtensionFromServer
+            : missing.Count == 0 ? DiagnosisTemplates.MandatoryExtensionNothingMissing
+            : Outcomes.Of(Outcome.MandatoryExtension).Diagnosis;
+        return DiagnosisTemplates.Fill(template,
+            ("said", said),
+            ("offered", offered.Count > 0 ? string.Join(", ", offered) : "none"),
+            ("accepted", accepted.Count > 0 ? string.Join(", ", accepted) : "none"),
+            ("missing", string.Join(", ", missing)));
     }
 
     private static IEnumerable<string> ExtensionNamesIn(string reason)
@@ -234,104 +132,93 @@ public static class Classifier
     private static string DiagnoseRejected(UpgradeResponse response)
     {
         var status = string.Create(CultureInfo.InvariantCulture, $"{response.StatusCode} {response.ReasonPhrase}").TrimEnd();
-        var hint = response.StatusCode switch
-        {
-            400 => "check the request's Sec-WebSocket-Key, Sec-WebSocket-Version and Upgrade headers",
-            401 or 407 => "the server wants credentials: check the client's token or cookie",
-            403 => "the server refused the client: check its origin, credentials and the server's allow list",
-            404 => "check the request path and that the server maps a WebSocket endpoint there",
-            426 => "the server wants another protocol version: check Sec-WebSocket-Version",
-            429 => "the server is rate-limiting: back off before reconnecting",
-            >= 300 and < 400 => "the server redirects: point the client at the new location",
-            >= 500 => "the server or a proxy failed: check its logs and upstream",
-            _ => "check what the server expects of the upgrade request",
-        };
-        return $"The server answered the upgrade with {status} instead of 101 Switching Protocols, so no WebSocket session opened; {hint}";
+        return DiagnosisTemplates.Fill(Outcomes.Of(Outcome.HandshakeRejected).Diagnosis,
+            ("status", status), ("hint", DiagnosisTemplates.RejectionHint(response.StatusCode)));
     }
 
-    private static string DiagnoseOpaqueTls(WebSocketSession session, TlsSessionInfo tls, string classification)
+    /// <summary>The diagnosis of a session judged from TCP alone: abnormal (FIN or RST seen) or unfinished.</summary>
+    private static string DiagnoseTcpEnding(WebSocketSession session, Outcome outcome)
     {
-        var ending = classification switch
+        var beforeResponse = session.Phase == SessionPhase.AwaitingResponse;
+        if (outcome == Outcome.AbnormalClosure)
         {
-            AbnormalClosure => DiagnoseTcpEnd(session),
-            _ => session.End?.Kind == TcpCloseKind.Timeout ? "the connection went idle" : "the capture ended with the connection open",
+            var rst = session.FirstRstFrom is not null;
+            var by = rst ? session.FirstRstFrom!.Value : session.FirstFinFrom!.Value;
+            var template = beforeResponse ? DiagnosisTemplates.AbnormalBeforeResponse
+                : rst ? Outcomes.Of(Outcome.AbnormalClosure).Diagnosis
+                : DiagnosisTemplates.AbnormalFin;
+            return DiagnosisTemplates.Fill(template,
+                ("who", session.IsClient(by) ? "client" : "server"),
+                ("how", rst ? DiagnosisTemplates.HowRst : DiagnosisTemplates.HowFin));
+        }
+
+        var timedOut = session.End?.Kind == TcpCloseKind.Timeout;
+        return (beforeResponse, timedOut) switch
+        {
+            (true, true) => DiagnosisTemplates.UnfinishedBeforeResponseIdle,
+            (true, false) => DiagnosisTemplates.UnfinishedBeforeResponse,
+            (false, true) => DiagnosisTemplates.UnfinishedIdle,
+            (false, false) => Outcomes.Of(Outcome.Unfinished).Diagnosis,
         };
+    }
+
+    /// <summary>A TLS connection reported without an upgrade: why its WebSocket could not be seen, most telling first.</summary>
+    private static string DiagnoseOpaqueTls(WebSocketSession session, TlsSessionInfo tls, Outcome outcome)
+    {
+        string ending;
+        if (outcome == Outcome.AbnormalClosure)
+        {
+            // A RST after a FIN closes the other direction first: the reset's sender is in the connection's end.
+            var rst = session.FirstRstFrom is not null;
+            var by = rst ? session.End?.ResetBy ?? session.FirstRstFrom!.Value : session.FirstFinFrom!.Value;
+            ending = DiagnosisTemplates.Fill(DiagnosisTemplates.TlsEndedBy,
+                ("how", rst ? DiagnosisTemplates.HowRst : DiagnosisTemplates.HowFin), ("who", session.IsClient(by) ? "client" : "server"));
+        }
+        else
+        {
+            ending = session.End?.Kind == TcpCloseKind.Timeout ? DiagnosisTemplates.TlsIdle : DiagnosisTemplates.TlsCaptureEnded;
+        }
+
+        (string, string)[] values =
+        [
+            ("ending", ending), ("version", tls.Version ?? "version unknown"), ("cipher", tls.CipherSuite ?? "an unknown suite"),
+            ("random", tls.ClientRandom ?? "unknown"), ("lines", tls.MissingKeyLines ?? string.Empty),
+        ];
         if (tls.Alert is { } alert && tls.AlertInHandshake && alert != "close_notify")
         {
-            var from = tls.AlertFrom is { } d && session.IsClient(d) ? "client" : "server";
-            return $"The TLS handshake failed: the {from} sent the alert {alert}, so no WebSocket session opened ({ending}); {TlsAlert.Hint(alert)}";
+            var from = tls.AlertFrom is { } direction && session.IsClient(direction) ? "client" : "server";
+            return DiagnosisTemplates.Fill(DiagnosisTemplates.TlsAlertInHandshake, [.. values, ("who", from), ("alert", alert), ("hint", TlsAlert.Hint(alert))]);
         }
 
+        string template;
         if (tls.IsHttp2)
         {
-            return $"The connection negotiated HTTP/2 (ALPN h2): WebSocket over HTTP/2 (RFC 8441) is not analyzed yet ({ending}); to analyze it here, make the client use HTTP/1.1 (ALPN http/1.1)";
+            template = DiagnosisTemplates.TlsHttp2;
         }
-
-        if (tls.Notices.Contains(TlsNotice.DecryptFailed))
+        else if (tls.Notices.Contains(TlsNotice.DecryptFailed))
         {
-            return $"The TLS records could not be decrypted with the logged secrets for client random {tls.ClientRandom} (wrong or mismatched keys), so the WebSocket is not visible ({ending}); take the key log from the same run as the capture";
+            template = DiagnosisTemplates.TlsDecryptFailed;
         }
-
-        if (tls.Notices.Contains(TlsNotice.CipherUnsupported))
+        else if (tls.Notices.Contains(TlsNotice.CipherUnsupported))
         {
-            return $"The TLS session uses {tls.CipherSuite}, which is not decrypted (AES-GCM and ChaCha20-Poly1305 are), so the WebSocket is not visible ({ending}); restrict the test client or server to an AEAD suite";
+            template = DiagnosisTemplates.TlsCipherUnsupported;
         }
-
-        if (tls.MissingKeyLines is { } missing)
+        else if (tls.MissingKeyLines is not null)
         {
-            return $"The TLS session ({tls.Version}) could not be decrypted: the key log has no secrets for it ({ending}); log the keys of this connection (SSLKEYLOGFILE) and pass them with --tls-keylog: {missing} are needed";
+            template = DiagnosisTemplates.TlsKeysMissing;
         }
-
-        if (tls.HandshakeCompleted)
+        else if (tls.HandshakeCompleted)
         {
             // Who left first: the first FIN, else the RST's sender.
             var client = session.FirstFinFrom is { } f ? session.IsClient(f) : (session.End?.ResetBy ?? session.FirstRstFrom) is { } r && session.IsClient(r);
-            return client
-                ? $"The TLS handshake completed ({tls.Version}) but the client left before sending any request ({ending}), as a client does that does not trust the server's certificate after checking it (.NET checks it after the handshake): check the certificate chain and that the client trusts its issuer"
-                : $"The TLS handshake completed ({tls.Version}) but no request followed ({ending}); check the client's logs for why it gave up";
+            template = client ? DiagnosisTemplates.TlsClientLeftAfterHandshake : DiagnosisTemplates.TlsNoRequestAfterHandshake;
         }
-
-        return $"The TLS session could not be looked into (its handshake was not fully captured) ({ending}); capture from the connection's start with its keys logged";
-    }
-
-    private static string DiagnoseTcpEnd(WebSocketSession session)
-    {
-        // A RST after a FIN closes the other direction first: the reset's sender is in the connection's end.
-        var rst = session.FirstRstFrom is not null;
-        var by = rst ? session.End?.ResetBy ?? session.FirstRstFrom!.Value : session.FirstFinFrom!.Value;
-        var who = session.IsClient(by) ? "client" : "server";
-        return $"it ended with {(rst ? "a TCP reset (RST)" : "a TCP FIN")} from the {who}";
-    }
-
-    private static string DiagnoseAbnormal(WebSocketSession session)
-    {
-        var rst = session.FirstRstFrom is not null;
-        var by = rst ? session.FirstRstFrom!.Value : session.FirstFinFrom!.Value;
-        var who = session.IsClient(by) ? "client" : "server";
-        var how = rst ? "a TCP reset (RST)" : "a TCP FIN";
-        if (session.Phase == SessionPhase.AwaitingResponse)
+        else
         {
-            return $"The connection ended with {how} from the {who} before the server answered the upgrade; check that the server speaks WebSocket at that path and is reachable through any proxy";
+            template = DiagnosisTemplates.TlsHandshakeNotCaptured;
         }
 
-        return rst
-            ? $"The connection ended with {how} from the {who} and no close frame (reported as 1006 Abnormal Closure): the {who} crashed or aborted, or a proxy or load balancer cut the connection; check its logs and idle timeouts"
-            : $"The connection ended with {how} from the {who} and no close frame (reported as 1006 Abnormal Closure): the {who} dropped the connection without the closing handshake; close with a close frame, and check proxy idle timeouts";
-    }
-
-    private static string DiagnoseUnfinished(WebSocketSession session)
-    {
-        var timedOut = session.End?.Kind == TcpCloseKind.Timeout;
-        if (session.Phase == SessionPhase.AwaitingResponse)
-        {
-            return timedOut
-                ? "The server never answered the upgrade and the connection went idle; check that the server is up and speaks WebSocket at that path"
-                : "The capture ended before the server answered the upgrade; capture for longer to see the outcome";
-        }
-
-        return timedOut
-            ? "The session was given up on with no close frame, FIN or RST, after no packet for the idle timeout (or to stay under the connection cap); capture for longer, raise --idle-timeout, or check keep-alive pings"
-            : "The capture ended while the session was still open (no close frame, FIN or RST); capture for longer to see how it ends";
+        return DiagnosisTemplates.Fill(template, values);
     }
 
     private static string Echo(WebSocketSession session, string other)
@@ -339,20 +226,20 @@ public static class Classifier
         if (session.ReplyClose is { } reply)
         {
             return reply.Frame.Code is int code
-                ? string.Create(CultureInfo.InvariantCulture, $"the {other} echoed the close ({code})")
-                : $"the {other} echoed the close (without a code)";
+                ? DiagnosisTemplates.Fill(DiagnosisTemplates.Echoed, ("other", other), ("code", code.ToString(CultureInfo.InvariantCulture)))
+                : DiagnosisTemplates.Fill(DiagnosisTemplates.EchoedWithoutCode, ("other", other));
         }
 
-        return $"the {other} did not echo it in the capture";
+        return DiagnosisTemplates.Fill(DiagnosisTemplates.NotEchoed, ("other", other));
     }
+
+    private static string Said(CloseFrame frame) =>
+        frame.Code is int c
+            ? string.Create(CultureInfo.InvariantCulture, $"{c} {CloseCode.Name(c)}{Reason(frame)}")
+            : "no status code";
 
     private static string Reason(CloseFrame frame) =>
         frame.Reason.Length == 0 ? string.Empty : $", reason \"{frame.Reason}\"";
 
-    private static string AppCode(CloseFrame frame) =>
-        string.Create(CultureInfo.InvariantCulture, $"{frame.Code} ({CloseCode.Name(frame.Code!.Value)}){Reason(frame)}");
-
     private static string Side(bool client) => client ? "client" : "server";
-
-    private static string? EmptyAsNull(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

@@ -1,3 +1,6 @@
+using WsCloseSniffer.Analysis;
+using WsCloseSniffer.Reassembly;
+
 namespace WsCloseSniffer.Reporting;
 
 /// <summary>
@@ -49,4 +52,64 @@ public sealed record SessionRecord
 
     /// <summary>True/false for TLS sessions (were their records decrypted), null for plain ws://.</summary>
     public bool? Decrypted { get; init; }
+
+    /// <summary>The record of a finished session: its outcome's word and diagnosis, and the contract's columns.</summary>
+    public static SessionRecord From(WebSocketSession session, string captureFile, long flowOrder)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var request = session.Request;
+        if (request is null && !session.IsOpaqueTls)
+        {
+            throw new ArgumentException("Only sessions with an upgrade request, or TLS sessions that could not be looked into, are reported.", nameof(session));
+        }
+
+        var tls = session.Tls;
+        var connection = session.Connection;
+        var clientIsOriginator = session.ReportedClientDirection == FlowDirection.FromOriginator;
+        var client = clientIsOriginator ? connection.Originator : connection.Responder;
+        var server = clientIsOriginator ? connection.Responder : connection.Originator;
+        var clientCounts = session.CountsFrom(client: true);
+        var serverCounts = session.CountsFrom(client: false);
+        var first = session.FirstClose;
+        var outcome = Classifier.Classify(session);
+        var end = session.End?.LastPacketTime ?? connection.FirstPacketTime;
+
+        return new SessionRecord
+        {
+            CaptureFile = captureFile,
+            StartTime = connection.FirstPacketTime.ToIso8601(),
+            EndTime = end.ToIso8601(),
+            ClientIp = client.Address.ToString(),
+            ClientPort = client.Port,
+            ServerIp = server.Address.ToString(),
+            ServerPort = server.Port,
+            Host = request is null ? tls?.ServerName : request.Host,
+            Path = request?.Target,
+            OfferedExtensions = EmptyAsNull(request?.OfferedExtensionsText),
+            AcceptedExtensions = EmptyAsNull(session.Response?.AcceptedExtensionsText),
+            CloseInitiator = first is null ? null : first.FromClient ? "client" : "server",
+            CloseCode = first?.Frame.Code,
+            CloseReason = EmptyAsNull(first?.Frame.Reason),
+            ReplyCloseCode = session.ReplyClose?.Frame.Code,
+            Classification = outcome.Word(),
+            Diagnosis = Classifier.Diagnose(session, outcome),
+            ClientFrames = clientCounts.Frames,
+            ServerFrames = serverCounts.Frames,
+            ClientPayloadBytes = clientCounts.PayloadBytes,
+            ServerPayloadBytes = serverCounts.PayloadBytes,
+            Notices = [.. session.Notices],
+            HandshakeStatus = session.Response?.StatusCode,
+            StartTimeNanoseconds = connection.FirstPacketTime.UnixNanoseconds,
+            FlowOrder = flowOrder,
+
+            // TLS columns (after the contract's and other additions; see ReportColumns).
+            TlsVersion = tls?.Version,
+            TlsCipher = tls?.CipherSuite,
+            TlsSni = tls?.ServerName,
+            TlsAlpn = tls?.Alpn,
+            Decrypted = tls?.Decrypted,
+        };
+    }
+
+    private static string? EmptyAsNull(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

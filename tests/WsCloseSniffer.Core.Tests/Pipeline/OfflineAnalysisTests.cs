@@ -5,8 +5,9 @@ using WsCloseSniffer.Reporting;
 using WsCloseSniffer.Tests.Reporting;
 using WsCloseSniffer.Tests.TestInfrastructure;
 using static WsCloseSniffer.Tests.TestInfrastructure.FrameBuilder;
+using WsCloseSniffer.Pipeline;
 
-namespace WsCloseSniffer.Tests.Analysis;
+namespace WsCloseSniffer.Tests.Pipeline;
 
 public sealed class OfflineAnalysisTests : IDisposable
 {

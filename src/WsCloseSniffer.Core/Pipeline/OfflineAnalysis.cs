@@ -1,10 +1,11 @@
 using System.Runtime.CompilerServices;
 
+using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Reporting;
 using WsCloseSniffer.Tls;
 
-namespace WsCloseSniffer.Analysis;
+namespace WsCloseSniffer.Pipeline;
 
 /// <summary>Why an input did not give all its sessions.</summary>
 public enum InputProblemKind : byte

@@ -3,10 +3,9 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
-using WsCloseSniffer.Capture;
 using WsCloseSniffer.Decoding;
 
-namespace WsCloseSniffer.Analysis;
+namespace WsCloseSniffer.Capture;
 
 /// <summary>
 /// Reads a capture file on a background thread, so reading, decompressing, record parsing and header
