@@ -42,6 +42,7 @@ public static class PipelineWarmUp
     public static IEnumerable<MethodBase> HotMethods() =>
         typeof(CaptureAnalyzer).Assembly.GetTypes()
             .Where(type => !type.ContainsGenericParameters)
+            .Append(typeof(PrefetchingPacketSource<DecodedTcp>)) // the one instantiation the pipeline reads through
             .SelectMany(type => type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
             .Where(method => !method.ContainsGenericParameters && (method.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0);
 

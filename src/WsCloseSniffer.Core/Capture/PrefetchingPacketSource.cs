@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
-using WsCloseSniffer.Decoding;
 
 namespace WsCloseSniffer.Capture;
 
@@ -15,7 +14,8 @@ namespace WsCloseSniffer.Capture;
 /// <see cref="MaxBatchesInFlight"/> batches exist, so memory is bounded whatever the file size; the reader
 /// waits when analysis falls behind (a file can wait; a live capture cannot, and does not use this).
 /// </summary>
-public sealed class PrefetchingPacketSource : IPacketSource, ICaptureBlockExchange
+public sealed class PrefetchingPacketSource<THeaders> : IPacketSource, ICaptureBlockExchange
+    where THeaders : struct, IPacketHeaders<THeaders>
 {
     public const int MaxBatchesInFlight = 4;
 
@@ -65,7 +65,7 @@ public sealed class PrefetchingPacketSource : IPacketSource, ICaptureBlockExchan
 
     /// <summary>The next packet and what the reading thread decoded of it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool TryReadNext(out CapturedPacket packet, out DecodedTcp decoded)
+    public bool TryReadNext(out CapturedPacket packet, out THeaders decoded)
     {
         while (true)
         {
@@ -184,7 +184,7 @@ public sealed class PrefetchingPacketSource : IPacketSource, ICaptureBlockExchan
         public int Length;
         public int OriginalLength;
         public long PacketNumber;
-        public DecodedTcp Decoded;
+        public THeaders Decoded;
     }
 
     /// <summary>
@@ -218,7 +218,7 @@ public sealed class PrefetchingPacketSource : IPacketSource, ICaptureBlockExchan
             entry.Length = packet.Data.Length;
             entry.OriginalLength = packet.OriginalLength;
             entry.PacketNumber = packet.PacketNumber;
-            entry.Decoded = DecodedTcp.Decode(packet);
+            entry.Decoded = THeaders.Decode(packet);
         }
 
         public void Release()

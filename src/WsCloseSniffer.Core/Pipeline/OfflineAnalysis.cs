@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Reporting;
 using WsCloseSniffer.Tls;
 
@@ -137,7 +138,7 @@ public static class OfflineAnalysis
 
         if (prefetch && source.TotalBytes is > PrefetchThresholdBytes)
         {
-            source = new PrefetchingPacketSource(source);
+            source = new PrefetchingPacketSource<DecodedTcp>(source);
         }
 
         using (source)
@@ -168,7 +169,7 @@ public static class OfflineAnalysis
 
             // Two loops rather than one with a test per packet: the reading thread's source also hands over what
             // it decoded, and the per-packet path stays free of the choice.
-            if (source is PrefetchingPacketSource prefetching)
+            if (source is PrefetchingPacketSource<DecodedTcp> prefetching)
             {
                 while (prefetching.TryReadNext(out var packet, out var decoded))
                 {

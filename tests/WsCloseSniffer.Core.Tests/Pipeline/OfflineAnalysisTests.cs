@@ -1,6 +1,7 @@
 using System.Globalization;
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Reporting;
 using WsCloseSniffer.Tests.Reporting;
 using WsCloseSniffer.Tests.TestInfrastructure;
@@ -52,7 +53,7 @@ public sealed class OfflineAnalysisTests : IDisposable
                 }
             }
 
-            using (var source = new PrefetchingPacketSource(CaptureFile.Open(file)))
+            using (var source = new PrefetchingPacketSource<DecodedTcp>(CaptureFile.Open(file)))
             {
                 while (source.TryReadNext(out var packet, out var decoded))
                 {
