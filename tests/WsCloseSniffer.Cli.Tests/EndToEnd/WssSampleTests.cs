@@ -131,6 +131,34 @@ public sealed class WssSampleTests
         Assert.Contains("/nonexistent/keys.log", result.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Live_MissingKeyLogFile_ExitsTwoBeforeCapturing()
+    {
+        var result = CliRunner.Run("live", "--interface", "lo", "--duration", "1", "--tls-keylog", "/nonexistent/live-keys.log", "--quiet");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("/nonexistent/live-keys.log", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Analyze_KeyLogWithMalformedLines_WarnsWithTheLineAndStillDecrypts()
+    {
+        var keyLog = Path.Combine(Path.GetTempPath(), $"wscs-mixed-{Guid.NewGuid():N}.keylog");
+        File.WriteAllLines(keyLog, ["not a key log line", .. File.ReadAllLines(KeyLog)]);
+        try
+        {
+            var result = CliRunner.Run("analyze", Path.Combine(RepositoryPaths.Samples, "10-wss-tls13-aes128gcm-1000.pcap"), "--json", "-", "--quiet", "--tls-keylog", keyLog);
+
+            Assert.Equal(0, result.ExitCode);
+            Assert.Contains("1 line(s) are not NSS key log lines and were skipped (first: line 1)", result.Error, StringComparison.Ordinal);
+            Assert.Contains("\"decrypted\":true", result.Out, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(keyLog);
+        }
+    }
+
     // Cross-check with Wireshark's decryption of the same samples and key log: the close codes it decodes.
     [SkippableTheory]
     [InlineData("10-wss-tls13-aes128gcm-1000.pcap")]

@@ -196,6 +196,43 @@ public sealed class TlsStreamHandlerTests
         Assert.Equal("ok", inner.Text(Server));
     }
 
+    [Fact]
+    public void HostileStreams_NeverThrow_AndDeliverOnlyAuthenticatedBytes()
+    {
+        // Valid hellos, then random records, random lengths, random gaps, cut at random places: whatever comes,
+        // nothing throws and nothing reaches the next stage (no record is authentic), so garbage is never fed on.
+        var random = new Random(1234);
+        for (var round = 0; round < 500; round++)
+        {
+            var (handler, inner) = Create(KeyLog(handshake: round % 2 == 0));
+            Handshake(handler);
+            for (var piece = 0; piece < 12; piece++)
+            {
+                var direction = random.Next(2) == 0 ? Client : Server;
+                var bytes = new byte[random.Next(0, 700)];
+                random.NextBytes(bytes);
+                if (bytes.Length >= 5 && random.Next(3) > 0)
+                {
+                    // A plausible header (known type, version 3.3) with a random length, often beyond the piece.
+                    bytes[0] = (byte)random.Next(20, 25);
+                    bytes[1] = 3;
+                    bytes[2] = 3;
+                }
+
+                if (random.Next(5) == 0)
+                {
+                    handler.OnGap(direction, random.Next(1, 40_000), s_time);
+                }
+
+                handler.OnData(direction, bytes, s_time);
+            }
+
+            handler.OnConnectionEnd(new ConnectionEnd(TcpCloseKind.EndOfInput, s_time, false, false));
+            Assert.Equal(string.Empty, inner.Text(Client));
+            Assert.Equal(string.Empty, inner.Text(Server));
+        }
+    }
+
     private static (TlsStreamHandler Handler, SpyHandler Inner) Create(TlsKeyLog keyLog)
     {
         var inner = new SpyHandler();
