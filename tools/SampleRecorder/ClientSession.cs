@@ -24,6 +24,9 @@ internal static class ClientSession
 
         // Zero: no unsolicited keep-alive pongs unless a scenario asks for pings.
         client.Options.KeepAliveInterval = TimeSpan.Zero;
+
+        // wss:// scenarios: the sample server's self-signed certificate, pinned.
+        client.Options.RemoteCertificateValidationCallback = static (_, certificate, _, _) => SampleServer.IsLoopbackCertificate(certificate);
         return client;
     }
 

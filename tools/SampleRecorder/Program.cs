@@ -3,8 +3,10 @@ using System.Net.WebSockets;
 
 using WsCloseSniffer.SampleRecorder;
 
-// Usage: SampleRecorder [OUTPUT_DIRECTORY]   (root is needed to capture on the loopback interface)
+// Usage: SampleRecorder [OUTPUT_DIRECTORY] [FILE_NAME_PREFIX]   (root is needed to capture on the loopback interface)
+// With a prefix, only the scenarios whose file name starts with it are recorded (and no derived samples are made).
 string outputDirectory = args.Length > 0 ? args[0] : Path.Combine("samples", "pcaps");
+string? only = args.Length > 1 ? args[1] : null;
 if (!Environment.IsPrivilegedProcess)
 {
     Console.Error.WriteLine("Capturing on the loopback interface needs root: sudo dotnet run --project tools/SampleRecorder -- samples/pcaps");
@@ -14,12 +16,27 @@ if (!Environment.IsPrivilegedProcess)
 Directory.CreateDirectory(outputDirectory);
 try
 {
-    foreach (Scenario scenario in Scenarios.All)
+    if (Scenarios.All.Any(scenario => scenario.Tls is not null) && Environment.GetEnvironmentVariable("SSLKEYLOGFILE") is null)
+    {
+        Console.Error.WriteLine("The wss:// scenarios need SSLKEYLOGFILE set (record.sh sets it to OUTPUT_DIRECTORY/wss.keylog).");
+        return 1;
+    }
+
+    foreach (Scenario scenario in Scenarios.All.Where(scenario => only is null || scenario.FileName.StartsWith(only, StringComparison.Ordinal)))
     {
         await Recorder.RecordAsync(scenario, outputDirectory).ConfigureAwait(false);
     }
 
-    await Recorder.PostProcessAsync(outputDirectory, pcapngSource: "07-ipv6-going-away-1001.pcap", gzipSource: "01-client-close-1000.pcap").ConfigureAwait(false);
+    if (only is null || "10-wss".StartsWith(only, StringComparison.Ordinal))
+    {
+        await Recorder.InjectSecretsAsync(outputDirectory, Environment.GetEnvironmentVariable("SSLKEYLOGFILE")!,
+            source: "10-wss-tls13-aes128gcm-1000.pcap", target: "16-wss-tls13-secrets-in-capture.pcapng").ConfigureAwait(false);
+    }
+
+    if (only is null)
+    {
+        await Recorder.PostProcessAsync(outputDirectory, pcapngSource: "07-ipv6-going-away-1001.pcap", gzipSource: "01-client-close-1000.pcap").ConfigureAwait(false);
+    }
 }
 catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException or TimeoutException
     or WebSocketException or IOException or Win32Exception or SharpPcap.PcapException)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 
@@ -21,11 +22,40 @@ internal static class RawWebSocketClient
     // The same message unmasked, as the server echoes it.
     private static readonly byte[] s_unmaskedHello = [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f];
 
-    /// <summary>Handshakes, exchanges one message, then resets the connection.</summary>
-    public static async Task HandshakeEchoAndResetAsync(IPEndPoint server, string path, CancellationToken cancellationToken)
+    /// <summary>Handshakes (over TLS when <paramref name="tls"/> is set), exchanges one message, then resets the connection.</summary>
+    public static async Task HandshakeEchoAndResetAsync(IPEndPoint server, string path, TlsSetup? tls, CancellationToken cancellationToken)
     {
         using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(server, cancellationToken).ConfigureAwait(false);
+        Stream stream = new NetworkStream(socket, ownsSocket: false);
+        if (tls is not null)
+        {
+            var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                EnabledSslProtocols = tls.Protocol,
+
+                // The client offers the recording's suite too: .NET's default TLS 1.2 list may not include it.
+                CipherSuitesPolicy = OperatingSystem.IsLinux() ? new CipherSuitesPolicy([tls.CipherSuite]) : null,
+                ApplicationProtocols = [SslApplicationProtocol.Http11],
+                RemoteCertificateValidationCallback = static (_, certificate, _, _) => SampleServer.IsLoopbackCertificate(certificate),
+            }, cancellationToken).ConfigureAwait(false);
+            stream = ssl;
+        }
+
+        try
+        {
+            await ExchangeAndResetAsync(socket, stream, server, path, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task ExchangeAndResetAsync(Socket socket, Stream stream, IPEndPoint server, string path, CancellationToken cancellationToken)
+    {
 
         string request =
             $"GET {path} HTTP/1.1\r\n" +
@@ -35,18 +65,18 @@ internal static class RawWebSocketClient
             $"Sec-WebSocket-Key: {Key}\r\n" +
             "Sec-WebSocket-Version: 13\r\n" +
             "\r\n";
-        await SendAllAsync(socket, Encoding.ASCII.GetBytes(request), cancellationToken).ConfigureAwait(false);
+        await SendAllAsync(stream, Encoding.ASCII.GetBytes(request), cancellationToken).ConfigureAwait(false);
 
-        string head = await ReadResponseHeadAsync(socket, cancellationToken).ConfigureAwait(false);
+        string head = await ReadResponseHeadAsync(stream, cancellationToken).ConfigureAwait(false);
         if (!head.StartsWith("HTTP/1.1 101", StringComparison.Ordinal)
             || !head.Contains($"Sec-WebSocket-Accept: {ExpectedAccept}", StringComparison.OrdinalIgnoreCase))
         {
             throw new InvalidOperationException($"Unexpected upgrade response:\n{head}");
         }
 
-        await SendAllAsync(socket, s_maskedHello, cancellationToken).ConfigureAwait(false);
+        await SendAllAsync(stream, s_maskedHello, cancellationToken).ConfigureAwait(false);
         byte[] echo = new byte[s_unmaskedHello.Length];
-        await ReceiveExactlyAsync(socket, echo, cancellationToken).ConfigureAwait(false);
+        await ReceiveExactlyAsync(stream, echo, cancellationToken).ConfigureAwait(false);
         if (!echo.AsSpan().SequenceEqual(s_unmaskedHello))
         {
             throw new InvalidOperationException($"Unexpected echo frame: {Convert.ToHexString(echo)}");
@@ -57,20 +87,17 @@ internal static class RawWebSocketClient
         socket.Close();
     }
 
-    private static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    private static async Task SendAllAsync(Stream stream, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        while (!data.IsEmpty)
-        {
-            int sent = await socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            data = data[sent..];
-        }
+        await stream.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task ReceiveExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
+    private static async Task ReceiveExactlyAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         while (!buffer.IsEmpty)
         {
-            int received = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            int received = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
             if (received == 0)
             {
                 throw new InvalidOperationException("Server closed the connection early.");
@@ -80,7 +107,7 @@ internal static class RawWebSocketClient
         }
     }
 
-    private static async Task<string> ReadResponseHeadAsync(Socket socket, CancellationToken cancellationToken)
+    private static async Task<string> ReadResponseHeadAsync(Stream stream, CancellationToken cancellationToken)
     {
         // Byte by byte so nothing after the blank line is consumed; the head is a few hundred bytes.
         byte[] head = new byte[MaxResponseHeadBytes];
@@ -92,7 +119,7 @@ internal static class RawWebSocketClient
                 throw new InvalidOperationException("Upgrade response head too long.");
             }
 
-            await ReceiveExactlyAsync(socket, head.AsMemory(length, 1), cancellationToken).ConfigureAwait(false);
+            await ReceiveExactlyAsync(stream, head.AsMemory(length, 1), cancellationToken).ConfigureAwait(false);
             length++;
         }
 

@@ -24,16 +24,18 @@ internal static class Recorder
         using var timeout = new CancellationTokenSource(s_scenarioTimeout);
         CancellationToken cancellationToken = timeout.Token;
 
-        SampleServer server = await SampleServer.StartAsync(scenario.Address, s_scenarioTimeout, cancellationToken).ConfigureAwait(false);
+        SampleServer server = await SampleServer.StartAsync(scenario.Address, s_scenarioTimeout, scenario.Tls, cancellationToken).ConfigureAwait(false);
         await using (server.ConfigureAwait(false))
         {
             string path = Path.Combine(outputDirectory, scenario.FileName);
             using LoopbackCapture capture = LoopbackCapture.Start(LoopbackInterface, server.Port, path);
             await Task.Delay(CaptureWarmUpMilliseconds, cancellationToken).ConfigureAwait(false);
 
-            var context = new ScenarioContext(new IPEndPoint(scenario.Address, server.Port), scenario.Path, server.SessionEnded);
+            var context = new ScenarioContext(new IPEndPoint(scenario.Address, server.Port), scenario.Path, server.SessionEnded, scenario.Tls);
             await scenario.RunClientAsync(context, cancellationToken).ConfigureAwait(false);
-            string outcome = await server.SessionEnded.WaitAsync(cancellationToken).ConfigureAwait(false);
+            string outcome = scenario.ServerSessionExpected
+                ? await server.SessionEnded.WaitAsync(cancellationToken).ConfigureAwait(false)
+                : "no session (TLS handshake refused)";
 
             await Task.Delay(SettleMilliseconds, cancellationToken).ConfigureAwait(false);
             int packets = capture.Stop();
@@ -51,6 +53,13 @@ internal static class Recorder
         // -n: no file name or time stamp in the gzip header, so the .gz depends only on the capture's bytes.
         await RunToolAsync("gzip", ["-k", "-n", "-9", "-f", Path.Combine(outputDirectory, gzipSource)]).ConfigureAwait(false);
         Console.WriteLine($"{gzipSource}.gz: gzip -k -n -9 {gzipSource}");
+    }
+
+    /// <summary>A pcapng that carries its own TLS secrets (Decryption Secrets Block), as editcap --inject-secrets writes it.</summary>
+    public static async Task InjectSecretsAsync(string outputDirectory, string keyLogFile, string source, string target)
+    {
+        await RunToolAsync("editcap", ["--inject-secrets", $"tls,{keyLogFile}", Path.Combine(outputDirectory, source), Path.Combine(outputDirectory, target)]).ConfigureAwait(false);
+        Console.WriteLine($"{target}: editcap --inject-secrets tls,{Path.GetFileName(keyLogFile)} {source}");
     }
 
     private static async Task RunToolAsync(string fileName, IEnumerable<string> arguments)

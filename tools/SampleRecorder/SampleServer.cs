@@ -1,11 +1,15 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -45,6 +49,9 @@ internal sealed class SampleServer : IAsyncDisposable
         [ApplicationClosePath] = new(false, "expire-session", (WebSocketCloseStatus)4000, "session expired"),
     };
 
+    // Self-signed, made once per run: the key never leaves the process, and the captures' keys are in the key log anyway.
+    private static readonly Lazy<X509Certificate2> LoopbackCertificate = new(CreateLoopbackCertificate);
+
     private readonly WebApplication _app;
     private readonly TimeSpan _sessionTimeout;
     private readonly TaskCompletionSource<string> _sessionEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -60,7 +67,7 @@ internal sealed class SampleServer : IAsyncDisposable
     /// <summary>Completes with a short outcome text when the server has finished its (single) session.</summary>
     public Task<string> SessionEnded => _sessionEnded.Task;
 
-    public static async Task<SampleServer> StartAsync(IPAddress address, TimeSpan sessionTimeout, CancellationToken cancellationToken)
+    public static async Task<SampleServer> StartAsync(IPAddress address, TimeSpan sessionTimeout, TlsSetup? tls, CancellationToken cancellationToken)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -68,7 +75,26 @@ internal sealed class SampleServer : IAsyncDisposable
         {
             // Fewer varying bytes in the 101/403 responses; the Date header cannot be turned off.
             options.AddServerHeader = false;
-            options.Listen(address, 0);
+            options.Listen(address, 0, listen =>
+            {
+                if (tls is not null)
+                {
+                    listen.Protocols = tls.Http2 ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1;
+                    listen.UseHttps(https =>
+                    {
+                        https.ServerCertificate = LoopbackCertificate.Value;
+                        https.SslProtocols = tls.Protocol;
+                        https.OnAuthenticate = (_, ssl) =>
+                        {
+                            // One suite per recording, so each capture shows the suite its name says.
+                            ssl.CipherSuitesPolicy = OperatingSystem.IsLinux()
+                                ? new CipherSuitesPolicy([tls.CipherSuite])
+                                : throw new PlatformNotSupportedException("The wss:// samples pick their cipher suite with CipherSuitesPolicy (Linux).");
+                            ssl.ApplicationProtocols = tls.Http2 ? [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11] : [SslApplicationProtocol.Http11];
+                        };
+                    });
+                }
+            });
         });
 
         WebApplication app = builder.Build();
@@ -96,6 +122,27 @@ internal sealed class SampleServer : IAsyncDisposable
             ?? throw new InvalidOperationException("Kestrel did not report its listening address.");
         server.Port = new Uri(url).Port;
         return server;
+    }
+
+    /// <summary>Certificate pinning for the scenarios' clients: the one certificate this run made.</summary>
+    public static bool IsLoopbackCertificate(X509Certificate? certificate) =>
+        certificate is not null && certificate.GetCertHashString() == LoopbackCertificate.Value.GetCertHashString();
+
+    private static X509Certificate2 CreateLoopbackCertificate()
+    {
+        using RSA key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        names.AddIpAddress(IPAddress.Loopback);
+        names.AddIpAddress(IPAddress.IPv6Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        using X509Certificate2 certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
+
+        // Round trip through PKCS#12 so the private key is usable by SslStream on every platform.
+        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), password: null);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,15 +1,19 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.WebSockets;
+using System.Security.Authentication;
 using System.Text;
 
 namespace WsCloseSniffer.SampleRecorder;
 
 /// <summary>What a scenario's client needs: where the server is, and when the server is done.</summary>
-internal sealed class ScenarioContext(IPEndPoint server, string path, Task<string> serverSessionEnded)
+internal sealed class ScenarioContext(IPEndPoint server, string path, Task<string> serverSessionEnded, TlsSetup? tls)
 {
     public IPEndPoint Server { get; } = server;
 
-    public Uri Uri { get; } = new($"ws://{server}{path}");
+    public Uri Uri { get; } = new($"{(tls is null ? "ws" : "wss")}://{server}{path}");
+
+    public TlsSetup? Tls { get; } = tls;
 
     public string Path { get; } = path;
 
@@ -29,7 +33,15 @@ internal sealed record Scenario(
     string FileName,
     IPAddress Address,
     string Path,
-    Func<ScenarioContext, CancellationToken, Task> RunClientAsync);
+    Func<ScenarioContext, CancellationToken, Task> RunClientAsync,
+    TlsSetup? Tls = null,
+    bool ServerSessionExpected = true);
+
+/// <summary>
+/// A wss:// recording: the protocol version and, on Linux, the one cipher suite the server allows; with
+/// <paramref name="Http2"/> the server offers h2 (ALPN) and the client asks for WebSocket over HTTP/2 (RFC 8441).
+/// </summary>
+internal sealed record TlsSetup(SslProtocols Protocol, TlsCipherSuite CipherSuite, bool Http2 = false);
 
 /// <summary>The recorded scenarios, in file order. Messages are fixed so the captures differ only in timestamps, ports, keys and masks.</summary>
 internal static class Scenarios
@@ -51,7 +63,88 @@ internal static class Scenarios
         new("07-ipv6-going-away-1001.pcap", IPAddress.IPv6Loopback, SampleServer.GoingAwayPath, IPv6GoingAwayAsync),
         new("08-application-close-4000.pcap", IPAddress.Loopback, SampleServer.ApplicationClosePath, ApplicationCloseAsync),
         new("09-fragmented-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, FragmentedAsync),
+
+        // wss://: keys logged by .NET itself (SSLKEYLOGFILE) into wss.keylog beside the captures.
+        new("10-wss-tls13-aes128gcm-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, ClientCloseNormalAsync,
+            new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_128_GCM_SHA256)),
+        new("11-wss-tls13-aes256gcm-1010.pcap", IPAddress.Loopback, SampleServer.EchoPath, MandatoryExtensionAsync,
+            new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_256_GCM_SHA384)),
+        new("12-wss-tls13-chacha20-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, AbnormalResetAsync,
+            new(SslProtocols.Tls13, TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256)),
+        new("13-wss-tls12-aes128gcm-1000.pcap", IPAddress.Loopback, SampleServer.ServerClosePath, ServerCloseNormalAsync,
+            new(SslProtocols.Tls12, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)),
+        new("14-wss-tls12-aes256gcm-1010.pcap", IPAddress.Loopback, SampleServer.EchoPath, MandatoryExtensionAsync,
+            new(SslProtocols.Tls12, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)),
+        new("15-wss-tls12-chacha20-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, AbnormalResetAsync,
+            new(SslProtocols.Tls12, TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256)),
+
+        // 16 is made from 10 by editcap (a pcapng carrying its secrets).
+        new("17-wss-tls12-unknown-ca-alert.pcap", IPAddress.Loopback, SampleServer.EchoPath, OpenSslVerifyingClientAsync,
+            new(SslProtocols.Tls12, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256), ServerSessionExpected: false),
+        new("18-wss-tls13-untrusted-certificate.pcap", IPAddress.Loopback, SampleServer.EchoPath, UntrustedCertificateAsync,
+            new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_128_GCM_SHA256), ServerSessionExpected: false),
+        new("19-wss-h2-tls13-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, Http2CloseNormalAsync,
+            new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_128_GCM_SHA256, Http2: true)),
     ];
+
+    private static async Task UntrustedCertificateAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        // A client that validates the chain as usual: the self-signed certificate is refused during the handshake.
+        using var client = new ClientWebSocket();
+        client.Options.Proxy = null;
+        try
+        {
+            await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WebSocketException)
+        {
+            await Task.Delay(ServerFinGraceMilliseconds, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        throw new InvalidOperationException("The untrusted certificate was expected to be refused.");
+    }
+
+    private static async Task OpenSslVerifyingClientAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        // .NET checks the certificate after the handshake and just closes; OpenSSL refuses it inside the handshake
+        // with an alert (unknown_ca for a self-signed certificate), which in TLS 1.2 travels in the clear.
+        var startInfo = new System.Diagnostics.ProcessStartInfo("openssl",
+            ["s_client", "-connect", context.Server.ToString(), "-tls1_2", "-verify_return_error", "-servername", "localhost",
+             "-keylogfile", Environment.GetEnvironmentVariable("SSLKEYLOGFILE")!])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start openssl.");
+        process.StandardInput.Close();
+        Task<string> output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        Task<string> error = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        string said = await error.ConfigureAwait(false) + await output.ConfigureAwait(false);
+        if (process.ExitCode == 0 || !said.Contains("self-signed", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"openssl was expected to refuse the self-signed certificate:\n{said}");
+        }
+
+        await Task.Delay(ServerFinGraceMilliseconds, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task Http2CloseNormalAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using var handler = new SocketsHttpHandler { UseProxy = false };
+        handler.SslOptions.RemoteCertificateValidationCallback = static (_, certificate, _, _) => SampleServer.IsLoopbackCertificate(certificate);
+        using var invoker = new HttpMessageInvoker(handler);
+        using var client = new ClientWebSocket();
+        client.Options.KeepAliveInterval = TimeSpan.Zero;
+        client.Options.HttpVersion = HttpVersion.Version20;
+        client.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        await client.ConnectAsync(context.Uri, invoker, cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, "hello", cancellationToken).ConfigureAwait(false);
+        await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     private static async Task ClientCloseNormalAsync(ScenarioContext context, CancellationToken cancellationToken)
     {
@@ -115,7 +208,7 @@ internal static class Scenarios
 
     private static async Task AbnormalResetAsync(ScenarioContext context, CancellationToken cancellationToken)
     {
-        await RawWebSocketClient.HandshakeEchoAndResetAsync(context.Server, context.Path, cancellationToken).ConfigureAwait(false);
+        await RawWebSocketClient.HandshakeEchoAndResetAsync(context.Server, context.Path, context.Tls, cancellationToken).ConfigureAwait(false);
 
         // The server must see the reset before the capture stops, or the recording could miss its reaction.
         await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);

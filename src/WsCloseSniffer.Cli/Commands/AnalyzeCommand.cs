@@ -37,6 +37,7 @@ internal sealed class AnalyzeCommand
             CommonOptions.Csv,
             CommonOptions.Json,
             CommonOptions.Filter,
+            CommonOptions.TlsKeyLog,
             CommonOptions.Quiet,
         };
         foreach (var limit in CommonOptions.Limits)
@@ -44,14 +45,23 @@ internal sealed class AnalyzeCommand
             Command.Add(limit);
         }
 
-        Command.SetAction((parse, token) => Task.FromResult(Run(
-            parse.GetValue(_paths) ?? [],
-            parse.GetValue(CommonOptions.Csv),
-            parse.GetValue(CommonOptions.Json),
-            parse.GetValue(CommonOptions.Filter),
-            parse.GetValue(CommonOptions.Quiet),
-            token,
-            CommonOptions.ReadAnalyzerOptions(parse))));
+        Command.SetAction((parse, token) =>
+        {
+            var analyzerOptions = CommonOptions.ReadAnalyzerOptions(parse);
+            if (!CommonOptions.TryAddTlsKeyLog(parse, _console, ref analyzerOptions))
+            {
+                return Task.FromResult(ExitCodes.InputError);
+            }
+
+            return Task.FromResult(Run(
+                parse.GetValue(_paths) ?? [],
+                parse.GetValue(CommonOptions.Csv),
+                parse.GetValue(CommonOptions.Json),
+                parse.GetValue(CommonOptions.Filter),
+                parse.GetValue(CommonOptions.Quiet),
+                token,
+                analyzerOptions));
+        });
     }
 
     public Command Command { get; }

@@ -27,6 +27,12 @@ internal static class CommonOptions
         HelpName = "BPF",
     };
 
+    public static Option<string?> TlsKeyLog { get; } = new("--tls-keylog")
+    {
+        Description = "Decrypt wss:// with the TLS secrets in this NSS key log file (the SSLKEYLOGFILE format)",
+        HelpName = "FILE",
+    };
+
     public static Option<bool> Quiet { get; } = new("--quiet")
     {
         Description = "No progress output on stderr",
@@ -66,6 +72,41 @@ internal static class CommonOptions
             MaxHttpHeadBytes = parse.GetValue(MaxHttpHeadBytes) ?? defaults.MaxHttpHeadBytes,
             MaxControlPayloadBytes = Math.Max(parse.GetValue(MaxControlPayloadBytes) ?? defaults.MaxControlPayloadBytes, 125),
         };
+    }
+
+    /// <summary>
+    /// Reads --tls-keylog into <paramref name="options"/>; false (after saying why) when the file cannot be read.
+    /// Malformed lines are skipped with a warning, as Wireshark does.
+    /// </summary>
+    public static bool TryAddTlsKeyLog(ParseResult parse, CliConsole console, ref AnalyzerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(options);
+        if (parse.GetValue(TlsKeyLog) is not { } path)
+        {
+            return true;
+        }
+
+        Tls.TlsKeyLog keyLog;
+        try
+        {
+            keyLog = Tls.TlsKeyLog.Load(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            console.Warn($"cannot read the TLS key log {path}: {e.Message}");
+            return false;
+        }
+
+        if (keyLog.MalformedLines > 0)
+        {
+            console.Warn(string.Create(CultureInfo.InvariantCulture,
+                $"{path}: {keyLog.MalformedLines} line(s) are not NSS key log lines and were skipped (first: line {keyLog.FirstMalformedLine})"));
+        }
+
+        options = options with { TlsKeyLog = keyLog };
+        return true;
     }
 
     private static Option<int?> Positive(string name, string description)

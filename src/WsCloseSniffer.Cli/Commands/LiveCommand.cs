@@ -69,6 +69,7 @@ internal sealed class LiveCommand
             CommonOptions.Json,
             _writePcap,
             _promiscuous,
+            CommonOptions.TlsKeyLog,
             CommonOptions.Quiet,
         };
         foreach (var limit in CommonOptions.Limits)
@@ -78,7 +79,10 @@ internal sealed class LiveCommand
 
         // A synchronous action: this command handles SIGINT/SIGTERM itself, so a stop always ends in a
         // complete report and exit 0 rather than the parser's cancellation timeout.
-        Command.SetAction(parse => RunUntilSignalled(new LiveRequest(parse.GetRequiredValue(_interface))
+        Command.SetAction(parse =>
+        {
+            var analysis = CommonOptions.ReadAnalyzerOptions(parse);
+            return CommonOptions.TryAddTlsKeyLog(parse, _console, ref analysis) ? RunUntilSignalled(new LiveRequest(parse.GetRequiredValue(_interface))
         {
             Filter = parse.GetValue(CommonOptions.Filter) ?? LiveCaptureOptions.DefaultFilter,
             DurationSeconds = parse.GetValue(_duration),
@@ -87,8 +91,9 @@ internal sealed class LiveCommand
             WritePcap = parse.GetValue(_writePcap),
             Promiscuous = parse.GetValue(_promiscuous),
             Quiet = parse.GetValue(CommonOptions.Quiet),
-            Analysis = CommonOptions.ReadAnalyzerOptions(parse),
-        }));
+            Analysis = analysis,
+        }) : ExitCodes.InputError;
+        });
     }
 
     public Command Command { get; }

@@ -1,6 +1,7 @@
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Http;
 using WsCloseSniffer.Reassembly;
+using WsCloseSniffer.Tls;
 using WsCloseSniffer.WebSockets;
 
 namespace WsCloseSniffer.Analysis;
@@ -15,6 +16,9 @@ public sealed record AnalyzerOptions
 
     /// <summary>How much of a control frame's payload is held; the rest of an oversized one is skipped.</summary>
     public int MaxControlPayloadBytes { get; init; } = FrameDecoder.MaxHeldControlPayloadBytes;
+
+    /// <summary>TLS secrets (--tls-keylog); each capture adds the secrets it carries itself (pcapng DSB) on top.</summary>
+    public TlsKeyLog? TlsKeyLog { get; init; }
 
     /// <summary>Creates the BPF filter for one source (null: no filter). Each source gets its own.</summary>
     public Func<IPacketFilter>? FilterFactory { get; init; }

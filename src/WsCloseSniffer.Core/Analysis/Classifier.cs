@@ -1,6 +1,7 @@
 using System.Globalization;
 using WsCloseSniffer.Http;
 using WsCloseSniffer.Reassembly;
+using WsCloseSniffer.Tls;
 using WsCloseSniffer.WebSockets;
 
 namespace WsCloseSniffer.Analysis;
@@ -47,6 +48,11 @@ public static class Classifier
 
     private static string DiagnoseMain(WebSocketSession session, Outcome outcome)
     {
+        if (session.Request is null && session.Tls is { } opaque)
+        {
+            return DiagnoseOpaqueTls(session, opaque, outcome);
+        }
+
         var first = session.FirstClose;
         if (outcome == Outcome.HandshakeRejected)
         {
@@ -154,6 +160,65 @@ public static class Classifier
             (false, true) => DiagnosisTemplates.UnfinishedIdle,
             (false, false) => Outcomes.Of(Outcome.Unfinished).Diagnosis,
         };
+    }
+
+    /// <summary>A TLS connection reported without an upgrade: why its WebSocket could not be seen, most telling first.</summary>
+    private static string DiagnoseOpaqueTls(WebSocketSession session, TlsSessionInfo tls, Outcome outcome)
+    {
+        string ending;
+        if (outcome == Outcome.AbnormalClosure)
+        {
+            // A RST after a FIN closes the other direction first: the reset's sender is in the connection's end.
+            var rst = session.FirstRstFrom is not null;
+            var by = rst ? session.End?.ResetBy ?? session.FirstRstFrom!.Value : session.FirstFinFrom!.Value;
+            ending = DiagnosisTemplates.Fill(DiagnosisTemplates.TlsEndedBy,
+                ("how", rst ? DiagnosisTemplates.HowRst : DiagnosisTemplates.HowFin), ("who", session.IsClient(by) ? "client" : "server"));
+        }
+        else
+        {
+            ending = session.End?.Kind == TcpCloseKind.Timeout ? DiagnosisTemplates.TlsIdle : DiagnosisTemplates.TlsCaptureEnded;
+        }
+
+        (string, string)[] values =
+        [
+            ("ending", ending), ("version", tls.Version ?? "version unknown"), ("cipher", tls.CipherSuite ?? "an unknown suite"),
+            ("random", tls.ClientRandom ?? "unknown"), ("lines", tls.MissingKeyLines ?? string.Empty),
+        ];
+        if (tls.Alert is { } alert && tls.AlertInHandshake && alert != "close_notify")
+        {
+            var from = tls.AlertFrom is { } direction && session.IsClient(direction) ? "client" : "server";
+            return DiagnosisTemplates.Fill(DiagnosisTemplates.TlsAlertInHandshake, [.. values, ("who", from), ("alert", alert), ("hint", TlsAlert.Hint(alert))]);
+        }
+
+        string template;
+        if (tls.IsHttp2)
+        {
+            template = DiagnosisTemplates.TlsHttp2;
+        }
+        else if (tls.Notices.Contains(TlsNotice.DecryptFailed))
+        {
+            template = DiagnosisTemplates.TlsDecryptFailed;
+        }
+        else if (tls.Notices.Contains(TlsNotice.CipherUnsupported))
+        {
+            template = DiagnosisTemplates.TlsCipherUnsupported;
+        }
+        else if (tls.MissingKeyLines is not null)
+        {
+            template = DiagnosisTemplates.TlsKeysMissing;
+        }
+        else if (tls.HandshakeCompleted)
+        {
+            // Who left first: the first FIN, else the RST's sender.
+            var client = session.FirstFinFrom is { } f ? session.IsClient(f) : (session.End?.ResetBy ?? session.FirstRstFrom) is { } r && session.IsClient(r);
+            template = client ? DiagnosisTemplates.TlsClientLeftAfterHandshake : DiagnosisTemplates.TlsNoRequestAfterHandshake;
+        }
+        else
+        {
+            template = DiagnosisTemplates.TlsHandshakeNotCaptured;
+        }
+
+        return DiagnosisTemplates.Fill(template, values);
     }
 
     private static string Echo(WebSocketSession session, string other)

@@ -9,7 +9,8 @@ namespace WsCloseSniffer.Analysis;
 /// (code, name and reason, or "no status code"), <c>{echo}</c> (whether the peer echoed the close), <c>{code}</c>,
 /// <c>{name}</c>, <c>{reason}</c>, <c>{time}</c>, <c>{who}</c> (who ended the connection), <c>{how}</c>,
 /// <c>{offered}</c>, <c>{accepted}</c>, <c>{missing}</c> (extension lists), <c>{status}</c> and <c>{hint}</c>
-/// (a rejected upgrade), <c>{ending}</c> (the TCP-judged ending, lower-cased first letter), <c>{notices}</c>.
+/// (a rejected upgrade), <c>{ending}</c> (the TCP-judged ending, lower-cased first letter), <c>{notices}</c>,
+/// and for TLS <c>{alert}</c>, <c>{version}</c>, <c>{cipher}</c>, <c>{random}</c>, <c>{lines}</c>.
 /// </summary>
 public static class DiagnosisTemplates
 {
@@ -49,6 +50,37 @@ public static class DiagnosisTemplates
 
     /// <summary>Appended when the session carries notices worth saying (<see cref="NoticeRow.WorthSaying"/>).</summary>
     public const string AlsoSeen = " (also seen: {notices})";
+
+    // TLS connections whose WebSocket could not be seen. {ending} is the TCP ending ("it ended with a TCP FIN from
+    // the client"), {alert} an alert's name, {version}, {cipher}, {random} (the ClientHello random), {lines} the
+    // key log lines needed.
+    public const string TlsAlertInHandshake =
+        "The TLS handshake failed: the {who} sent the alert {alert}, so no WebSocket session opened ({ending}); {hint}";
+
+    public const string TlsHttp2 =
+        "The connection negotiated HTTP/2 (ALPN h2): WebSocket over HTTP/2 (RFC 8441) is not analyzed yet ({ending}); to analyze it here, make the client use HTTP/1.1 (ALPN http/1.1)";
+
+    public const string TlsDecryptFailed =
+        "The TLS records could not be decrypted with the logged secrets for client random {random} (wrong or mismatched keys), so the WebSocket is not visible ({ending}); take the key log from the same run as the capture";
+
+    public const string TlsCipherUnsupported =
+        "The TLS session uses {cipher}, which is not decrypted (AES-GCM and ChaCha20-Poly1305 are), so the WebSocket is not visible ({ending}); restrict the test client or server to an AEAD suite";
+
+    public const string TlsKeysMissing =
+        "The TLS session ({version}) could not be decrypted: the key log has no secrets for it ({ending}); log the keys of this connection (SSLKEYLOGFILE) and pass them with --tls-keylog: {lines} are needed";
+
+    public const string TlsClientLeftAfterHandshake =
+        "The TLS handshake completed ({version}) but the client left before sending any request ({ending}), as a client does that does not trust the server's certificate after checking it (.NET checks it after the handshake): check the certificate chain and that the client trusts its issuer";
+
+    public const string TlsNoRequestAfterHandshake =
+        "The TLS handshake completed ({version}) but no request followed ({ending}); check the client's logs for why it gave up";
+
+    public const string TlsHandshakeNotCaptured =
+        "The TLS session could not be looked into (its handshake was not fully captured) ({ending}); capture from the connection's start with its keys logged";
+
+    public const string TlsEndedBy = "it ended with {how} from the {who}";
+    public const string TlsIdle = "the connection went idle";
+    public const string TlsCaptureEnded = "the capture ended with the connection open";
 
     /// <summary>What to check for a rejected upgrade, by HTTP status: the first row whose range holds the status.</summary>
     public static IReadOnlyList<(int First, int Last, string Hint)> RejectionHints { get; } =

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Http;
 using WsCloseSniffer.Reassembly;
+using WsCloseSniffer.Tls;
 using WsCloseSniffer.WebSockets;
 
 namespace WsCloseSniffer.Analysis;
@@ -27,7 +28,7 @@ public enum SessionPhase : byte
 /// directions' frames, records close frames and notices. The client is whoever sent the upgrade GET
 /// (architecture decision 5), not the SYN sender.
 /// </summary>
-public sealed class WebSocketSession : ITcpStreamHandler
+public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 {
     /// <summary>Plain HTTP messages stepped over while waiting for an upgrade on a kept-alive connection.</summary>
     public const int MaxPlainMessages = 16;
@@ -75,10 +76,25 @@ public sealed class WebSocketSession : ITcpStreamHandler
     /// <summary>Set when the decoder stopped in that direction (gap over a header, invalid length).</summary>
     public bool FramesLost => _directions[0].Decoder?.IsStopped == true || _directions[1].Decoder?.IsStopped == true;
 
-    public IReadOnlyCollection<string> Notices => (IReadOnlyCollection<string>?)_notices ?? [];
+    public IReadOnlyCollection<string> Notices => Tls is { } tls
+        ? [.. (_notices ?? []).Union(tls.Notices, StringComparer.Ordinal).Order(StringComparer.Ordinal)]
+        : (IReadOnlyCollection<string>?)_notices ?? [];
 
     /// <summary>True when the connection carried a WebSocket upgrade request: only those are reported.</summary>
     public bool IsWebSocket => Request is not null;
+
+    /// <summary>Set when the connection is TLS: its handshake details; the stream this session sees is the decrypted one.</summary>
+    public TlsSessionInfo? Tls { get; private set; }
+
+    /// <summary>
+    /// A TLS connection whose WebSocket cannot be seen (not decrypted, HTTP/2, or a handshake that failed) is still
+    /// reported when keys were given: with a key log the user expects every wss:// session to be accounted for.
+    /// Without one, opaque TLS connections are not reported, as they could be any protocol.
+    /// </summary>
+    public bool IsOpaqueTls => Request is null && Tls is { KeyLogAvailable: true } tls
+        && (!tls.Decrypted || tls.IsHttp2 || (tls.Alert is not null && tls.AlertInHandshake));
+
+    public void OnTlsSession(TlsSessionInfo info) => Tls = info;
 
     public ExtensionList NegotiatedExtensions => Response?.IsSwitchingProtocols == true ? Response.Extensions : ExtensionList.Empty;
 
@@ -136,13 +152,18 @@ public sealed class WebSocketSession : ITcpStreamHandler
             AddNotice(Notice.WsMandatoryExtensionFromServer);
         }
 
-        if (IsWebSocket)
+        if (IsWebSocket || IsOpaqueTls)
         {
             _onEnded(this);
         }
     }
 
-    internal bool IsClient(FlowDirection direction) => Request is not null && direction == ClientDirection;
+    internal bool IsClient(FlowDirection direction) => Request is not null
+        ? direction == ClientDirection
+        : Tls is not null && direction == (Tls.ClientDirection ?? FlowDirection.FromOriginator);
+
+    /// <summary>The client's direction: the upgrade's sender, else the TLS ClientHello's.</summary>
+    internal FlowDirection ReportedClientDirection => Request is not null ? ClientDirection : Tls?.ClientDirection ?? FlowDirection.FromOriginator;
 
     internal void AddNotice(string notice) => (_notices ??= new SortedSet<string>(StringComparer.Ordinal)).Add(notice);
 

@@ -2,6 +2,9 @@ using System.Buffers.Binary;
 
 namespace WsCloseSniffer.Capture;
 
+/// <summary>Receives a pcapng Decryption Secrets Block's payload; the span is only valid during the call.</summary>
+public delegate void DecryptionSecretsHandler(uint secretsType, ReadOnlySpan<byte> secrets);
+
 /// <summary>
 /// Streaming reader of pcapng files (draft-ietf-opsawg-pcapng): several sections, each with its own
 /// byte order; several interfaces with their own link type, if_tsresol and if_tsoffset; enhanced,
@@ -14,6 +17,12 @@ public sealed class PcapNgReader : CaptureFileReader
     internal const uint ObsoletePacketBlockType = 0x00000002;
     internal const uint SimplePacketBlockType = 0x00000003;
     internal const uint EnhancedPacketBlockType = 0x00000006;
+    internal const uint DecryptionSecretsBlockType = 0x0000000A;
+
+    /// <summary>Secrets type of a Decryption Secrets Block holding an NSS key log ("TLSK").</summary>
+    public const uint TlsKeyLogSecretsType = 0x544C534B;
+
+    private const int MinDecryptionSecretsBytes = 20;
     internal const uint ByteOrderMagic = 0x1A2B3C4D;
 
     private const int BlockHeaderBytes = 8;
@@ -45,6 +54,12 @@ public sealed class PcapNgReader : CaptureFileReader
 
     /// <summary>Interfaces of the current section.</summary>
     public int InterfaceCount => _interfaces.Count;
+
+    /// <summary>
+    /// Receives the payload of each Decryption Secrets Block (pcapng section 4.7) as it is read, before the packets
+    /// after it: the secrets type (<see cref="TlsKeyLogSecretsType"/> for TLS) and the secrets. Null: the blocks are skipped.
+    /// </summary>
+    public DecryptionSecretsHandler? DecryptionSecrets { get; set; }
 
     public override bool TryReadNext(out CapturedPacket packet)
     {
@@ -103,7 +118,8 @@ public sealed class PcapNgReader : CaptureFileReader
 
             int length = (int)blockLength;
             bool known = blockType is SectionHeaderBlockType or InterfaceDescriptionBlockType
-                or EnhancedPacketBlockType or SimplePacketBlockType or ObsoletePacketBlockType;
+                or EnhancedPacketBlockType or SimplePacketBlockType or ObsoletePacketBlockType
+                || (blockType == DecryptionSecretsBlockType && DecryptionSecrets is not null);
             if (!known)
             {
                 if (!SkipBlock(blockOffset, blockType, length))
@@ -142,6 +158,9 @@ public sealed class PcapNgReader : CaptureFileReader
                     }
 
                     break;
+                case DecryptionSecretsBlockType:
+                    ReadDecryptionSecrets(block);
+                    break;
                 default:
                     if (!TryReadPacketBlock(blockOffset, blockType, block, out packet))
                     {
@@ -156,6 +175,24 @@ public sealed class PcapNgReader : CaptureFileReader
         }
 
         return false;
+    }
+
+    private void ReadDecryptionSecrets(ReadOnlySpan<byte> block)
+    {
+        // type(4) length(4) secrets type(4) secrets length(4) secrets, padded to 4 bytes, options, trailing length(4).
+        if (block.Length < MinDecryptionSecretsBytes)
+        {
+            return;
+        }
+
+        uint secretsType = ReadUInt32(block[8..]);
+        uint secretsLength = ReadUInt32(block[12..]);
+        if (secretsLength > (uint)(block.Length - MinDecryptionSecretsBytes))
+        {
+            return;
+        }
+
+        DecryptionSecrets!(secretsType, block.Slice(16, (int)secretsLength));
     }
 
     private bool SkipBlock(long blockOffset, uint blockType, int length)

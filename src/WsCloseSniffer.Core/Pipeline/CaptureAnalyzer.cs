@@ -6,6 +6,7 @@ using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Http;
 using WsCloseSniffer.Reassembly;
 using WsCloseSniffer.Reporting;
+using WsCloseSniffer.Tls;
 using WsCloseSniffer.WebSockets;
 
 namespace WsCloseSniffer.Pipeline;
@@ -29,7 +30,7 @@ public sealed class CaptureAnalyzer : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(onSession);
         _tracker = new SessionTracker(session => onSession(SessionRecord.From(session, captureName, session.Connection.Ordinal)), options);
-        _reassembler = new TcpReassembler(_tracker, options.Reassembly);
+        _reassembler = new TcpReassembler(new TlsStreamHandlerFactory(_tracker, options.TlsKeyLog), options.Reassembly);
         _filter = options.FilterFactory?.Invoke();
     }
 

@@ -4,6 +4,7 @@ using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Reporting;
+using WsCloseSniffer.Tls;
 
 namespace WsCloseSniffer.Pipeline;
 
@@ -120,6 +121,21 @@ public static class OfflineAnalysis
         // Reading on a second core pays once the file is big enough to hide the thread's start-up. Measured
         // against sharding connections over per-core pipelines: on 2 cores that cost 45% more CPU (every packet
         // decoded twice, three threads) and was slower (bench/README.md).
+        if (file is PcapNgReader reader)
+        {
+            // The capture's own TLS secrets, on top of --tls-keylog. Called on the reading thread when prefetching:
+            // the key log is safe for that, and the block comes before the packets it decrypts.
+            var keyLog = new TlsKeyLog(options.TlsKeyLog);
+            options = options with { TlsKeyLog = keyLog };
+            reader.DecryptionSecrets = (type, secrets) =>
+            {
+                if (type == PcapNgReader.TlsKeyLogSecretsType)
+                {
+                    keyLog.Add(System.Text.Encoding.UTF8.GetString(secrets));
+                }
+            };
+        }
+
         IHeaderedPacketSource<DecodedTcp> source = prefetch && file.TotalBytes is > PrefetchThresholdBytes
             ? new PrefetchingPacketSource<DecodedTcp>(file)
             : new DecodingPacketSource<DecodedTcp>(file);
@@ -127,6 +143,7 @@ public static class OfflineAnalysis
         using (source)
         using (var analyzer = new CaptureAnalyzer(input.DisplayName, options, onSession))
         {
+
             var problem = ReadAll(input, source, analyzer, progress, cancellationToken);
             analyzer.Finish();
             return new FileResult(analyzer.Statistics, problem);

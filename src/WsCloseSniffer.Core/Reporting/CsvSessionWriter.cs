@@ -38,6 +38,7 @@ public sealed class CsvSessionWriter : ISessionSink
             {
                 null => string.Empty,
                 long number => number.ToString(CultureInfo.InvariantCulture),
+                bool flag => flag ? "true" : "false",
                 string text => text,
                 _ => Convert.ToString(cell, CultureInfo.InvariantCulture),
             });

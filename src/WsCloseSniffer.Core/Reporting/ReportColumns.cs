@@ -9,9 +9,12 @@ public static class ReportColumns
         "host", "path", "offered_extensions", "accepted_extensions", "close_initiator", "close_code", "close_reason",
         "reply_close_code", "classification", "diagnosis", "client_frames", "server_frames", "client_payload_bytes",
         "server_payload_bytes",
+
+        // TLS (wss://): keep these five together and last.
+        "tls_version", "tls_cipher", "tls_sni", "tls_alpn", "decrypted",
     ];
 
-    /// <summary>A record's cells in column order: strings, longs, or null for empty.</summary>
+    /// <summary>A record's cells in column order: strings, longs, booleans, or null for empty.</summary>
     public static object?[] Cells(SessionRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -21,6 +24,9 @@ public static class ReportColumns
             record.ServerIp, (long)record.ServerPort, record.Host, record.Path, record.OfferedExtensions, record.AcceptedExtensions,
             record.CloseInitiator, (long?)record.CloseCode, record.CloseReason, (long?)record.ReplyCloseCode, record.Classification,
             record.Diagnosis, record.ClientFrames, record.ServerFrames, record.ClientPayloadBytes, record.ServerPayloadBytes,
+
+            // TLS (wss://)
+            record.TlsVersion, record.TlsCipher, record.TlsSni, record.TlsAlpn, record.Decrypted,
         ];
     }
 }

@@ -44,13 +44,28 @@ public sealed record SessionRecord
 
     public long FlowOrder { get; init; }
 
+    // TLS columns: appended after the contract's 22 (and other additions), in ReportColumns' order.
+    public string? TlsVersion { get; init; }
+    public string? TlsCipher { get; init; }
+    public string? TlsSni { get; init; }
+    public string? TlsAlpn { get; init; }
+
+    /// <summary>True/false for TLS sessions (were their records decrypted), null for plain ws://.</summary>
+    public bool? Decrypted { get; init; }
+
     /// <summary>The record of a finished session: its outcome's word and diagnosis, and the contract's columns.</summary>
     public static SessionRecord From(WebSocketSession session, string captureFile, long flowOrder)
     {
         ArgumentNullException.ThrowIfNull(session);
-        var request = session.Request ?? throw new ArgumentException("Only sessions with an upgrade request are reported.", nameof(session));
+        var request = session.Request;
+        if (request is null && !session.IsOpaqueTls)
+        {
+            throw new ArgumentException("Only sessions with an upgrade request, or TLS sessions that could not be looked into, are reported.", nameof(session));
+        }
+
+        var tls = session.Tls;
         var connection = session.Connection;
-        var clientIsOriginator = session.ClientDirection == FlowDirection.FromOriginator;
+        var clientIsOriginator = session.ReportedClientDirection == FlowDirection.FromOriginator;
         var client = clientIsOriginator ? connection.Originator : connection.Responder;
         var server = clientIsOriginator ? connection.Responder : connection.Originator;
         var clientCounts = session.CountsFrom(client: true);
@@ -68,9 +83,9 @@ public sealed record SessionRecord
             ClientPort = client.Port,
             ServerIp = server.Address.ToString(),
             ServerPort = server.Port,
-            Host = request.Host,
-            Path = request.Target,
-            OfferedExtensions = EmptyAsNull(request.OfferedExtensionsText),
+            Host = request is null ? tls?.ServerName : request.Host,
+            Path = request?.Target,
+            OfferedExtensions = EmptyAsNull(request?.OfferedExtensionsText),
             AcceptedExtensions = EmptyAsNull(session.Response?.AcceptedExtensionsText),
             CloseInitiator = first is null ? null : first.FromClient ? "client" : "server",
             CloseCode = first?.Frame.Code,
@@ -86,6 +101,13 @@ public sealed record SessionRecord
             HandshakeStatus = session.Response?.StatusCode,
             StartTimeNanoseconds = connection.FirstPacketTime.UnixNanoseconds,
             FlowOrder = flowOrder,
+
+            // TLS columns (after the contract's and other additions; see ReportColumns).
+            TlsVersion = tls?.Version,
+            TlsCipher = tls?.CipherSuite,
+            TlsSni = tls?.ServerName,
+            TlsAlpn = tls?.Alpn,
+            Decrypted = tls?.Decrypted,
         };
     }
 

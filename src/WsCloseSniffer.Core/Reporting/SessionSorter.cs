@@ -252,6 +252,13 @@ internal static class SpilledSession
         WriteOptional(writer, record.HandshakeStatus);
         writer.Write(record.StartTimeNanoseconds);
         writer.Write(record.FlowOrder);
+
+        // TLS
+        WriteOptional(writer, record.TlsVersion);
+        WriteOptional(writer, record.TlsCipher);
+        WriteOptional(writer, record.TlsSni);
+        WriteOptional(writer, record.TlsAlpn);
+        WriteOptional(writer, record.Decrypted is bool decrypted ? (decrypted ? 1 : 0) : null);
     }
 
     public static SessionRecord Read(BinaryReader reader, out int inputIndex)
@@ -285,6 +292,11 @@ internal static class SpilledSession
             HandshakeStatus = ReadOptionalInt(reader),
             StartTimeNanoseconds = reader.ReadInt64(),
             FlowOrder = reader.ReadInt64(),
+            TlsVersion = ReadOptionalString(reader),
+            TlsCipher = ReadOptionalString(reader),
+            TlsSni = ReadOptionalString(reader),
+            TlsAlpn = ReadOptionalString(reader),
+            Decrypted = ReadOptionalInt(reader) is int decrypted ? decrypted != 0 : null,
         };
     }
 

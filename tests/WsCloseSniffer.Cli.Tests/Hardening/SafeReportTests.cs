@@ -12,7 +12,8 @@ namespace WsCloseSniffer.Tests.Hardening;
 /// </summary>
 public sealed class SafeReportTests : IDisposable
 {
-    private const int ContractColumns = 22;
+    // The contract's 22, then the TLS columns.
+    private const int ContractColumns = 22 + 5;
 
     private readonly string _temp = Directory.CreateTempSubdirectory("wsclosesniffer-hardening-").FullName;
 

@@ -11,7 +11,7 @@ public sealed partial class StageDependencyTests
 {
     /// <summary>The stages of src/WsCloseSniffer.Core in pipeline order: the one place the order is written in code.</summary>
     public static readonly IReadOnlyList<string> StageOrder =
-        ["Capture", "Decoding", "Reassembly", "Http", "WebSockets", "Analysis", "Reporting", "Pipeline"];
+        ["Capture", "Decoding", "Reassembly", "Tls", "Http", "WebSockets", "Analysis", "Reporting", "Pipeline"];
 
     private static string CoreDirectory => Path.Combine(RepositoryPaths.Root, "src", "WsCloseSniffer.Core");
 

@@ -193,7 +193,7 @@ public class LibpcapCrossCheckTests
 /// </summary>
 internal static class CaptureCorpus
 {
-    private static readonly string[] s_nonCaptureExtensions = [".md", ".json", ".py", ".txt", ".csv", ".sh"];
+    private static readonly string[] s_nonCaptureExtensions = [".md", ".json", ".py", ".txt", ".csv", ".sh", ".keylog"];
 
     public static string? PublicCaptures => RepositoryPaths.HasSharedCaptures ? RepositoryPaths.SharedCaptures : null;
 

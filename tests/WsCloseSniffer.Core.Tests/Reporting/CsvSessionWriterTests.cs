@@ -9,6 +9,9 @@ public class CsvSessionWriterTests
     internal const string ContractHeader =
         "session_id,capture_file,start_time,end_time,client_ip,client_port,server_ip,server_port,host,path,offered_extensions,accepted_extensions,close_initiator,close_code,close_reason,reply_close_code,classification,diagnosis,client_frames,server_frames,client_payload_bytes,server_payload_bytes";
 
+    // Columns added after the contract's 22 (the contract allows adding at the end): the TLS ones.
+    internal const string ReportHeader = ContractHeader + ",tls_version,tls_cipher,tls_sni,tls_alpn,decrypted";
+
     internal static SessionRecord PlainRecord(long id = 1, string classification = "normal_closure") => new()
     {
         SessionId = id,
@@ -80,8 +83,8 @@ public class CsvSessionWriterTests
     {
         var csv = WriteCsv();
 
-        Assert.Equal(ContractHeader + "\n", csv);
-        Assert.Equal(ContractHeader.Split(','), ReportColumns.All);
+        Assert.Equal(ReportHeader + "\n", csv);
+        Assert.Equal(ReportHeader.Split(','), ReportColumns.All);
     }
 
     [Fact]
@@ -91,23 +94,23 @@ public class CsvSessionWriterTests
 
         var lines = csv.Split('\n');
         Assert.Equal(3, lines.Length);
-        Assert.Equal(ContractHeader, lines[0]);
+        Assert.Equal(ReportHeader, lines[0]);
         Assert.Equal(
             "1,a.pcap,2026-11-23T10:15:02.123456Z,2026-11-23T10:15:03.000001Z,127.0.0.1,35996,127.0.0.1,38921,127.0.0.1:38921,/echo,,,client,1000,bye,1000,normal_closure," +
-            "\"The client closed the session normally (1000 Normal Closure, reason \"\"bye\"\") and the server echoed the close (1000).\",2,2,10,10",
+            "\"The client closed the session normally (1000 Normal Closure, reason \"\"bye\"\") and the server echoed the close (1000).\",2,2,10,10,,,,,",
             lines[1]);
         Assert.Equal(string.Empty, lines[2]);
     }
 
     [Fact]
-    public void Write_HostileCells_ParseBackIntoExactly22ColumnsWithFormulaCellsEscaped()
+    public void Write_HostileCells_ParseBackIntoEveryColumnWithFormulaCellsEscaped()
     {
         var csv = WriteCsv(HostileRecord(), PlainRecord(2));
 
         var records = Rfc4180.Parse(csv);
 
         Assert.Equal(3, records.Count);
-        Assert.All(records, r => Assert.Equal(22, r.Count));
+        Assert.All(records, r => Assert.Equal(ReportColumns.All.Count, r.Count));
         Assert.Equal(ReportColumns.All, records[0]);
         string[] expected =
         [
@@ -116,6 +119,7 @@ public class CsvSessionWriterTests
             "", "4000", "'+1, \"quoted\"\r\nsecond line", "", "application",
             "The server closed with application code 4000 (private application code), reason \"x, y\".",
             "1234567890123", "0", "9223372036854775807", "9876543210",
+            "", "", "", "", "",
         ];
         Assert.Equal(expected, records[1]);
         Assert.Equal("2", records[2][0]);

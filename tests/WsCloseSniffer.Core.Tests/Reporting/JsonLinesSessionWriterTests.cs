@@ -50,7 +50,7 @@ public class JsonLinesSessionWriterTests
 
         using var document = JsonDocument.Parse(line);
 
-        Assert.Equal(CsvSessionWriterTests.ContractHeader.Split(','), document.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(CsvSessionWriterTests.ReportHeader.Split(','), document.RootElement.EnumerateObject().Select(p => p.Name));
     }
 
     [Fact]

@@ -83,6 +83,7 @@ public sealed class SessionSorterTests : IDisposable
             object value = type == typeof(string) ? $"v{number}\u00e9,\"" :
                 type == typeof(int) ? number :
                 type == typeof(long) ? (long)number << 33 :
+                type == typeof(bool) ? number % 2 == 0 :
                 type == typeof(IReadOnlyList<string>) ? new[] { $"n{number}", "ws_x" } :
                 throw new InvalidOperationException($"no test value for {property.Name} ({property.PropertyType})");
             property.SetValue(full, value);
