@@ -19,7 +19,7 @@ try
         await Recorder.RecordAsync(scenario, outputDirectory).ConfigureAwait(false);
     }
 
-    await Recorder.PostProcessAsync(outputDirectory, pcapngSource: "07-ipv6-going-away-1001.pcap", gzipSource: "01-client-close-1000.pcap").ConfigureAwait(false);
+    await Recorder.PostProcessAsync(outputDirectory, pcapngSource: "07-ipv6-going-away-1001.pcap", gzipSource: "01-client-close-1000.pcap", modifiedPcapSource: "09-fragmented-1000.pcap").ConfigureAwait(false);
 }
 catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException or TimeoutException
     or WebSocketException or IOException or Win32Exception or SharpPcap.PcapException)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Records the loopback WebSocket samples and prints what tshark sees in each of them.
 # Usage (as root, from the repository root): tools/SampleRecorder/record.sh [OUTPUT_DIRECTORY]
-# The recorder itself also writes the derived samples (editcap -F pcapng, gzip -k -n -9);
+# The recorder itself also writes the derived samples (editcap -F pcapng, gzip -k -n -9, editcap -F modpcap);
 # `--verify-only` skips recording and only prints the tshark summary of OUTPUT_DIRECTORY.
 set -euo pipefail
 
@@ -41,6 +41,6 @@ summarize() {
     END { printf "frames: client=%d server=%d\n", frames["client"], frames["server"] }'
 }
 
-for f in "$out"/*.pcap "$out"/*.pcapng "$out"/*.gz; do
+for f in "$out"/*.pcap "$out"/*.pcapng "$out"/*.cap "$out"/*.gz; do
   [[ -e "$f" ]] && summarize "$f"
 done
