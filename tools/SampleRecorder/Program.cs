@@ -3,7 +3,7 @@ using System.Net.WebSockets;
 
 using WsCloseSniffer.SampleRecorder;
 
-// Usage: SampleRecorder [OUTPUT_DIRECTORY]   (root is needed to capture on the loopback interface)
+// Usage: SampleRecorder [OUTPUT_DIRECTORY [SCENARIO_FILE...]]   (root is needed to capture on the loopback interface)
 string outputDirectory = args.Length > 0 ? args[0] : Path.Combine("samples", "pcaps");
 if (!Environment.IsPrivilegedProcess)
 {
@@ -14,7 +14,9 @@ if (!Environment.IsPrivilegedProcess)
 Directory.CreateDirectory(outputDirectory);
 try
 {
-    foreach (Scenario scenario in Scenarios.All)
+    // Further arguments name the scenarios to record again (file names); without them all are recorded.
+    var only = args.Skip(1).ToHashSet(StringComparer.Ordinal);
+    foreach (Scenario scenario in Scenarios.All.Where(s => only.Count == 0 || only.Contains(s.FileName)))
     {
         await Recorder.RecordAsync(scenario, outputDirectory).ConfigureAwait(false);
     }

@@ -57,6 +57,31 @@ internal static class RawWebSocketClient
         socket.Close();
     }
 
+    /// <summary>
+    /// Sends an upgrade request with the given header lines (after Host), expects the server's refusal with
+    /// <paramref name="expectedStatus"/>, then closes the socket normally (FIN).
+    /// </summary>
+    public static async Task FaultyUpgradeAsync(IPEndPoint server, string path, string headerLines, int expectedStatus, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server, cancellationToken).ConfigureAwait(false);
+
+        string request = $"GET {path} HTTP/1.1\r\nHost: {server}\r\n{headerLines}\r\n";
+        await SendAllAsync(socket, Encoding.ASCII.GetBytes(request), cancellationToken).ConfigureAwait(false);
+
+        string head = await ReadResponseHeadAsync(socket, cancellationToken).ConfigureAwait(false);
+        if (!head.StartsWith($"HTTP/1.1 {expectedStatus} ", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"Expected {expectedStatus}, got:\n{head}");
+        }
+
+        socket.Shutdown(SocketShutdown.Send);
+        byte[] rest = new byte[256];
+        while (await socket.ReceiveAsync(rest, SocketFlags.None, cancellationToken).ConfigureAwait(false) > 0)
+        {
+        }
+    }
+
     private static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)

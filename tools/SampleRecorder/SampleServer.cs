@@ -98,6 +98,19 @@ internal sealed class SampleServer : IAsyncDisposable
         return server;
     }
 
+    private static bool IsFaultyUpgrade(HttpRequest request, out int status)
+    {
+        status = 0;
+        if (!request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        string version = request.Headers.SecWebSocketVersion.ToString();
+        status = version.Length > 0 && version != "13" ? StatusCodes.Status400BadRequest : StatusCodes.Status426UpgradeRequired;
+        return true;
+    }
+
     public async ValueTask DisposeAsync()
     {
         using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -107,6 +120,16 @@ internal sealed class SampleServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        if (!context.WebSockets.IsWebSocketRequest && IsFaultyUpgrade(context.Request, out int status))
+        {
+            // What a strict server answers an upgrade that breaks RFC 6455 section 4.1 (section 4.4: name the version
+            // it speaks); Kestrel's middleware only says the request is not a WebSocket request.
+            context.Response.StatusCode = status;
+            context.Response.Headers["Sec-WebSocket-Version"] = "13";
+            _sessionEnded.TrySetResult($"refused with {status}");
+            return;
+        }
+
         if (!context.WebSockets.IsWebSocketRequest
             || !s_behaviors.TryGetValue(context.Request.Path.Value ?? string.Empty, out ServerBehavior? behavior))
         {

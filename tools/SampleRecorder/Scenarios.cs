@@ -51,7 +51,27 @@ internal static class Scenarios
         new("07-ipv6-going-away-1001.pcap", IPAddress.IPv6Loopback, SampleServer.GoingAwayPath, IPv6GoingAwayAsync),
         new("08-application-close-4000.pcap", IPAddress.Loopback, SampleServer.ApplicationClosePath, ApplicationCloseAsync),
         new("09-fragmented-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, FragmentedAsync),
+        new("10-rejected-426-no-connection.pcap", IPAddress.Loopback, SampleServer.EchoPath, NoConnectionHeaderAsync),
+        new("11-rejected-400-version-8.pcap", IPAddress.Loopback, SampleServer.EchoPath, WrongVersionAsync),
     ];
+
+    // A client (or a proxy that drops hop-by-hop headers) that leaves out Connection: Upgrade.
+    private static Task NoConnectionHeaderAsync(ScenarioContext context, CancellationToken cancellationToken) =>
+        RawWebSocketClient.FaultyUpgradeAsync(
+            context.Server,
+            context.Path,
+            "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n",
+            426,
+            cancellationToken);
+
+    // An old client speaking draft hybi-08.
+    private static Task WrongVersionAsync(ScenarioContext context, CancellationToken cancellationToken) =>
+        RawWebSocketClient.FaultyUpgradeAsync(
+            context.Server,
+            context.Path,
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n",
+            400,
+            cancellationToken);
 
     private static async Task ClientCloseNormalAsync(ScenarioContext context, CancellationToken cancellationToken)
     {

@@ -23,6 +23,7 @@ public static class Classifier
     [
         Notice.HttpAcceptMismatch,
         Notice.HttpAcceptNotOffered,
+        Notice.HttpInvalidUpgradeAccepted,
         Notice.TcpGapOverFrameHeader,
         Notice.TcpGapInHandshake,
         Notice.WsUnmaskedClientFrame,
@@ -102,7 +103,7 @@ public static class Classifier
     {
         ArgumentNullException.ThrowIfNull(session);
         var sentence = new StringBuilder(DiagnoseMain(session, classification));
-        var extra = session.Notices.Where(n => s_noticesWorthSaying.Contains(n)).Select(Notice.Describe).ToList();
+        var extra = session.Notices.Where(n => s_noticesWorthSaying.Contains(n)).Select(n => Describe(session, n)).ToList();
         if (extra.Count > 0)
         {
             sentence.Append(" (also seen: ").AppendJoin("; ", extra).Append(')');
@@ -111,12 +112,17 @@ public static class Classifier
         return sentence.Append('.').ToString();
     }
 
+    private static string Describe(WebSocketSession session, string notice) =>
+        notice == Notice.HttpInvalidUpgradeAccepted
+            ? $"the server switched protocols although the upgrade request had {string.Join(" and ", session.Request!.Problems)}"
+            : Notice.Describe(notice);
+
     private static string DiagnoseMain(WebSocketSession session, string classification)
     {
         var first = session.FirstClose;
         if (classification == HandshakeRejected)
         {
-            return DiagnoseRejected(session.Response!);
+            return DiagnoseRejected(session.Request!, session.Response!);
         }
 
         if (first is null)
@@ -212,9 +218,21 @@ public static class Classifier
             .Distinct(StringComparer.OrdinalIgnoreCase);
     }
 
-    private static string DiagnoseRejected(UpgradeResponse response)
+    private static string DiagnoseRejected(UpgradeRequest request, UpgradeResponse response)
     {
         var status = string.Create(CultureInfo.InvariantCulture, $"{response.StatusCode} {response.ReasonPhrase}").TrimEnd();
+        if (request.Problems.Count > 0)
+        {
+            // The request itself was not a valid opening handshake: that, not the server, is what to fix.
+            var wanted = response.Version is { } version && !string.Equals(version, request.Version, StringComparison.Ordinal)
+                ? $" (the server asks for Sec-WebSocket-Version: {version})"
+                : string.Empty;
+            var proxy = request.Problems.Any(p => p.Contains("Connection", StringComparison.Ordinal))
+                ? ", or the proxy in between that drops the hop-by-hop Connection header"
+                : string.Empty;
+            return $"The server answered the upgrade with {status} instead of 101 Switching Protocols, because the request had {string.Join(" and ", request.Problems)}{wanted}; fix the client's request (RFC 6455 section 4.1){proxy}";
+        }
+
         var hint = response.StatusCode switch
         {
             400 => "check the request's Sec-WebSocket-Key, Sec-WebSocket-Version and Upgrade headers",

@@ -14,6 +14,7 @@ public static class Notice
     public const string HttpAcceptMismatch = "http_accept_mismatch";
     public const string HttpAcceptNotOffered = "http_accept_not_offered";
     public const string HttpExtensionsMalformed = "http_extensions_malformed";
+    public const string HttpInvalidUpgradeAccepted = "http_invalid_upgrade_accepted";
     public const string WsUnmaskedClientFrame = "ws_unmasked_client_frame";
     public const string WsMaskedServerFrame = "ws_masked_server_frame";
     public const string WsRsv1WithoutExtension = "ws_rsv1_without_extension";
@@ -42,6 +43,7 @@ public static class Notice
         HttpAcceptMismatch => "a Sec-WebSocket-Accept that does not match the key (a strict client fails the connection)",
         HttpAcceptNotOffered => "the server accepted an extension the client did not offer",
         HttpExtensionsMalformed => "a Sec-WebSocket-Extensions header that breaks the RFC 6455 grammar",
+        HttpInvalidUpgradeAccepted => "an upgrade request that breaks RFC 6455 section 4.1, answered with 101 all the same",
         WsUnmaskedClientFrame => "unmasked client frames (RFC 6455 5.1 requires masking)",
         WsMaskedServerFrame => "masked server frames (RFC 6455 5.1 forbids masking)",
         WsRsv1WithoutExtension => "RSV1 set without a negotiated extension that defines it",

@@ -213,6 +213,12 @@ public sealed class WebSocketSession : ITcpStreamHandler
         }
 
         Phase = SessionPhase.Open;
+        if (Request!.Problems.Count > 0)
+        {
+            // A lenient server (or a proxy that rewrote the request) switched anyway: the frames are analyzed as usual.
+            AddNotice(Notice.HttpInvalidUpgradeAccepted);
+        }
+
         CheckAcceptedHandshake(response);
         return DirectionMode.Frames;
     }

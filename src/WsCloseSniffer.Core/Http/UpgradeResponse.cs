@@ -20,6 +20,9 @@ public sealed record UpgradeResponse(
     /// <summary>Upgrade lists "websocket" and Connection lists "upgrade" (RFC 6455 section 4.2.2 items 5.2 and 5.3).</summary>
     public bool HasUpgradeFields { get; init; }
 
+    /// <summary>Sec-WebSocket-Version of a refusal: the versions the server speaks (RFC 6455 section 4.4).</summary>
+    public string? Version { get; init; }
+
     /// <summary>
     /// Reads the response fields. A request head (wrong direction, e.g. pipelined data) gives status 0 rather than
     /// an exception, because the head comes from the wire.
@@ -37,6 +40,7 @@ public sealed record UpgradeResponse(
             ExtensionList.Parse(extensionLines))
         {
             HasUpgradeFields = head.HasToken("Upgrade", "websocket") && head.HasToken("Connection", "upgrade"),
+            Version = head.Get("Sec-WebSocket-Version"),
         };
     }
 

@@ -48,6 +48,9 @@ public class SessionNoticeTests
                 return d.Client(SessionHandshake.Request()).Server(SessionHandshake.SwitchingProtocols(accept: "AAAAAAAAAAAAAAAAAAAAAAAAAAA="));
             case Notice.HttpAcceptNotOffered:
                 return d.Open(offered: null, accepted: "permessage-deflate");
+            case Notice.HttpInvalidUpgradeAccepted:
+                return d.Client(Encoding.ASCII.GetBytes($"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {SessionHandshake.Key}\r\n\r\n"))
+                    .Server(SessionHandshake.SwitchingProtocols());
             case Notice.HttpExtensionsMalformed:
                 return d.Open(offered: "permessage-deflate, ;bad");
             case Notice.WsUnmaskedClientFrame:
@@ -106,7 +109,7 @@ public class SessionNoticeTests
     {
         var names = NoticeNames().ToList();
 
-        Assert.Equal(24, names.Count);
+        Assert.Equal(25, names.Count);
         Assert.Equal(names.Count, names.Distinct(StringComparer.Ordinal).Count());
         Assert.All(names, n => Assert.Matches("^(tcp|http|ws)_[a-z0-9]+(_[a-z0-9]+)*$", n));
     }

@@ -140,6 +140,56 @@ public class WebSocketSessionTests
         Assert.Equal("server", record.CloseInitiator);
     }
 
+    private static byte[] Ascii(string text) => Encoding.ASCII.GetBytes(text);
+
+    [Fact]
+    public void Session_UpgradeWithoutConnectionHeaderAnswered426_IsRejectedNamingTheHeader()
+    {
+        var driver = new SessionDriver()
+            .Client(Ascii("GET /chat HTTP/1.1\r\nHost: example.test\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"))
+            .Server(Ascii("HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n"));
+
+        var record = driver.End(TcpCloseKind.Fin);
+
+        Assert.Equal("handshake_rejected", record.Classification);
+        Assert.Equal(426, record.HandshakeStatus);
+        Assert.Equal("/chat", record.Path);
+        Assert.StartsWith("The server answered the upgrade with 426 Upgrade Required instead of 101 Switching Protocols, because the request had no Connection: Upgrade header;", record.Diagnosis, StringComparison.Ordinal);
+        Assert.DoesNotContain(Notice.HttpInvalidUpgradeAccepted, record.Notices);
+    }
+
+    [Fact]
+    public void Session_WrongVersionAnswered400WithSupportedVersion_DiagnosisNamesBoth()
+    {
+        var driver = new SessionDriver()
+            .Client(Ascii("GET /chat HTTP/1.1\r\nHost: example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n"))
+            .Server(Ascii("HTTP/1.1 400 Bad Request\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n"));
+
+        var record = driver.End(TcpCloseKind.Fin);
+
+        Assert.Equal("handshake_rejected", record.Classification);
+        Assert.Contains("because the request had Sec-WebSocket-Version: 8 instead of 13 (the server asks for Sec-WebSocket-Version: 13);", record.Diagnosis, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Session_MissingKeyAnswered101Anyway_IsAnalyzedWithNotice()
+    {
+        var driver = new SessionDriver()
+            .Client(Ascii("GET /chat HTTP/1.1\r\nHost: example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n"))
+            .Server(Ascii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"))
+            .Client(ClientClose(1000, "bye"))
+            .Server(ServerClose(1000, "bye"));
+
+        var record = driver.End(TcpCloseKind.Fin);
+
+        Assert.Equal(SessionPhase.Open, driver.Session.Phase);
+        Assert.Equal("normal_closure", record.Classification);
+        Assert.Equal(1000, record.CloseCode);
+        Assert.Equal(1, record.ClientFrames);
+        Assert.Contains(Notice.HttpInvalidUpgradeAccepted, record.Notices);
+        Assert.Contains("the server switched protocols although the upgrade request had no Sec-WebSocket-Key header", record.Diagnosis, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Session_403Response_IsHandshakeRejected()
     {
