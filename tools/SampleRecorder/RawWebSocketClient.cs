@@ -58,6 +58,78 @@ internal static class RawWebSocketClient
     }
 
     /// <summary>
+    /// On one kept-alive connection: a plain GET of <paramref name="plainPath"/> whose response is chunked, read to
+    /// its last chunk; then the upgrade to <paramref name="path"/>, one echoed message, and a client close 1000
+    /// "bye" answered by the server; then the server's FIN.
+    /// </summary>
+    public static async Task ChunkedThenUpgradeAsync(IPEndPoint server, string plainPath, string path, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server, cancellationToken).ConfigureAwait(false);
+
+        string plain = $"GET {plainPath} HTTP/1.1\r\nHost: {server}\r\nAccept: application/json\r\n\r\n";
+        await SendAllAsync(socket, Encoding.ASCII.GetBytes(plain), cancellationToken).ConfigureAwait(false);
+        string head = await ReadResponseHeadAsync(socket, cancellationToken).ConfigureAwait(false);
+        if (!head.StartsWith("HTTP/1.1 200 ", StringComparison.Ordinal) || !head.Contains("Transfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"Expected a chunked 200, got:\n{head}");
+        }
+
+        await ReadUntilAsync(socket, "0\r\n\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+
+        string request =
+            $"GET {path} HTTP/1.1\r\n" +
+            $"Host: {server}\r\n" +
+            "Upgrade: websocket\r\n" +
+            "Connection: Upgrade\r\n" +
+            $"Sec-WebSocket-Key: {Key}\r\n" +
+            "Sec-WebSocket-Version: 13\r\n" +
+            "\r\n";
+        await SendAllAsync(socket, Encoding.ASCII.GetBytes(request), cancellationToken).ConfigureAwait(false);
+        head = await ReadResponseHeadAsync(socket, cancellationToken).ConfigureAwait(false);
+        if (!head.StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"Unexpected upgrade response:\n{head}");
+        }
+
+        await SendAllAsync(socket, s_maskedHello, cancellationToken).ConfigureAwait(false);
+        byte[] echo = new byte[s_unmaskedHello.Length];
+        await ReceiveExactlyAsync(socket, echo, cancellationToken).ConfigureAwait(false);
+
+        // Close 1000 "bye", masked with the RFC 6455 section 5.7 mask; the server echoes it (2 + 5 bytes).
+        byte[] close = [0x88, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x03 ^ 0x37, 0xe8 ^ 0xfa, (byte)('b' ^ 0x21), (byte)('y' ^ 0x3d), (byte)('e' ^ 0x37)];
+        await SendAllAsync(socket, close, cancellationToken).ConfigureAwait(false);
+        byte[] reply = new byte[7];
+        await ReceiveExactlyAsync(socket, reply, cancellationToken).ConfigureAwait(false);
+        await ReadUntilAsync(socket, [], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads until <paramref name="end"/> has been received (empty: until the server's FIN).</summary>
+    private static async Task ReadUntilAsync(Socket socket, byte[] end, CancellationToken cancellationToken)
+    {
+        var seen = new List<byte>();
+        byte[] one = new byte[1];
+        while (end.Length == 0 || seen.Count < end.Length || !seen.GetRange(seen.Count - end.Length, end.Length).SequenceEqual(end))
+        {
+            if (await socket.ReceiveAsync(one, SocketFlags.None, cancellationToken).ConfigureAwait(false) == 0)
+            {
+                if (end.Length == 0)
+                {
+                    return;
+                }
+
+                throw new InvalidOperationException("Server closed the connection early.");
+            }
+
+            seen.Add(one[0]);
+            if (seen.Count > MaxResponseHeadBytes)
+            {
+                throw new InvalidOperationException("Response body too long.");
+            }
+        }
+    }
+
+    /// <summary>
     /// Sends an upgrade request with the given header lines (after Host), expects the server's refusal with
     /// <paramref name="expectedStatus"/>, then closes the socket normally (FIN).
     /// </summary>

@@ -32,6 +32,7 @@ internal sealed class SampleServer : IAsyncDisposable
     public const string GoingAwayPath = "/going-away";
     public const string ApplicationClosePath = "/app-close";
     public const string ForbiddenPath = "/forbidden";
+    public const string ChunkedConfigPath = "/config";
 
     // Echoed messages are small; a bound keeps a misbehaving client from growing the buffer.
     private const int MaxMessageBytes = 64 * 1024;
@@ -81,6 +82,16 @@ internal sealed class SampleServer : IAsyncDisposable
                 // An authorization layer in front of the WebSocket endpoint refusing the upgrade.
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
                 server._sessionEnded.TrySetResult("rejected with 403");
+                return;
+            }
+
+            if (context.Request.Path == ChunkedConfigPath)
+            {
+                // A plain JSON answer written in two flushed pieces without Content-Length: Kestrel sends it chunked.
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("{\"channel\":", context.RequestAborted).ConfigureAwait(false);
+                await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                await context.Response.WriteAsync("\"/echo\"}", context.RequestAborted).ConfigureAwait(false);
                 return;
             }
 

@@ -53,7 +53,14 @@ internal static class Scenarios
         new("09-fragmented-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, FragmentedAsync),
         new("10-rejected-426-no-connection.pcap", IPAddress.Loopback, SampleServer.EchoPath, NoConnectionHeaderAsync),
         new("11-rejected-400-version-8.pcap", IPAddress.Loopback, SampleServer.EchoPath, WrongVersionAsync),
+        new("12-upgrade-after-chunked-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, UpgradeAfterChunkedAsync),
     ];
+
+    // A client that fetches its configuration and then upgrades on the same kept-alive connection.
+    private static async Task UpgradeAfterChunkedAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        await RawWebSocketClient.ChunkedThenUpgradeAsync(context.Server, SampleServer.ChunkedConfigPath, context.Path, cancellationToken).ConfigureAwait(false);
+    }
 
     // A client (or a proxy that drops hop-by-hop headers) that leaves out Connection: Upgrade.
     private static Task NoConnectionHeaderAsync(ScenarioContext context, CancellationToken cancellationToken) =>

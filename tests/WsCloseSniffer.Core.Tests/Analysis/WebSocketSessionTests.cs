@@ -570,17 +570,89 @@ public class WebSocketSessionTests
     }
 
     [Fact]
-    public void Session_ChunkedPlainResponse_GivesUpOnTheConnection()
+    public void Session_UpgradeAfterChunkedPlainResponse_IsReported()
+    {
+        var record = new SessionDriver()
+            .Client(SessionHandshake.PlainGet())
+            .Server(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"))
+            .Server(Encoding.ASCII.GetBytes("lo\r\n1b;ext=1\r\nHTTP/1.1 101 inside the body\r\n0\r\nX-Trailer: 1\r\n\r\n"))
+            .Client(SessionHandshake.Request("/ws"))
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Client(ClientClose(1000))
+            .Server(ServerClose(1000))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal("/ws", record.Path);
+        Assert.Equal(101, record.HandshakeStatus);
+        Assert.Equal("normal_closure", record.Classification);
+        Assert.Equal(1, record.ClientFrames);
+        Assert.Equal(1, record.ServerFrames);
+        Assert.Empty(record.Notices);
+    }
+
+    [Fact]
+    public void Session_UpgradeAfterChunkedPlainRequest_IsReported()
+    {
+        var record = new SessionDriver()
+            .Client(Encoding.ASCII.GetBytes("POST /api HTTP/1.1\r\nHost: example.test\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"))
+            .Server(SessionHandshake.Response(204, "No Content"))
+            .Client(SessionHandshake.Request("/ws"))
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Server(ServerClose(1001))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal("/ws", record.Path);
+        Assert.Equal("going_away", record.Classification);
+    }
+
+    [Fact]
+    public void Session_UpgradeAfterResponseReadUntilClose_IsStillFoundFromTheClientSide()
+    {
+        // A response without Content-Length runs until close (RFC 9112 6.3 item 8) as far as its head tells; a
+        // client that sends an upgrade next shows the body was empty after all (a HEAD, say).
+        var record = new SessionDriver()
+            .Client(Encoding.ASCII.GetBytes("HEAD / HTTP/1.1\r\nHost: example.test\r\n\r\n"))
+            .Server(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"))
+            .Client(SessionHandshake.Request("/ws"))
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Client(ClientClose(1000))
+            .Server(ServerClose(1000))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal("/ws", record.Path);
+        Assert.Equal("normal_closure", record.Classification);
+        Assert.Equal(1, record.ServerFrames);
+    }
+
+    [Fact]
+    public void Session_MalformedChunkedBodyAndNoUpgrade_IsNotReported()
     {
         var driver = new SessionDriver()
             .Client(SessionHandshake.PlainGet())
-            .Server(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
-            .Client(SessionHandshake.Request("/ws"));
+            .Server(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"))
+            .Client(SessionHandshake.PlainGet("/other"));
 
         driver.EndOnly(TcpCloseKind.Fin);
 
-        Assert.Equal(SessionPhase.NotWebSocket, driver.Session.Phase);
+        Assert.False(driver.Session.IsWebSocket);
         Assert.Empty(driver.Ended);
+    }
+
+    [Fact]
+    public void Session_GapInsideChunkData_StillFindsTheUpgrade()
+    {
+        var record = new SessionDriver()
+            .Client(SessionHandshake.PlainGet())
+            .Server(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n0123456789"))
+            .ServerGap(80)
+            .Server(Encoding.ASCII.GetBytes("0123456789\r\n0\r\n\r\n"))
+            .Client(SessionHandshake.Request("/ws"))
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Server(ServerClose(1000))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal("/ws", record.Path);
+        Assert.Equal(1000, record.CloseCode);
     }
 
     [Fact]
