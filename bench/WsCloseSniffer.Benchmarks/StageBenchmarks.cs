@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Decoding;
+using WsCloseSniffer.Pipeline;
 using WsCloseSniffer.Reassembly;
 using WsCloseSniffer.Reporting;
 using WsCloseSniffer.WebSockets;

@@ -3,6 +3,7 @@ using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Http;
+using WsCloseSniffer.Pipeline;
 using WsCloseSniffer.Reporting;
 using WsCloseSniffer.WebSockets;
 

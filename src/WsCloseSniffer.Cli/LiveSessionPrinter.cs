@@ -1,5 +1,6 @@
 using System.Globalization;
 
+using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Pcap;
 using WsCloseSniffer.Reporting;
 
@@ -22,7 +23,7 @@ internal static class LiveSessionPrinter
         string close = session.CloseCode is int code ? string.Create(inv, $"close {code}") : "no close code";
         string line = string.Create(inv,
             $"{session.EndTime} #{session.SessionId} {SummaryWriter.Endpoint(session.ClientIp, session.ClientPort)} -> {SummaryWriter.Endpoint(session.ServerIp, session.ServerPort)} {TerminalText.Safe(session.Host)}{TerminalText.Safe(session.Path)} {close} {session.Classification}");
-        return session.Classification == SummaryWriter.CleanClassification ? line : $"{line}: {TerminalText.Safe(session.Diagnosis)}";
+        return Outcomes.IsClean(session.Classification) ? line : $"{line}: {TerminalText.Safe(session.Diagnosis)}";
     }
 
     public static void WriteStatistics(TextWriter writer, string interfaceName, LiveCaptureStatistics capture, long sessions)

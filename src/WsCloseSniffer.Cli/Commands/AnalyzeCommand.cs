@@ -3,6 +3,7 @@ using Spectre.Console;
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Pcap;
+using WsCloseSniffer.Pipeline;
 using WsCloseSniffer.Reporting;
 
 namespace WsCloseSniffer.Cli.Commands;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using WsCloseSniffer.Analysis;
+using WsCloseSniffer.Pipeline;
 using WsCloseSniffer.Reassembly;
 
 namespace WsCloseSniffer.Cli.Commands;

@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Pcap;
+using WsCloseSniffer.Pipeline;
 using WsCloseSniffer.Reporting;
 
 namespace WsCloseSniffer.Cli.Commands;

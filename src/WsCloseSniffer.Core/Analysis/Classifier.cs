@@ -1,182 +1,98 @@
 using System.Globalization;
-using System.Text;
 using WsCloseSniffer.Http;
 using WsCloseSniffer.Reassembly;
-using WsCloseSniffer.Reporting;
 using WsCloseSniffer.WebSockets;
 
 namespace WsCloseSniffer.Analysis;
 
 /// <summary>
-/// Turns a finished session into its report record: the contract's classification word and a
-/// one-sentence diagnosis a reviewer can act on.
+/// Tells how a finished session ended (its <see cref="Outcome"/>) and writes the one-sentence diagnosis a
+/// reviewer can act on, from the templates of <see cref="Outcomes"/> and <see cref="DiagnosisTemplates"/>.
 /// </summary>
 public static class Classifier
 {
-    public const string HandshakeRejected = "handshake_rejected";
-    public const string NoStatus = "no_status";
-    public const string AbnormalClosure = "abnormal_closure";
-    public const string Unfinished = "unfinished";
-
-    // Notices that change what a reviewer should conclude; the others are only counted in the summary.
-    private static readonly string[] s_noticesWorthSaying =
-    [
-        Notice.HttpAcceptMismatch,
-        Notice.HttpAcceptNotOffered,
-        Notice.HttpInvalidUpgradeAccepted,
-        Notice.TcpGapOverFrameHeader,
-        Notice.TcpGapInHandshake,
-        Notice.WsUnmaskedClientFrame,
-        Notice.WsMaskedServerFrame,
-        Notice.WsRsv1WithoutExtension,
-        Notice.WsControlFrameTooLong,
-        Notice.WsMandatoryExtensionFromServer,
-        Notice.WsFrameLengthInvalid,
-    ];
-
-    public static string Classify(WebSocketSession session)
+    public static Outcome Classify(WebSocketSession session)
     {
         ArgumentNullException.ThrowIfNull(session);
         if (session.Phase == SessionPhase.Rejected)
         {
-            return HandshakeRejected;
+            return Outcome.HandshakeRejected;
         }
 
         if (session.FirstClose is { Frame.Status: not CloseFramePayloadStatus.Lost } close)
         {
             return close.Frame.Status switch
             {
-                CloseFramePayloadStatus.Empty => NoStatus,
-                CloseFramePayloadStatus.OneByte => "invalid_close_code",
-                _ => CloseCode.Classify(close.Frame.Code!.Value),
+                CloseFramePayloadStatus.Empty => Outcome.NoStatus,
+                CloseFramePayloadStatus.OneByte => Outcome.InvalidCloseCode,
+                _ => Outcomes.ForCloseCode(close.Frame.Code!.Value),
             };
         }
 
-        return session.FirstFinFrom is not null || session.FirstRstFrom is not null ? AbnormalClosure : Unfinished;
+        return session.FirstFinFrom is not null || session.FirstRstFrom is not null ? Outcome.AbnormalClosure : Outcome.Unfinished;
     }
 
-    public static SessionRecord ToRecord(WebSocketSession session, string captureFile, long flowOrder)
+    public static string Diagnose(WebSocketSession session, Outcome outcome)
     {
         ArgumentNullException.ThrowIfNull(session);
-        var request = session.Request ?? throw new ArgumentException("Only sessions with an upgrade request are reported.", nameof(session));
-        var connection = session.Connection;
-        var clientIsOriginator = session.ClientDirection == FlowDirection.FromOriginator;
-        var client = clientIsOriginator ? connection.Originator : connection.Responder;
-        var server = clientIsOriginator ? connection.Responder : connection.Originator;
-        var clientCounts = session.CountsFrom(client: true);
-        var serverCounts = session.CountsFrom(client: false);
-        var first = session.FirstClose;
-        var classification = Classify(session);
-        var end = session.End?.LastPacketTime ?? connection.FirstPacketTime;
-
-        return new SessionRecord
-        {
-            CaptureFile = captureFile,
-            StartTime = connection.FirstPacketTime.ToIso8601(),
-            EndTime = end.ToIso8601(),
-            ClientIp = client.Address.ToString(),
-            ClientPort = client.Port,
-            ServerIp = server.Address.ToString(),
-            ServerPort = server.Port,
-            Host = request.Host,
-            Path = request.Target,
-            OfferedExtensions = EmptyAsNull(request.OfferedExtensionsText),
-            AcceptedExtensions = EmptyAsNull(session.Response?.AcceptedExtensionsText),
-            CloseInitiator = first is null ? null : Side(first.FromClient),
-            CloseCode = first?.Frame.Code,
-            CloseReason = EmptyAsNull(first?.Frame.Reason),
-            ReplyCloseCode = session.ReplyClose?.Frame.Code,
-            Classification = classification,
-            Diagnosis = Diagnose(session, classification),
-            ClientFrames = clientCounts.Frames,
-            ServerFrames = serverCounts.Frames,
-            ClientPayloadBytes = clientCounts.PayloadBytes,
-            ServerPayloadBytes = serverCounts.PayloadBytes,
-            Notices = [.. session.Notices],
-            HandshakeStatus = session.Response?.StatusCode,
-            StartTimeNanoseconds = connection.FirstPacketTime.UnixNanoseconds,
-            FlowOrder = flowOrder,
-        };
-    }
-
-    public static string Diagnose(WebSocketSession session, string classification)
-    {
-        ArgumentNullException.ThrowIfNull(session);
-        var sentence = new StringBuilder(DiagnoseMain(session, classification));
-        var extra = session.Notices.Where(n => s_noticesWorthSaying.Contains(n)).Select(n => Describe(session, n)).ToList();
+        var sentence = DiagnoseMain(session, outcome);
+        var extra = session.Notices.Where(Notice.IsWorthSaying).Select(n => Describe(session, n)).ToList();
         if (extra.Count > 0)
         {
-            sentence.Append(" (also seen: ").AppendJoin("; ", extra).Append(')');
+            sentence += DiagnosisTemplates.Fill(DiagnosisTemplates.AlsoSeen, ("notices", string.Join("; ", extra)));
         }
 
-        return sentence.Append('.').ToString();
+        return sentence + ".";
     }
 
     private static string Describe(WebSocketSession session, string notice) =>
         notice == Notice.HttpInvalidUpgradeAccepted
-            ? $"the server switched protocols although the upgrade request had {string.Join(" and ", session.Request!.Problems)}"
+            ? DiagnosisTemplates.Fill(DiagnosisTemplates.InvalidUpgradeAccepted, ("problems", string.Join(" and ", session.Request!.Problems)))
             : Notice.Describe(notice);
 
-    private static string DiagnoseMain(WebSocketSession session, string classification)
+    private static string DiagnoseMain(WebSocketSession session, Outcome outcome)
     {
         var first = session.FirstClose;
-        if (classification == HandshakeRejected)
+        if (outcome == Outcome.HandshakeRejected)
         {
             return DiagnoseRejected(session.Request!, session.Response!);
         }
 
         if (first is null)
         {
-            return classification == AbnormalClosure ? DiagnoseAbnormal(session) : DiagnoseUnfinished(session);
-        }
-
-        if (first.Frame.Status == CloseFramePayloadStatus.Lost)
-        {
-            var ending = classification == AbnormalClosure ? DiagnoseAbnormal(session) : DiagnoseUnfinished(session);
-            return $"The {Side(first.FromClient)} sent a close frame whose status code was lost in the capture (packets missing), so the outcome is judged from TCP: {char.ToLowerInvariant(ending[0])}{ending[1..]}";
+            return DiagnoseTcpEnding(session, outcome);
         }
 
         var side = Side(first.FromClient);
+        if (first.Frame.Status == CloseFramePayloadStatus.Lost)
+        {
+            var ending = DiagnoseTcpEnding(session, outcome);
+            return DiagnosisTemplates.Fill(DiagnosisTemplates.CloseCodeLost,
+                ("side", side), ("ending", $"{char.ToLowerInvariant(ending[0])}{ending[1..]}"));
+        }
+
+        var template = outcome switch
+        {
+            Outcome.MandatoryExtension => null,
+            Outcome.InvalidCloseCode when first.Frame.Status == CloseFramePayloadStatus.OneByte => DiagnosisTemplates.ClosePayloadOneByte,
+            _ => Outcomes.Of(outcome).Diagnosis,
+        };
+        if (template is null)
+        {
+            return DiagnoseMandatoryExtension(session, first, Said(first.Frame));
+        }
+
         var other = Side(!first.FromClient);
         var code = first.Frame.Code;
-        var said = code is int c
-            ? string.Create(CultureInfo.InvariantCulture, $"{c} {CloseCode.Name(c)}{Reason(first.Frame)}")
-            : "no status code";
-        var echo = Echo(session, other);
-        return classification switch
-        {
-            "normal_closure" =>
-                $"The {side} closed the session normally ({said}) and {echo}",
-            "going_away" =>
-                $"The {side} went away ({said}), as a server shutting down or a browser leaving the page does, and {echo}; if unexpected, check the {side}'s restarts and reconnect with backoff",
-            "protocol_error" =>
-                $"The {side} closed with {said}: it received frames it considers invalid from the {other}; compare the {other}'s WebSocket library with RFC 6455",
-            "unsupported_data" =>
-                $"The {side} closed with {said}: it received a message type it cannot accept (text versus binary); send the type the {side} expects",
-            NoStatus =>
-                $"The {side} sent a close frame without a status code (reported as 1005 No Status Received) and {echo}; pass a close code so that disconnects can be explained",
-            "invalid_payload" =>
-                $"The {side} closed with {said}: a message's data did not match its type (such as invalid UTF-8 in a text message); check how the {other} encodes messages",
-            "policy_violation" =>
-                $"The {side} closed with {said}: it refused a message or the session by policy (often authentication, origin or rate checks); check the {side}'s access rules",
-            "message_too_big" =>
-                $"The {side} closed with {said}: a message from the {other} exceeded its size limit; raise the {side}'s receive limit or split large messages",
-            "mandatory_extension" => DiagnoseMandatoryExtension(session, first, said),
-            "internal_error" =>
-                $"The {side} closed with {said}: it hit an unexpected condition; check the {side}'s logs around {first.Time.ToIso8601()}",
-            "service_restart" =>
-                $"The {side} closed with {said}: the server is restarting; the client should reconnect after a randomized delay",
-            "try_again_later" =>
-                $"The {side} closed with {said}: the server is overloaded or rate-limiting; the client should back off and retry later",
-            "bad_gateway" =>
-                $"The {side} closed with {said}: a gateway or proxy got an invalid answer from the upstream server; check the upstream service",
-            "application" =>
-                $"The {side} closed with application code {AppCode(first.Frame)}, whose meaning the application defines (3000-3999 registered, 4000-4999 private); look it up in the application's protocol",
-            _ when first.Frame.Status == CloseFramePayloadStatus.OneByte =>
-                $"The {side} sent a close frame with a 1-byte payload, which cannot hold a status code (RFC 6455 5.5.1); fix the {side}'s WebSocket library",
-            _ =>
-                $"The {side} sent close code {said}, which must never be sent on the wire (RFC 6455 7.4); make the {side} use 1000-1003, 1007-1014 or 3000-4999",
-        };
+        return DiagnosisTemplates.Fill(template,
+            ("side", side),
+            ("other", other),
+            ("said", Said(first.Frame)),
+            ("echo", Echo(session, other)),
+            ("code", code is int c ? c.ToString(CultureInfo.InvariantCulture) : string.Empty),
+            ("name", code is int n ? CloseCode.Name(n) : string.Empty),
+            ("reason", Reason(first.Frame)),
+            ("time", first.Time.ToIso8601()));
     }
 
     private static string DiagnoseMandatoryExtension(WebSocketSession session, CloseRecord first, string said)
@@ -193,20 +109,14 @@ public static class Classifier
             missing = named;
         }
 
-        var offeredText = offered.Count > 0 ? string.Join(", ", offered) : "none";
-        var acceptedText = accepted.Count > 0 ? string.Join(", ", accepted) : "none";
-        if (!first.FromClient)
-        {
-            return $"The server closed with {said}, a code only clients may send (RFC 6455 7.4.1; offered: {offeredText}; accepted: {acceptedText}); fix the server's close logic";
-        }
-
-        if (missing.Count == 0)
-        {
-            return $"The client closed with {said} although the server accepted every extension it offered (offered: {offeredText}; accepted: {acceptedText}); check which extension the client requires and its parameters in the 101 response's Sec-WebSocket-Extensions";
-        }
-
-        var missingText = string.Join(", ", missing);
-        return $"The client closed with {said}, because the server did not negotiate {missingText} (offered: {offeredText}; accepted: {acceptedText}); enable {missingText} on the server, or make it optional in the client, and check the Sec-WebSocket-Extensions header of the 101 response";
+        var template = !first.FromClient ? DiagnosisTemplates.MandatoryExtensionFromServer
+            : missing.Count == 0 ? DiagnosisTemplates.MandatoryExtensionNothingMissing
+            : Outcomes.Of(Outcome.MandatoryExtension).Diagnosis;
+        return DiagnosisTemplates.Fill(template,
+            ("said", said),
+            ("offered", offered.Count > 0 ? string.Join(", ", offered) : "none"),
+            ("accepted", accepted.Count > 0 ? string.Join(", ", accepted) : "none"),
+            ("missing", string.Join(", ", missing)));
     }
 
     private static IEnumerable<string> ExtensionNamesIn(string reason)
@@ -225,58 +135,43 @@ public static class Classifier
         {
             // The request itself was not a valid opening handshake: that, not the server, is what to fix.
             var wanted = response.Version is { } version && !string.Equals(version, request.Version, StringComparison.Ordinal)
-                ? $" (the server asks for Sec-WebSocket-Version: {version})"
+                ? DiagnosisTemplates.Fill(DiagnosisTemplates.RejectedWantedVersion, ("version", UpgradeRequest.Shown(version)))
                 : string.Empty;
             var proxy = request.Problems.Any(p => p.Contains("Connection", StringComparison.Ordinal))
-                ? ", or the proxy in between that drops the hop-by-hop Connection header"
+                ? DiagnosisTemplates.RejectedProxyDropsConnection
                 : string.Empty;
-            return $"The server answered the upgrade with {status} instead of 101 Switching Protocols, because the request had {string.Join(" and ", request.Problems)}{wanted}; fix the client's request (RFC 6455 section 4.1){proxy}";
+            return DiagnosisTemplates.Fill(DiagnosisTemplates.RejectedInvalidRequest,
+                ("status", status), ("problems", string.Join(" and ", request.Problems)), ("wanted", wanted), ("proxy", proxy));
         }
 
-        var hint = response.StatusCode switch
-        {
-            400 => "check the request's Sec-WebSocket-Key, Sec-WebSocket-Version and Upgrade headers",
-            401 or 407 => "the server wants credentials: check the client's token or cookie",
-            403 => "the server refused the client: check its origin, credentials and the server's allow list",
-            404 => "check the request path and that the server maps a WebSocket endpoint there",
-            426 => "the server wants another protocol version: check Sec-WebSocket-Version",
-            429 => "the server is rate-limiting: back off before reconnecting",
-            >= 300 and < 400 => "the server redirects: point the client at the new location",
-            >= 500 => "the server or a proxy failed: check its logs and upstream",
-            _ => "check what the server expects of the upgrade request",
-        };
-        return $"The server answered the upgrade with {status} instead of 101 Switching Protocols, so no WebSocket session opened; {hint}";
+        return DiagnosisTemplates.Fill(Outcomes.Of(Outcome.HandshakeRejected).Diagnosis,
+            ("status", status), ("hint", DiagnosisTemplates.RejectionHint(response.StatusCode)));
     }
 
-    private static string DiagnoseAbnormal(WebSocketSession session)
+    /// <summary>The diagnosis of a session judged from TCP alone: abnormal (FIN or RST seen) or unfinished.</summary>
+    private static string DiagnoseTcpEnding(WebSocketSession session, Outcome outcome)
     {
-        var rst = session.FirstRstFrom is not null;
-        var by = rst ? session.FirstRstFrom!.Value : session.FirstFinFrom!.Value;
-        var who = session.IsClient(by) ? "client" : "server";
-        var how = rst ? "a TCP reset (RST)" : "a TCP FIN";
-        if (session.Phase == SessionPhase.AwaitingResponse)
+        var beforeResponse = session.Phase == SessionPhase.AwaitingResponse;
+        if (outcome == Outcome.AbnormalClosure)
         {
-            return $"The connection ended with {how} from the {who} before the server answered the upgrade; check that the server speaks WebSocket at that path and is reachable through any proxy";
+            var rst = session.FirstRstFrom is not null;
+            var by = rst ? session.FirstRstFrom!.Value : session.FirstFinFrom!.Value;
+            var template = beforeResponse ? DiagnosisTemplates.AbnormalBeforeResponse
+                : rst ? Outcomes.Of(Outcome.AbnormalClosure).Diagnosis
+                : DiagnosisTemplates.AbnormalFin;
+            return DiagnosisTemplates.Fill(template,
+                ("who", session.IsClient(by) ? "client" : "server"),
+                ("how", rst ? DiagnosisTemplates.HowRst : DiagnosisTemplates.HowFin));
         }
 
-        return rst
-            ? $"The connection ended with {how} from the {who} and no close frame (reported as 1006 Abnormal Closure): the {who} crashed or aborted, or a proxy or load balancer cut the connection; check its logs and idle timeouts"
-            : $"The connection ended with {how} from the {who} and no close frame (reported as 1006 Abnormal Closure): the {who} dropped the connection without the closing handshake; close with a close frame, and check proxy idle timeouts";
-    }
-
-    private static string DiagnoseUnfinished(WebSocketSession session)
-    {
         var timedOut = session.End?.Kind == TcpCloseKind.Timeout;
-        if (session.Phase == SessionPhase.AwaitingResponse)
+        return (beforeResponse, timedOut) switch
         {
-            return timedOut
-                ? "The server never answered the upgrade and the connection went idle; check that the server is up and speaks WebSocket at that path"
-                : "The capture ended before the server answered the upgrade; capture for longer to see the outcome";
-        }
-
-        return timedOut
-            ? "The session was given up on with no close frame, FIN or RST, after no packet for the idle timeout (or to stay under the connection cap); capture for longer, raise --idle-timeout, or check keep-alive pings"
-            : "The capture ended while the session was still open (no close frame, FIN or RST); capture for longer to see how it ends";
+            (true, true) => DiagnosisTemplates.UnfinishedBeforeResponseIdle,
+            (true, false) => DiagnosisTemplates.UnfinishedBeforeResponse,
+            (false, true) => DiagnosisTemplates.UnfinishedIdle,
+            (false, false) => Outcomes.Of(Outcome.Unfinished).Diagnosis,
+        };
     }
 
     private static string Echo(WebSocketSession session, string other)
@@ -284,20 +179,20 @@ public static class Classifier
         if (session.ReplyClose is { } reply)
         {
             return reply.Frame.Code is int code
-                ? string.Create(CultureInfo.InvariantCulture, $"the {other} echoed the close ({code})")
-                : $"the {other} echoed the close (without a code)";
+                ? DiagnosisTemplates.Fill(DiagnosisTemplates.Echoed, ("other", other), ("code", code.ToString(CultureInfo.InvariantCulture)))
+                : DiagnosisTemplates.Fill(DiagnosisTemplates.EchoedWithoutCode, ("other", other));
         }
 
-        return $"the {other} did not echo it in the capture";
+        return DiagnosisTemplates.Fill(DiagnosisTemplates.NotEchoed, ("other", other));
     }
+
+    private static string Said(CloseFrame frame) =>
+        frame.Code is int c
+            ? string.Create(CultureInfo.InvariantCulture, $"{c} {CloseCode.Name(c)}{Reason(frame)}")
+            : "no status code";
 
     private static string Reason(CloseFrame frame) =>
         frame.Reason.Length == 0 ? string.Empty : $", reason \"{frame.Reason}\"";
 
-    private static string AppCode(CloseFrame frame) =>
-        string.Create(CultureInfo.InvariantCulture, $"{frame.Code} ({CloseCode.Name(frame.Code!.Value)}){Reason(frame)}");
-
     private static string Side(bool client) => client ? "client" : "server";
-
-    private static string? EmptyAsNull(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

@@ -1,4 +1,11 @@
+using System.Collections.Frozen;
+
 namespace WsCloseSniffer.Analysis;
+
+/// <summary>One row of the notice table.</summary>
+/// <param name="Description">A short phrase for diagnoses and the summary.</param>
+/// <param name="WorthSaying">The notice changes what a reviewer should conclude, so the diagnosis names it; the others are only counted in the summary.</param>
+public sealed record NoticeRow(string Name, string Description, bool WorthSaying);
 
 /// <summary>
 /// Named anomalies attached to a session, Zeek-style: stable snake_case names prefixed by their layer.
@@ -32,34 +39,41 @@ public static class Notice
     public const string WsFragmentedMessageInterrupted = "ws_fragmented_message_interrupted";
     public const string WsFrameLengthInvalid = "ws_frame_length_invalid";
 
-    /// <summary>A short phrase for a notice, for diagnoses and the summary.</summary>
-    public static string Describe(string notice) => notice switch
-    {
-        TcpGapInStream => "packets missing from the capture inside frame payloads (decoding went on)",
-        TcpGapOverFrameHeader => "packets missing from the capture over frame headers (later frames in that direction could not be decoded)",
-        TcpGapInHandshake => "packets missing from the capture during the handshake",
-        HttpHeadTooLarge => "an HTTP head larger than the cap",
-        HttpMalformedResponse => "a malformed HTTP response to the upgrade",
-        HttpAcceptMismatch => "a Sec-WebSocket-Accept that does not match the key (a strict client fails the connection)",
-        HttpAcceptNotOffered => "the server accepted an extension the client did not offer",
-        HttpExtensionsMalformed => "a Sec-WebSocket-Extensions header that breaks the RFC 6455 grammar",
-        HttpInvalidUpgradeAccepted => "an upgrade request that breaks RFC 6455 section 4.1, answered with 101 all the same",
-        WsUnmaskedClientFrame => "unmasked client frames (RFC 6455 5.1 requires masking)",
-        WsMaskedServerFrame => "masked server frames (RFC 6455 5.1 forbids masking)",
-        WsRsv1WithoutExtension => "RSV1 set without a negotiated extension that defines it",
-        WsRsv2WithoutExtension => "RSV2 set without a negotiated extension that defines it",
-        WsRsv3WithoutExtension => "RSV3 set without a negotiated extension that defines it",
-        WsClosePayloadOneByte => "a close frame with a 1-byte payload",
-        WsControlFrameTooLong => "a control frame longer than 125 bytes",
-        WsControlFrameFragmented => "a fragmented control frame",
-        WsCloseCodeInvalid => "a close code that must not be sent",
-        WsCloseReasonInvalidUtf8 => "a close reason that is not valid UTF-8",
-        WsUnknownOpcode => "frames with a reserved opcode",
-        WsMandatoryExtensionFromServer => "1010 sent by a server (only clients may send it)",
-        WsDataAfterClose => "frames sent after that side's close frame",
-        WsContinuationWithoutStart => "a continuation frame with no message to continue",
-        WsFragmentedMessageInterrupted => "a new data message started before the fragmented one ended",
-        WsFrameLengthInvalid => "a frame length with the most significant bit set",
-        _ => notice,
-    };
+    /// <summary>Every notice: adding one is a constant above and a row here.</summary>
+    public static IReadOnlyList<NoticeRow> All { get; } =
+    [
+        new(TcpGapInStream, "packets missing from the capture inside frame payloads (decoding went on)", false),
+        new(TcpGapOverFrameHeader, "packets missing from the capture over frame headers (later frames in that direction could not be decoded)", true),
+        new(TcpGapInHandshake, "packets missing from the capture during the handshake", true),
+        new(HttpHeadTooLarge, "an HTTP head larger than the cap", false),
+        new(HttpMalformedResponse, "a malformed HTTP response to the upgrade", false),
+        new(HttpAcceptMismatch, "a Sec-WebSocket-Accept that does not match the key (a strict client fails the connection)", true),
+        new(HttpAcceptNotOffered, "the server accepted an extension the client did not offer", true),
+        new(HttpExtensionsMalformed, "a Sec-WebSocket-Extensions header that breaks the RFC 6455 grammar", false),
+        new(HttpInvalidUpgradeAccepted, "an upgrade request that breaks RFC 6455 section 4.1, answered with 101 all the same", true),
+        new(WsUnmaskedClientFrame, "unmasked client frames (RFC 6455 5.1 requires masking)", true),
+        new(WsMaskedServerFrame, "masked server frames (RFC 6455 5.1 forbids masking)", true),
+        new(WsRsv1WithoutExtension, "RSV1 set without a negotiated extension that defines it", true),
+        new(WsRsv2WithoutExtension, "RSV2 set without a negotiated extension that defines it", false),
+        new(WsRsv3WithoutExtension, "RSV3 set without a negotiated extension that defines it", false),
+        new(WsClosePayloadOneByte, "a close frame with a 1-byte payload", false),
+        new(WsControlFrameTooLong, "a control frame longer than 125 bytes", true),
+        new(WsControlFrameFragmented, "a fragmented control frame", false),
+        new(WsCloseCodeInvalid, "a close code that must not be sent", false),
+        new(WsCloseReasonInvalidUtf8, "a close reason that is not valid UTF-8", false),
+        new(WsUnknownOpcode, "frames with a reserved opcode", false),
+        new(WsMandatoryExtensionFromServer, "1010 sent by a server (only clients may send it)", true),
+        new(WsDataAfterClose, "frames sent after that side's close frame", false),
+        new(WsContinuationWithoutStart, "a continuation frame with no message to continue", false),
+        new(WsFragmentedMessageInterrupted, "a new data message started before the fragmented one ended", false),
+        new(WsFrameLengthInvalid, "a frame length with the most significant bit set", true),
+    ];
+
+    private static readonly FrozenDictionary<string, NoticeRow> s_byName = All.ToFrozenDictionary(row => row.Name, StringComparer.Ordinal);
+
+    /// <summary>A short phrase for a notice, for diagnoses and the summary; the name itself for an unknown one.</summary>
+    public static string Describe(string notice) => s_byName.TryGetValue(notice, out var row) ? row.Description : notice;
+
+    /// <summary>True for a notice the diagnosis names (see <see cref="NoticeRow.WorthSaying"/>).</summary>
+    public static bool IsWorthSaying(string notice) => s_byName.TryGetValue(notice, out var row) && row.WorthSaying;
 }

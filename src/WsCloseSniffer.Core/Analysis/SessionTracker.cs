@@ -1,22 +1,19 @@
 using WsCloseSniffer.Reassembly;
-using WsCloseSniffer.Reporting;
 
 namespace WsCloseSniffer.Analysis;
 
 /// <summary>
-/// Creates a <see cref="WebSocketSession"/> per TCP connection and turns each WebSocket session that
-/// ends into a <see cref="SessionRecord"/>. Creating a session has no side effect beyond the session.
+/// Creates a <see cref="WebSocketSession"/> per TCP connection and hands on each WebSocket session that
+/// ends, counting its notices. Creating a session has no side effect beyond the session.
 /// </summary>
 public sealed class SessionTracker : ITcpStreamHandlerFactory
 {
-    private readonly string _captureName;
-    private readonly Action<SessionRecord> _onSession;
+    private readonly Action<WebSocketSession> _onSession;
     private readonly AnalyzerOptions _options;
     private readonly Dictionary<string, long> _noticeCounts = new(StringComparer.Ordinal);
 
-    public SessionTracker(string captureName, Action<SessionRecord> onSession, AnalyzerOptions? options = null)
+    public SessionTracker(Action<WebSocketSession> onSession, AnalyzerOptions? options = null)
     {
-        _captureName = captureName;
         _onSession = onSession;
         _options = options ?? new AnalyzerOptions();
     }
@@ -36,6 +33,6 @@ public sealed class SessionTracker : ITcpStreamHandlerFactory
             _noticeCounts[notice] = _noticeCounts.GetValueOrDefault(notice) + 1;
         }
 
-        _onSession(Classifier.ToRecord(session, _captureName, session.Connection.Ordinal));
+        _onSession(session);
     }
 }

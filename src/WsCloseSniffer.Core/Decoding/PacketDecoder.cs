@@ -149,9 +149,6 @@ public static class PacketDecoder
     public static bool IsSupported(LinkType linkType) => linkType is LinkType.Ethernet or LinkType.LinuxSll
         or LinkType.LinuxSll2 or LinkType.Null or LinkType.Loop or LinkType.Raw or LinkType.Ipv4 or LinkType.Ipv6;
 
-    /// <summary>A readable name for any link type value, e.g. "LINKTYPE_IEEE802_11 (105)", for reports.</summary>
-    public static string Describe(LinkType linkType) => LinkTypeNames.Describe(linkType);
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DecodeStatus DecodeEtherType(ushort etherType, ReadOnlySpan<byte> payload, int wireLength, out TcpSegment segment)
     {

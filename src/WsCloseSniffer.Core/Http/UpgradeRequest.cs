@@ -95,7 +95,7 @@ public sealed record UpgradeRequest(
     }
 
     /// <summary>A header value quoted in a diagnosis, cut so a hostile head cannot make the report line huge.</summary>
-    private static string Shown(string value) => value.Length <= MaxShownValueLength ? value : string.Concat(value.AsSpan(0, MaxShownValueLength), "...");
+    internal static string Shown(string value) => value.Length <= MaxShownValueLength ? value : string.Concat(value.AsSpan(0, MaxShownValueLength), "...");
 
     private static bool IsValidKey(string key)
     {

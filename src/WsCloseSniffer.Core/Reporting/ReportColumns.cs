@@ -11,15 +11,6 @@ public static class ReportColumns
         "server_payload_bytes",
     ];
 
-    /// <summary>The classification words in the contract's order, for summaries.</summary>
-    public static IReadOnlyList<string> Classifications { get; } =
-    [
-        "normal_closure", "going_away", "protocol_error", "unsupported_data", "no_status", "invalid_payload",
-        "policy_violation", "message_too_big", "mandatory_extension", "internal_error", "service_restart",
-        "try_again_later", "bad_gateway", "application", "invalid_close_code", "abnormal_closure", "unfinished",
-        "handshake_rejected",
-    ];
-
     /// <summary>A record's cells in column order: strings, longs, or null for empty.</summary>
     public static object?[] Cells(SessionRecord record)
     {

@@ -1,3 +1,6 @@
+using WsCloseSniffer.Analysis;
+using WsCloseSniffer.Reassembly;
+
 namespace WsCloseSniffer.Reporting;
 
 /// <summary>
@@ -40,4 +43,51 @@ public sealed record SessionRecord
     public long StartTimeNanoseconds { get; init; }
 
     public long FlowOrder { get; init; }
+
+    /// <summary>The record of a finished session: its outcome's word and diagnosis, and the contract's columns.</summary>
+    public static SessionRecord From(WebSocketSession session, string captureFile, long flowOrder)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var request = session.Request ?? throw new ArgumentException("Only sessions with an upgrade request are reported.", nameof(session));
+        var connection = session.Connection;
+        var clientIsOriginator = session.ClientDirection == FlowDirection.FromOriginator;
+        var client = clientIsOriginator ? connection.Originator : connection.Responder;
+        var server = clientIsOriginator ? connection.Responder : connection.Originator;
+        var clientCounts = session.CountsFrom(client: true);
+        var serverCounts = session.CountsFrom(client: false);
+        var first = session.FirstClose;
+        var outcome = Classifier.Classify(session);
+        var end = session.End?.LastPacketTime ?? connection.FirstPacketTime;
+
+        return new SessionRecord
+        {
+            CaptureFile = captureFile,
+            StartTime = connection.FirstPacketTime.ToIso8601(),
+            EndTime = end.ToIso8601(),
+            ClientIp = client.Address.ToString(),
+            ClientPort = client.Port,
+            ServerIp = server.Address.ToString(),
+            ServerPort = server.Port,
+            Host = request.Host,
+            Path = request.Target,
+            OfferedExtensions = EmptyAsNull(request.OfferedExtensionsText),
+            AcceptedExtensions = EmptyAsNull(session.Response?.AcceptedExtensionsText),
+            CloseInitiator = first is null ? null : first.FromClient ? "client" : "server",
+            CloseCode = first?.Frame.Code,
+            CloseReason = EmptyAsNull(first?.Frame.Reason),
+            ReplyCloseCode = session.ReplyClose?.Frame.Code,
+            Classification = outcome.Word(),
+            Diagnosis = Classifier.Diagnose(session, outcome),
+            ClientFrames = clientCounts.Frames,
+            ServerFrames = serverCounts.Frames,
+            ClientPayloadBytes = clientCounts.PayloadBytes,
+            ServerPayloadBytes = serverCounts.PayloadBytes,
+            Notices = [.. session.Notices],
+            HandshakeStatus = session.Response?.StatusCode,
+            StartTimeNanoseconds = connection.FirstPacketTime.UnixNanoseconds,
+            FlowOrder = flowOrder,
+        };
+    }
+
+    private static string? EmptyAsNull(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

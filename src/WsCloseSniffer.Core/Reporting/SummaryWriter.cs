@@ -1,6 +1,6 @@
 using System.Globalization;
 using WsCloseSniffer.Analysis;
-using WsCloseSniffer.Decoding;
+using WsCloseSniffer.Capture;
 
 namespace WsCloseSniffer.Reporting;
 
@@ -10,8 +10,6 @@ namespace WsCloseSniffer.Reporting;
 /// </summary>
 public static class SummaryWriter
 {
-    public const string CleanClassification = "normal_closure";
-
     /// <summary>
     /// Writes the summary. <paramref name="sessions"/> is enumerated twice (counts, then the sessions that did
     /// not close cleanly), so a run's sessions never need to be in memory at once.
@@ -44,15 +42,15 @@ public static class SummaryWriter
         if (total > 0)
         {
             writer.WriteLine();
-            var width = ReportColumns.Classifications.Max(c => c.Length);
-            foreach (var classification in ReportColumns.Classifications.Where(counts.ContainsKey))
+            var width = Outcomes.All.Max(row => row.SummaryLabel.Length);
+            foreach (var row in Outcomes.All.Where(row => counts.ContainsKey(row.Word)))
             {
-                writer.WriteLine(string.Create(inv, $"  {classification.PadRight(width)}  {counts[classification],6}"));
+                writer.WriteLine(string.Create(inv, $"  {row.SummaryLabel.PadRight(width)}  {counts[row.Word],6}"));
             }
         }
 
         var heading = false;
-        foreach (var s in sessions.Where(s => s.Classification != CleanClassification))
+        foreach (var s in sessions.Where(s => !Outcomes.IsClean(s.Classification)))
         {
             if (!heading)
             {
@@ -96,7 +94,7 @@ public static class SummaryWriter
         Add(statistics.Malformed, "malformed packets skipped");
         foreach (var (linkType, count) in statistics.UnsupportedLinkTypes.OrderBy(l => (uint)l.Key))
         {
-            Add(count, $"packets of unsupported link type {PacketDecoder.Describe(linkType)} skipped");
+            Add(count, $"packets of unsupported link type {LinkTypeNames.Describe(linkType)} skipped");
         }
 
         Add(statistics.GapCount, string.Create(inv, $"gaps in TCP streams ({statistics.GapBytes} bytes not captured)"));

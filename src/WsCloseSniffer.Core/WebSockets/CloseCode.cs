@@ -1,6 +1,6 @@
 namespace WsCloseSniffer.WebSockets;
 
-/// <summary>Close status codes (RFC 6455 7.4, IANA registry): names, validity on the wire, classification words.</summary>
+/// <summary>Close status codes (RFC 6455 7.4, IANA registry): names and validity on the wire (the classification words are in Analysis/Outcome.cs).</summary>
 public static class CloseCode
 {
     public const int NormalClosure = 1000;
@@ -19,29 +19,11 @@ public static class CloseCode
     public const int BadGateway = 1014;
 
     /// <summary>
-    /// The contract's classification word for a close frame's code (docs/cli-and-report-contract.md).
-    /// 1004-1006 and 1015 are reserved and must never be sent (RFC 6455 7.4.1): they are invalid on the wire.
+    /// True for a code a peer may send: the defined 1000-1003, 1007-1014, and 3000-4999. 1004-1006 and 1015 are
+    /// reserved and must never be sent (RFC 6455 7.4.1).
     /// </summary>
-    public static string Classify(int code) => code switch
-    {
-        NormalClosure => "normal_closure",
-        GoingAway => "going_away",
-        ProtocolError => "protocol_error",
-        UnsupportedData => "unsupported_data",
-        InvalidPayload => "invalid_payload",
-        PolicyViolation => "policy_violation",
-        MessageTooBig => "message_too_big",
-        MandatoryExtension => "mandatory_extension",
-        InternalError => "internal_error",
-        ServiceRestart => "service_restart",
-        TryAgainLater => "try_again_later",
-        BadGateway => "bad_gateway",
-        >= 3000 and <= 4999 => "application",
-        _ => "invalid_close_code",
-    };
-
-    /// <summary>True for a code a peer may send: the defined 1000-1003, 1007-1014, and 3000-4999.</summary>
-    public static bool IsValidOnWire(int code) => Classify(code) != "invalid_close_code";
+    public static bool IsValidOnWire(int code) =>
+        code is (>= NormalClosure and <= UnsupportedData) or (>= InvalidPayload and <= BadGateway) or (>= 3000 and <= 4999);
 
     /// <summary>The registered name, e.g. "Normal Closure", or a range description.</summary>
     public static string Name(int code) => code switch

@@ -142,5 +142,5 @@ public class PacketDecoderLinkLayerTests
     [InlineData(12, "unknown link type (12)")]
     [InlineData(4000000000, "unknown link type (4000000000)")]
     public void Describe_LinkType_ReturnsNameAndNumber(uint linkType, string expected) =>
-        Assert.Equal(expected, PacketDecoder.Describe((LinkType)linkType));
+        Assert.Equal(expected, LinkTypeNames.Describe((LinkType)linkType));
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Pipeline;
 using WsCloseSniffer.Reporting;
 using WsCloseSniffer.Tests.TestInfrastructure;
 

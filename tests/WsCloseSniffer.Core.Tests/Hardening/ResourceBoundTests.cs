@@ -3,6 +3,7 @@ using System.Text;
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Http;
+using WsCloseSniffer.Pipeline;
 using WsCloseSniffer.Reassembly;
 using WsCloseSniffer.Tests.TestInfrastructure;
 using WsCloseSniffer.WebSockets;

@@ -92,7 +92,7 @@ internal sealed class SessionDriver
     public SessionRecord End(TcpCloseKind kind = TcpCloseKind.EndOfInput)
     {
         EndOnly(kind);
-        return Classifier.ToRecord(Session, "test.pcap", flowOrder: 1);
+        return SessionRecord.From(Session, "test.pcap", flowOrder: 1);
     }
 
     public void EndOnly(TcpCloseKind kind = TcpCloseKind.EndOfInput) =>

@@ -1,6 +1,7 @@
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Decoding;
+using WsCloseSniffer.Pipeline;
 using WsCloseSniffer.Reporting;
 
 namespace WsCloseSniffer.Tests.TestInfrastructure;

@@ -1,9 +1,11 @@
 using System.Runtime.CompilerServices;
 
+using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Reporting;
 
-namespace WsCloseSniffer.Analysis;
+namespace WsCloseSniffer.Pipeline;
 
 /// <summary>Why an input did not give all its sessions.</summary>
 public enum InputProblemKind : byte
@@ -120,7 +122,7 @@ public static class OfflineAnalysis
         // decoded twice, three threads) and was slower (bench/README.md).
         if (prefetch && source.TotalBytes is > PrefetchThresholdBytes)
         {
-            source = new PrefetchingPacketSource(source);
+            source = new PrefetchingPacketSource<DecodedTcp>(source);
         }
 
         using (source)
@@ -150,7 +152,7 @@ public static class OfflineAnalysis
 
             // Two loops rather than one with a test per packet: the reading thread's source also hands over what
             // it decoded, and the per-packet path stays free of the choice.
-            if (source is PrefetchingPacketSource prefetching)
+            if (source is PrefetchingPacketSource<DecodedTcp> prefetching)
             {
                 while (prefetching.TryReadNext(out var packet, out var decoded))
                 {

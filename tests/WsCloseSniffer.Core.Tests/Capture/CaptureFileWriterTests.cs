@@ -1,9 +1,8 @@
 using PacketDotNet;
 
 using WsCloseSniffer.Capture;
-using WsCloseSniffer.Pcap;
 
-namespace WsCloseSniffer.Tests.Live;
+namespace WsCloseSniffer.Tests.Capture;
 
 /// <summary>--write-pcap's files read back by our capture reader (checked itself against libpcap elsewhere).</summary>
 public sealed class CaptureFileWriterTests : IDisposable

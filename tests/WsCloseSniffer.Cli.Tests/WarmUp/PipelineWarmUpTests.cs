@@ -1,7 +1,9 @@
 using System.Runtime.CompilerServices;
 using WsCloseSniffer.Analysis;
+using WsCloseSniffer.Cli;
+using WsCloseSniffer.Pipeline;
 
-namespace WsCloseSniffer.Tests.Analysis;
+namespace WsCloseSniffer.Tests.WarmUp;
 
 public sealed class PipelineWarmUpTests
 {

@@ -1,8 +1,9 @@
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Tests.TestInfrastructure;
 using static WsCloseSniffer.Tests.TestInfrastructure.FrameBuilder;
+using WsCloseSniffer.Pipeline;
 
-namespace WsCloseSniffer.Tests.Analysis;
+namespace WsCloseSniffer.Tests.Pipeline;
 
 /// <summary>Whole-pipeline checks: PacketDotNet-built Ethernet/IPv4/TCP packets through <see cref="CaptureAnalyzer"/>.</summary>
 public class CaptureAnalyzerSessionTests

@@ -1,9 +1,8 @@
 using System.Buffers.Binary;
 using System.Text;
 
-using WsCloseSniffer.Capture;
 
-namespace WsCloseSniffer.Pcap;
+namespace WsCloseSniffer.Capture;
 
 /// <summary>
 /// Writes captured frames to a file that tcpdump, Wireshark and <c>wsclosesniffer analyze</c> read:

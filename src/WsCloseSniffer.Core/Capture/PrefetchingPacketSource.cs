@@ -3,10 +3,8 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
-using WsCloseSniffer.Capture;
-using WsCloseSniffer.Decoding;
 
-namespace WsCloseSniffer.Analysis;
+namespace WsCloseSniffer.Capture;
 
 /// <summary>
 /// Reads a capture file on a background thread, so reading, decompressing, record parsing and header
@@ -16,7 +14,8 @@ namespace WsCloseSniffer.Analysis;
 /// <see cref="MaxBatchesInFlight"/> batches exist, so memory is bounded whatever the file size; the reader
 /// waits when analysis falls behind (a file can wait; a live capture cannot, and does not use this).
 /// </summary>
-public sealed class PrefetchingPacketSource : IPacketSource, ICaptureBlockExchange
+public sealed class PrefetchingPacketSource<THeaders> : IPacketSource, ICaptureBlockExchange
+    where THeaders : struct, IPacketHeaders<THeaders>
 {
     public const int MaxBatchesInFlight = 4;
 
@@ -66,7 +65,7 @@ public sealed class PrefetchingPacketSource : IPacketSource, ICaptureBlockExchan
 
     /// <summary>The next packet and what the reading thread decoded of it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool TryReadNext(out CapturedPacket packet, out DecodedTcp decoded)
+    public bool TryReadNext(out CapturedPacket packet, out THeaders decoded)
     {
         while (true)
         {
@@ -185,7 +184,7 @@ public sealed class PrefetchingPacketSource : IPacketSource, ICaptureBlockExchan
         public int Length;
         public int OriginalLength;
         public long PacketNumber;
-        public DecodedTcp Decoded;
+        public THeaders Decoded;
     }
 
     /// <summary>
@@ -219,7 +218,7 @@ public sealed class PrefetchingPacketSource : IPacketSource, ICaptureBlockExchan
             entry.Length = packet.Data.Length;
             entry.OriginalLength = packet.OriginalLength;
             entry.PacketNumber = packet.PacketNumber;
-            entry.Decoded = DecodedTcp.Decode(packet);
+            entry.Decoded = THeaders.Decode(packet);
         }
 
         public void Release()

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 
+using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Http;
@@ -7,22 +8,7 @@ using WsCloseSniffer.Reassembly;
 using WsCloseSniffer.Reporting;
 using WsCloseSniffer.WebSockets;
 
-namespace WsCloseSniffer.Analysis;
-
-/// <summary>Settings of one analysis run.</summary>
-public sealed record AnalyzerOptions
-{
-    public ReassemblyOptions Reassembly { get; init; } = new();
-
-    /// <summary>An HTTP head (upgrade request or response) longer than this is given up on (notice http_head_too_large).</summary>
-    public int MaxHttpHeadBytes { get; init; } = HttpHeadParser.DefaultMaxHeadBytes;
-
-    /// <summary>How much of a control frame's payload is held; the rest of an oversized one is skipped.</summary>
-    public int MaxControlPayloadBytes { get; init; } = FrameDecoder.MaxHeldControlPayloadBytes;
-
-    /// <summary>Creates the BPF filter for one source (null: no filter). Each source gets its own.</summary>
-    public Func<IPacketFilter>? FilterFactory { get; init; }
-}
+namespace WsCloseSniffer.Pipeline;
 
 /// <summary>
 /// The pipeline for one packet source: decoder, reassembler, session tracker. Push packets in with
@@ -41,7 +27,8 @@ public sealed class CaptureAnalyzer : IDisposable
     public CaptureAnalyzer(string captureName, AnalyzerOptions options, Action<SessionRecord> onSession)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _tracker = new SessionTracker(captureName, onSession, options);
+        ArgumentNullException.ThrowIfNull(onSession);
+        _tracker = new SessionTracker(session => onSession(SessionRecord.From(session, captureName, session.Connection.Ordinal)), options);
         _reassembler = new TcpReassembler(_tracker, options.Reassembly);
         _filter = options.FilterFactory?.Invoke();
     }

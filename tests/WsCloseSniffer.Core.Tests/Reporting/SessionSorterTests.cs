@@ -1,7 +1,7 @@
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Reporting;
 
-namespace WsCloseSniffer.Tests.Analysis;
+namespace WsCloseSniffer.Tests.Reporting;
 
 public sealed class SessionSorterTests : IDisposable
 {

@@ -3,11 +3,13 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text;
 
+using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Decoding;
+using WsCloseSniffer.Pipeline;
 using WsCloseSniffer.Reporting;
 
-namespace WsCloseSniffer.Analysis;
+namespace WsCloseSniffer.Cli;
 
 /// <summary>
 /// Runs the pipeline once on a small built-in WebSocket session, on a background thread while the process
@@ -36,10 +38,11 @@ public static class PipelineWarmUp
         new Thread(Run) { IsBackground = true, Name = "warm-up" }.Start();
     }
 
-    /// <summary>The per-packet methods: those marked AggressiveOptimization in this assembly.</summary>
+    /// <summary>The per-packet methods: those marked AggressiveOptimization in the core assembly.</summary>
     public static IEnumerable<MethodBase> HotMethods() =>
-        typeof(PipelineWarmUp).Assembly.GetTypes()
+        typeof(CaptureAnalyzer).Assembly.GetTypes()
             .Where(type => !type.ContainsGenericParameters)
+            .Append(typeof(PrefetchingPacketSource<DecodedTcp>)) // the one instantiation the pipeline reads through
             .SelectMany(type => type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
             .Where(method => !method.ContainsGenericParameters && (method.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0);
 

@@ -1,12 +1,14 @@
 using System.Globalization;
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Reporting;
 using WsCloseSniffer.Tests.Reporting;
 using WsCloseSniffer.Tests.TestInfrastructure;
 using static WsCloseSniffer.Tests.TestInfrastructure.FrameBuilder;
+using WsCloseSniffer.Pipeline;
 
-namespace WsCloseSniffer.Tests.Analysis;
+namespace WsCloseSniffer.Tests.Pipeline;
 
 public sealed class OfflineAnalysisTests : IDisposable
 {
@@ -51,7 +53,7 @@ public sealed class OfflineAnalysisTests : IDisposable
                 }
             }
 
-            using (var source = new PrefetchingPacketSource(CaptureFile.Open(file)))
+            using (var source = new PrefetchingPacketSource<DecodedTcp>(CaptureFile.Open(file)))
             {
                 while (source.TryReadNext(out var packet, out var decoded))
                 {

@@ -1,8 +1,7 @@
 using System.Globalization;
 
-using WsCloseSniffer.Capture;
 
-namespace WsCloseSniffer.Decoding;
+namespace WsCloseSniffer.Capture;
 
 /// <summary>
 /// Names of pcap link-layer header types (tcpdump.org LINKTYPE_ values, as registered with IANA), so a

@@ -1,8 +1,7 @@
 using System.Text;
 
-using WsCloseSniffer.Reporting;
 
-namespace WsCloseSniffer.Analysis;
+namespace WsCloseSniffer.Reporting;
 
 /// <summary>
 /// Puts the sessions of a run in report order (start time, then input, then flow: decision 7) and

@@ -1,0 +1,137 @@
+using System.Text;
+
+namespace WsCloseSniffer.Analysis;
+
+/// <summary>
+/// The diagnosis sentences that are not an outcome's usual case (<see cref="OutcomeRow.Diagnosis"/> holds those),
+/// and the filler that puts a session's facts into a template.
+/// Placeholders: <c>{side}</c> and <c>{other}</c> (client/server: who closed first and the peer), <c>{said}</c>
+/// (code, name and reason, or "no status code"), <c>{echo}</c> (whether the peer echoed the close), <c>{code}</c>,
+/// <c>{name}</c>, <c>{reason}</c>, <c>{time}</c>, <c>{who}</c> (who ended the connection), <c>{how}</c>,
+/// <c>{offered}</c>, <c>{accepted}</c>, <c>{missing}</c> (extension lists), <c>{status}</c> and <c>{hint}</c>
+/// (a rejected upgrade), <c>{ending}</c> (the TCP-judged ending, lower-cased first letter), <c>{notices}</c>,
+/// <c>{problems}</c> (what breaks RFC 6455 4.1 in the request), <c>{wanted}</c> and <c>{proxy}</c> (optional
+/// clauses, possibly empty), <c>{version}</c> (the versions a refusal names).
+/// </summary>
+public static class DiagnosisTemplates
+{
+    public const string MandatoryExtensionFromServer =
+        "The server closed with {said}, a code only clients may send (RFC 6455 7.4.1; offered: {offered}; accepted: {accepted}); fix the server's close logic";
+
+    public const string MandatoryExtensionNothingMissing =
+        "The client closed with {said} although the server accepted every extension it offered (offered: {offered}; accepted: {accepted}); check which extension the client requires and its parameters in the 101 response's Sec-WebSocket-Extensions";
+
+    public const string ClosePayloadOneByte =
+        "The {side} sent a close frame with a 1-byte payload, which cannot hold a status code (RFC 6455 5.5.1); fix the {side}'s WebSocket library";
+
+    public const string CloseCodeLost =
+        "The {side} sent a close frame whose status code was lost in the capture (packets missing), so the outcome is judged from TCP: {ending}";
+
+    public const string AbnormalFin =
+        "The connection ended with a TCP FIN from the {who} and no close frame (reported as 1006 Abnormal Closure): the {who} dropped the connection without the closing handshake; close with a close frame, and check proxy idle timeouts";
+
+    public const string AbnormalBeforeResponse =
+        "The connection ended with {how} from the {who} before the server answered the upgrade; check that the server speaks WebSocket at that path and is reachable through any proxy";
+
+    public const string RejectedInvalidRequest =
+        "The server answered the upgrade with {status} instead of 101 Switching Protocols, because the request had {problems}{wanted}; fix the client's request (RFC 6455 section 4.1){proxy}";
+
+    public const string RejectedWantedVersion = " (the server asks for Sec-WebSocket-Version: {version})";
+
+    public const string RejectedProxyDropsConnection = ", or the proxy in between that drops the hop-by-hop Connection header";
+
+    /// <summary>The notice http_invalid_upgrade_accepted in a diagnosis, naming the faults.</summary>
+    public const string InvalidUpgradeAccepted = "the server switched protocols although the upgrade request had {problems}";
+
+    public const string HowRst = "a TCP reset (RST)";
+    public const string HowFin = "a TCP FIN";
+
+    public const string UnfinishedIdle =
+        "The session was given up on with no close frame, FIN or RST, after no packet for the idle timeout (or to stay under the connection cap); capture for longer, raise --idle-timeout, or check keep-alive pings";
+
+    public const string UnfinishedBeforeResponse =
+        "The capture ended before the server answered the upgrade; capture for longer to see the outcome";
+
+    public const string UnfinishedBeforeResponseIdle =
+        "The server never answered the upgrade and the connection went idle; check that the server is up and speaks WebSocket at that path";
+
+    public const string Echoed = "the {other} echoed the close ({code})";
+    public const string EchoedWithoutCode = "the {other} echoed the close (without a code)";
+    public const string NotEchoed = "the {other} did not echo it in the capture";
+
+    /// <summary>Appended when the session carries notices worth saying (<see cref="NoticeRow.WorthSaying"/>).</summary>
+    public const string AlsoSeen = " (also seen: {notices})";
+
+    /// <summary>What to check for a rejected upgrade, by HTTP status: the first row whose range holds the status.</summary>
+    public static IReadOnlyList<(int First, int Last, string Hint)> RejectionHints { get; } =
+    [
+        (400, 400, "check the request's Sec-WebSocket-Key, Sec-WebSocket-Version and Upgrade headers"),
+        (401, 401, "the server wants credentials: check the client's token or cookie"),
+        (407, 407, "the server wants credentials: check the client's token or cookie"),
+        (403, 403, "the server refused the client: check its origin, credentials and the server's allow list"),
+        (404, 404, "check the request path and that the server maps a WebSocket endpoint there"),
+        (426, 426, "the server wants another protocol version: check Sec-WebSocket-Version"),
+        (429, 429, "the server is rate-limiting: back off before reconnecting"),
+        (300, 399, "the server redirects: point the client at the new location"),
+        (500, int.MaxValue, "the server or a proxy failed: check its logs and upstream"),
+        (int.MinValue, int.MaxValue, "check what the server expects of the upgrade request"),
+    ];
+
+    public static string RejectionHint(int status)
+    {
+        foreach (var (first, last, hint) in RejectionHints)
+        {
+            if (status >= first && status <= last)
+            {
+                return hint;
+            }
+        }
+
+        throw new InvalidOperationException("the last rejection hint covers every status");
+    }
+
+    /// <summary>
+    /// Puts values into a template's <c>{name}</c> placeholders. A placeholder without a value is a bug in the
+    /// table, not in the input, so it throws (a test fills every template).
+    /// </summary>
+    public static string Fill(string template, params ReadOnlySpan<(string Name, string Value)> values)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        var text = new StringBuilder(template.Length + 64);
+        var at = 0;
+        while (at < template.Length)
+        {
+            var open = template.IndexOf('{', at);
+            if (open < 0)
+            {
+                text.Append(template, at, template.Length - at);
+                break;
+            }
+
+            var close = template.IndexOf('}', open);
+            if (close < 0)
+            {
+                throw new InvalidOperationException($"unclosed placeholder in diagnosis template \"{template}\"");
+            }
+
+            text.Append(template, at, open - at);
+            text.Append(Value(template, template.AsSpan(open + 1, close - open - 1), values));
+            at = close + 1;
+        }
+
+        return text.ToString();
+    }
+
+    private static string Value(string template, ReadOnlySpan<char> name, ReadOnlySpan<(string Name, string Value)> values)
+    {
+        foreach (var (key, value) in values)
+        {
+            if (name.SequenceEqual(key))
+            {
+                return value;
+            }
+        }
+
+        throw new InvalidOperationException($"no value for {{{name}}} in diagnosis template \"{template}\"");
+    }
+}
