@@ -480,6 +480,8 @@ public sealed class WebSocketSession : ITcpStreamHandler
         public bool SentClose { get; set; }
 
         private ChunkedBodySkipper _chunked;
+        private HttpHead? _truncatedHead;
+        private HttpHeadEndFinder _headEnd;
 
         /// <summary>Bytes of a plain HTTP message body still to step over before the next head.</summary>
         public long BodyToSkip { get; set; }
@@ -493,6 +495,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
             BodyToSkip = 0;
             InChunkedBody = false;
             _chunked = default;
+            _truncatedHead = null;
             _parser?.Reset();
         }
 
@@ -520,6 +523,22 @@ public sealed class WebSocketSession : ITcpStreamHandler
                     var skipped = (int)Math.Min(BodyToSkip, data.Length);
                     BodyToSkip -= skipped;
                     data = data[skipped..];
+                    continue;
+                }
+
+                if (_truncatedHead is not null)
+                {
+                    // The rest of a head longer than the cap: stepped over, then the head is read as far as it was kept.
+                    if (!_headEnd.Find(data, out int headBytes))
+                    {
+                        return;
+                    }
+
+                    data = data[headBytes..];
+                    var truncated = _truncatedHead;
+                    _truncatedHead = null;
+                    session.AddNotice(Notice.HttpHeadTruncated);
+                    SetMode(session.OnHead(direction, truncated));
                     continue;
                 }
 
@@ -554,6 +573,11 @@ public sealed class WebSocketSession : ITcpStreamHandler
                         var head = _parser.Head!;
                         _parser.Reset();
                         SetMode(session.OnHead(direction, head));
+                        break;
+                    case HttpHeadStatus.TooLarge when _parser.TruncatedHead() is { } kept:
+                        _truncatedHead = kept;
+                        _headEnd = new HttpHeadEndFinder(_parser.StoppedAtLineStart);
+                        _parser = null;
                         break;
                     default:
                         SetMode(DirectionMode.Ignored);

@@ -12,8 +12,14 @@ public sealed record UpgradeRequest(
     IReadOnlyList<string> ExtensionHeaderValues,
     ExtensionList Extensions)
 {
-    /// <summary>Every Sec-WebSocket-Extensions line, as sent, joined with ", " ("" when none): the report's offered_extensions.</summary>
-    public string OfferedExtensionsText => string.Join(", ", ExtensionHeaderValues);
+    /// <summary>Longest extension text a report cell holds; longer text is cut and ends with a marker saying so.</summary>
+    public const int MaxExtensionsTextLength = 1024;
+
+    /// <summary>
+    /// Every Sec-WebSocket-Extensions line, as sent, joined with ", " ("" when none), cut to
+    /// <see cref="MaxExtensionsTextLength"/> with a marker: the report's offered_extensions.
+    /// </summary>
+    public string OfferedExtensionsText => ExtensionsText(ExtensionHeaderValues);
 
     /// <summary>The WebSocket version every server speaks (RFC 6455 section 4.1 item 9).</summary>
     public const string SupportedVersion = "13";
@@ -92,6 +98,14 @@ public sealed record UpgradeRequest(
         }
 
         return problems is null ? [] : [.. problems];
+    }
+
+    internal static string ExtensionsText(IReadOnlyList<string> lines)
+    {
+        var joined = string.Join(", ", lines);
+        return joined.Length <= MaxExtensionsTextLength
+            ? joined
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{joined.AsSpan(0, MaxExtensionsTextLength)}...[{joined.Length - MaxExtensionsTextLength} more characters cut]");
     }
 
     /// <summary>A header value quoted in a diagnosis, cut so a hostile head cannot make the report line huge.</summary>

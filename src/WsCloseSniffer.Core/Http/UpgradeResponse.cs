@@ -11,8 +11,8 @@ public sealed record UpgradeResponse(
 {
     public const int SwitchingProtocolsStatusCode = 101;
 
-    /// <summary>Every Sec-WebSocket-Extensions line, as sent, joined with ", " ("" when none): the report's accepted_extensions.</summary>
-    public string AcceptedExtensionsText => string.Join(", ", ExtensionHeaderValues);
+    /// <summary>Every Sec-WebSocket-Extensions line, as sent, joined with ", " ("" when none) and cut like the offer: the report's accepted_extensions.</summary>
+    public string AcceptedExtensionsText => UpgradeRequest.ExtensionsText(ExtensionHeaderValues);
 
     /// <summary>True for status 101.</summary>
     public bool IsSwitchingProtocols => StatusCode == SwitchingProtocolsStatusCode;

@@ -40,8 +40,12 @@ public class SessionNoticeTests
             case Notice.TcpGapInHandshake:
                 return d.Client(SessionHandshake.Request()).ServerGap(40);
             case Notice.HttpHeadTooLarge:
+                // Not even the status line fits under the cap.
                 return d.Client(SessionHandshake.Request())
-                    .Server(Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nX-Padding: " + new string('a', 70_000)));
+                    .Server(Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching" + new string('a', 70_000)));
+            case Notice.HttpHeadTruncated:
+                return d.Client(SessionHandshake.Request())
+                    .Server(Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nX-Padding: " + new string('a', 70_000) + "\r\n\r\n"));
             case Notice.HttpMalformedResponse:
                 return d.Client(SessionHandshake.Request()).Server(SessionHandshake.TlsServerHello());
             case Notice.HttpAcceptMismatch:
@@ -109,7 +113,7 @@ public class SessionNoticeTests
     {
         var names = NoticeNames().ToList();
 
-        Assert.Equal(25, names.Count);
+        Assert.Equal(26, names.Count);
         Assert.Equal(names.Count, names.Distinct(StringComparer.Ordinal).Count());
         Assert.All(names, n => Assert.Matches("^(tcp|http|ws)_[a-z0-9]+(_[a-z0-9]+)*$", n));
     }

@@ -570,6 +570,61 @@ public class WebSocketSessionTests
     }
 
     [Fact]
+    public void Session_OfferOverTheHeadCap_IsReportedWithWhatWasParsedAndTheRestSteppedOver()
+    {
+        // Hundreds of extension offers, 60+ KiB past the 64 KiB cap, split over segments as TCP would carry them.
+        var head = new StringBuilder("GET /chat HTTP/1.1\r\nHost: example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n")
+            .Append("Sec-WebSocket-Key: ").Append(SessionHandshake.Key).Append("\r\nSec-WebSocket-Version: 13\r\n");
+        for (int i = 0; i < 2000; i++)
+        {
+            head.Append("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=15; x=").Append(i).Append("\r\n");
+        }
+
+        var bytes = Encoding.ASCII.GetBytes(head.Append("\r\n").ToString());
+        Assert.InRange(bytes.Length, 130_000, 200_000);
+        var driver = new SessionDriver();
+        for (int at = 0; at < bytes.Length; at += 1448)
+        {
+            driver.Client(bytes[at..Math.Min(bytes.Length, at + 1448)]);
+        }
+
+        var record = driver
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Client(ClientText("hi"))
+            .Server(ServerText("hi"))
+            .Client(ClientClose(1000))
+            .Server(ServerClose(1000))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal("normal_closure", record.Classification);
+        Assert.Equal("example.test", record.Host);
+        Assert.Equal(2, record.ClientFrames);
+        Assert.Equal(2, record.ServerFrames);
+        Assert.Contains(Notice.HttpHeadTruncated, record.Notices);
+        Assert.DoesNotContain(Notice.HttpHeadTooLarge, record.Notices);
+        Assert.StartsWith("permessage-deflate; client_max_window_bits=15; x=0, permessage-deflate", record.OfferedExtensions, StringComparison.Ordinal);
+        Assert.Matches(@"\.\.\.\[\d+ more characters cut\]$", record.OfferedExtensions);
+        Assert.Equal(1024 + record.OfferedExtensions!.Length - record.OfferedExtensions.IndexOf("...[", StringComparison.Ordinal), record.OfferedExtensions.Length);
+        Assert.Contains("head longer than the head cap", record.Diagnosis, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Session_ResponseHeadOverTheCap_OpensWithNotice()
+    {
+        var record = new SessionDriver()
+            .Client(SessionHandshake.Request())
+            .Server(Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + $"Sec-WebSocket-Accept: {SessionHandshake.Accept}\r\nX-Padding: " + new string('p', 70_000) + "\r\nX-Late: 1\r\n\r\n"))
+            .Server(ServerClose(1001))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal(101, record.HandshakeStatus);
+        Assert.Equal("going_away", record.Classification);
+        Assert.Contains(Notice.HttpHeadTruncated, record.Notices);
+        Assert.DoesNotContain(Notice.HttpAcceptMismatch, record.Notices);
+    }
+
+    [Fact]
     public void Session_UpgradeAfterChunkedPlainResponse_IsReported()
     {
         var record = new SessionDriver()

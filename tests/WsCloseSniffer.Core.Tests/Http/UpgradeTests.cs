@@ -114,6 +114,16 @@ public class UpgradeTests
         Assert.Equal($"Sec-WebSocket-Version: {new string('9', 40)}... instead of 13", Assert.Single(request.Problems));
     }
 
+    [Fact]
+    public void OfferedExtensionsText_LongerThanTheCap_IsCutWithAMarker()
+    {
+        var line = new string('e', 1500);
+
+        Assert.True(UpgradeRequest.TryFrom(Request("Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Extensions: " + line), out UpgradeRequest? request));
+
+        Assert.Equal(new string('e', 1024) + "...[476 more characters cut]", request.OfferedExtensionsText);
+    }
+
     [Theory]
     [InlineData("POST")]
     [InlineData("get")]
