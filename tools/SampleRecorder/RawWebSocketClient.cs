@@ -21,8 +21,8 @@ internal static class RawWebSocketClient
     // The same message unmasked, as the server echoes it.
     private static readonly byte[] s_unmaskedHello = [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f];
 
-    /// <summary>Handshakes, exchanges one message, then resets the connection.</summary>
-    public static async Task HandshakeEchoAndResetAsync(IPEndPoint server, string path, CancellationToken cancellationToken)
+    /// <summary>Handshakes (with <paramref name="extraHeaderLines"/> in the request), exchanges one message, then resets the connection.</summary>
+    public static async Task HandshakeEchoAndResetAsync(IPEndPoint server, string path, CancellationToken cancellationToken, string extraHeaderLines = "")
     {
         using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(server, cancellationToken).ConfigureAwait(false);
@@ -34,6 +34,7 @@ internal static class RawWebSocketClient
             "Connection: Upgrade\r\n" +
             $"Sec-WebSocket-Key: {Key}\r\n" +
             "Sec-WebSocket-Version: 13\r\n" +
+            extraHeaderLines +
             "\r\n";
         await SendAllAsync(socket, Encoding.ASCII.GetBytes(request), cancellationToken).ConfigureAwait(false);
 

@@ -69,6 +69,10 @@ internal sealed class SampleServer : IAsyncDisposable
         {
             // Fewer varying bytes in the 101/403 responses; the Date header cannot be turned off.
             options.AddServerHeader = false;
+
+            // Room for a handshake larger than the analyzer's 64 KiB head cap (Kestrel's default is 32 KiB).
+            options.Limits.MaxRequestHeadersTotalSize = 256 * 1024;
+            options.Limits.MaxRequestHeaderCount = 4096;
             options.Listen(address, 0);
         });
 

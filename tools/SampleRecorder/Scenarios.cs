@@ -54,7 +54,21 @@ internal static class Scenarios
         new("10-rejected-426-no-connection.pcap", IPAddress.Loopback, SampleServer.EchoPath, NoConnectionHeaderAsync),
         new("11-rejected-400-version-8.pcap", IPAddress.Loopback, SampleServer.EchoPath, WrongVersionAsync),
         new("12-upgrade-after-chunked-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, UpgradeAfterChunkedAsync),
+        new("13-huge-offer-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, HugeOfferAsync),
     ];
+
+    // A client offering 1,500 extension variants: a 100 KiB request head, past the analyzer's 64 KiB cap.
+    private static async Task HugeOfferAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        var offers = new StringBuilder();
+        for (int i = 0; i < 1500; i++)
+        {
+            offers.Append("Sec-WebSocket-Extensions: x-variant-").Append(i).Append("; client_max_window_bits=15\r\n");
+        }
+
+        await RawWebSocketClient.HandshakeEchoAndResetAsync(context.Server, context.Path, cancellationToken, offers.ToString()).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     // A client that fetches its configuration and then upgrades on the same kept-alive connection.
     private static async Task UpgradeAfterChunkedAsync(ScenarioContext context, CancellationToken cancellationToken)

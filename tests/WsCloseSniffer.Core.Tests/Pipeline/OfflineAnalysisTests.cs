@@ -95,7 +95,7 @@ public sealed class OfflineAnalysisTests : IDisposable
         var second = Csv(RunSamples().Sessions.Sorted().ToList());
 
         Assert.Equal(first, second);
-        Assert.Equal(16, Rfc4180.Parse(first).Count);
+        Assert.Equal(17, Rfc4180.Parse(first).Count);
     }
 
     [Fact]
@@ -106,8 +106,8 @@ public sealed class OfflineAnalysisTests : IDisposable
         var sessions = result.Sessions.Sorted().ToList();
 
         Assert.Empty(result.Problems);
-        Assert.Equal(15, sessions.Count);
-        Assert.Equal(Enumerable.Range(1, 15).Select(i => (long)i), sessions.Select(s => s.SessionId));
+        Assert.Equal(16, sessions.Count);
+        Assert.Equal(Enumerable.Range(1, 16).Select(i => (long)i), sessions.Select(s => s.SessionId));
         var fileIndex = inputs.Select((input, index) => (input.DisplayName, index)).ToDictionary(p => p.DisplayName, p => p.index);
         for (var i = 1; i < sessions.Count; i++)
         {
