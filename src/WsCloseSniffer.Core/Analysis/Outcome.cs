@@ -4,7 +4,7 @@ namespace WsCloseSniffer.Analysis;
 
 /// <summary>
 /// How a session ended: one value per classification word of the report contract
-/// (docs/cli-and-report-contract.md), in the contract's order. <see cref="Outcomes"/> holds what goes with each.
+/// (docs/report-format.md), in the contract's order. <see cref="Outcomes"/> holds what goes with each.
 /// </summary>
 public enum Outcome : byte
 {

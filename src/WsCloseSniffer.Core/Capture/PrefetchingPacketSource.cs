@@ -8,8 +8,8 @@ namespace WsCloseSniffer.Capture;
 
 /// <summary>
 /// Reads a capture file on a background thread, so reading, decompressing, record parsing and header
-/// decoding (the pipeline's first stage) run on one core while the rest of the analysis runs on another
-/// (issue 4). Packets travel in batches: a read block of the file's <see cref="CaptureBuffer"/>, handed over
+/// decoding (<typeparamref name="THeaders"/>, the pipeline's next stage) run on one core while the rest of the
+/// analysis runs on another. Packets travel in batches: a read block of the file's <see cref="CaptureBuffer"/>, handed over
 /// whole when full, plus a table of the packets in it, so no packet is copied. At most
 /// <see cref="MaxBatchesInFlight"/> batches exist, so memory is bounded whatever the file size; the reader
 /// waits when analysis falls behind (a file can wait; a live capture cannot, and does not use this).
