@@ -47,6 +47,7 @@ public static class PipelineWarmUp
     [
         ("WsCloseSniffer.Capture.CaptureBuffer", "Ensure"),
         ("WsCloseSniffer.Capture.PcapReader", "TryReadNext"),
+        ("WsCloseSniffer.Capture.DecodingPacketSource`1", "TryReadNext"),
         ("WsCloseSniffer.Capture.PrefetchingPacketSource`1", "TryReadNext"),
         ("WsCloseSniffer.Capture.PrefetchingPacketSource`1", "ReadAll"),
         ("WsCloseSniffer.Decoding.DecodedTcp", ".ctor"),
@@ -118,7 +119,8 @@ public static class PipelineWarmUp
             foreach (var frame in SessionFrames())
             {
                 number++;
-                analyzer.Process(new CapturedPacket(Timestamp.FromSeconds(1_700_000_000, number * 1000), LinkType.Ethernet, frame, frame.Length, number));
+                var packet = new CapturedPacket(Timestamp.FromSeconds(1_700_000_000, number * 1000), LinkType.Ethernet, frame, frame.Length, number);
+                analyzer.Process(packet, DecodedTcp.Decode(packet));
             }
 
             analyzer.Finish();

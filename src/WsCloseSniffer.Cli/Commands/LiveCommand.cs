@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Pcap;
 using WsCloseSniffer.Pipeline;
 using WsCloseSniffer.Reporting;
@@ -249,7 +250,7 @@ internal sealed class LiveCommand
                 _pcapDirty = true;
             }
 
-            _analyzer.Process(packet);
+            _analyzer.Process(packet, DecodedTcp.Decode(packet));
         }
 
         public void OnIdle()

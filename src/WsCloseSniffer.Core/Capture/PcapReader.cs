@@ -8,7 +8,7 @@ namespace WsCloseSniffer.Capture;
 /// magic a1b23c4d, and the modified format a1b2cd34 some patched tcpdump builds wrote, whose record
 /// headers carry 8 more bytes). One reusable buffer, nothing allocated per packet.
 /// </summary>
-public sealed class PcapReader : IPacketSource, IBufferedCaptureReader
+public sealed class PcapReader : CaptureFileReader
 {
     public const int FileHeaderBytes = 24;
     public const int RecordHeaderBytes = 16;
@@ -25,10 +25,6 @@ public sealed class PcapReader : IPacketSource, IBufferedCaptureReader
 
     private const int ModifiedRecordHeaderBytes = 24;
 
-    private readonly CaptureBuffer _input;
-    private long _packetsRead;
-    private bool _finished;
-    private bool _bigEndian;
     private bool _nanosecond;
     private int _maxCapturedBytes;
     private int _recordHeaderBytes = RecordHeaderBytes;
@@ -40,21 +36,10 @@ public sealed class PcapReader : IPacketSource, IBufferedCaptureReader
     }
 
     internal PcapReader(CaptureBuffer input, string name)
+        : base(input, name)
     {
-        _input = input;
-        Name = name;
         ReadFileHeader();
     }
-
-    public string Name { get; }
-
-    public CaptureDamage? Damage { get; private set; }
-
-    CaptureBuffer IBufferedCaptureReader.Input => _input;
-
-    public long BytesRead => _input.RawBytesRead;
-
-    public long? TotalBytes => _input.RawLength;
 
     public LinkType LinkType { get; private set; }
 
@@ -71,7 +56,7 @@ public sealed class PcapReader : IPacketSource, IBufferedCaptureReader
     internal static bool IsMagic(uint value) => value is MicrosecondMagic or NanosecondMagic or ModifiedMagic;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool TryReadNext(out CapturedPacket packet)
+    public override bool TryReadNext(out CapturedPacket packet)
     {
         packet = default;
         if (_finished)
@@ -124,12 +109,6 @@ public sealed class PcapReader : IPacketSource, IBufferedCaptureReader
         return true;
     }
 
-    public void Dispose()
-    {
-        _finished = true;
-        _input.Dispose();
-    }
-
     private void ReadFileHeader()
     {
         if (!_input.Ensure(FileHeaderBytes))
@@ -174,15 +153,4 @@ public sealed class PcapReader : IPacketSource, IBufferedCaptureReader
         _input.Advance(FileHeaderBytes);
     }
 
-    private uint ReadUInt32(ReadOnlySpan<byte> span) =>
-        _bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(span) : BinaryPrimitives.ReadUInt32LittleEndian(span);
-
-    private string Truncation(int available, int needed, string what) => _input.DescribeEnd(available, needed, what);
-
-    private bool Fail(long offset, string problem)
-    {
-        Damage = new CaptureDamage(offset, _packetsRead + 1, problem);
-        _finished = true;
-        return false;
-    }
 }

@@ -14,7 +14,7 @@ namespace WsCloseSniffer.Capture;
 /// <see cref="MaxBatchesInFlight"/> batches exist, so memory is bounded whatever the file size; the reader
 /// waits when analysis falls behind (a file can wait; a live capture cannot, and does not use this).
 /// </summary>
-public sealed class PrefetchingPacketSource<THeaders> : IPacketSource, ICaptureBlockExchange
+public sealed class PrefetchingPacketSource<THeaders> : IHeaderedPacketSource<THeaders>, ICaptureBlockExchange
     where THeaders : struct, IPacketHeaders<THeaders>
 {
     public const int MaxBatchesInFlight = 4;

@@ -49,7 +49,7 @@ public sealed class OfflineAnalysisTests : IDisposable
             {
                 while (source.TryReadNext(out var packet))
                 {
-                    directAnalyzer.Process(packet);
+                    directAnalyzer.Process(packet, DecodedTcp.Decode(packet));
                 }
             }
 
