@@ -3,10 +3,11 @@ using System.Net.WebSockets;
 
 using WsCloseSniffer.SampleRecorder;
 
-// Usage: SampleRecorder [OUTPUT_DIRECTORY] [FILE_NAME_PREFIX]   (root is needed to capture on the loopback interface)
-// With a prefix, only the scenarios whose file name starts with it are recorded (and no derived samples are made).
+// Usage: SampleRecorder [OUTPUT_DIRECTORY [FILE_NAME_PREFIX...]]   (root is needed to capture on the loopback interface)
+// With prefixes, only the scenarios whose file name starts with one of them are recorded (a whole file name is a
+// prefix too), and the derived samples are made only from what was recorded again.
 string outputDirectory = args.Length > 0 ? args[0] : Path.Combine("samples", "pcaps");
-string? only = args.Length > 1 ? args[1] : null;
+string[] only = args.Skip(1).ToArray();
 if (!Environment.IsPrivilegedProcess)
 {
     Console.Error.WriteLine("Capturing on the loopback interface needs root: sudo dotnet run --project tools/SampleRecorder -- samples/pcaps");
@@ -22,20 +23,21 @@ try
         return 1;
     }
 
-    foreach (Scenario scenario in Scenarios.All.Where(scenario => only is null || scenario.FileName.StartsWith(only, StringComparison.Ordinal)))
+    bool Selected(string fileName) => only.Length == 0 || only.Any(prefix => fileName.StartsWith(prefix, StringComparison.Ordinal));
+    foreach (Scenario scenario in Scenarios.All.Where(scenario => Selected(scenario.FileName)))
     {
         await Recorder.RecordAsync(scenario, outputDirectory).ConfigureAwait(false);
     }
 
-    if (only is null || "10-wss".StartsWith(only, StringComparison.Ordinal))
+    if (Selected("20-wss-tls13-aes128gcm-1000.pcap"))
     {
         await Recorder.InjectSecretsAsync(outputDirectory, Environment.GetEnvironmentVariable("SSLKEYLOGFILE")!,
-            source: "10-wss-tls13-aes128gcm-1000.pcap", target: "16-wss-tls13-secrets-in-capture.pcapng").ConfigureAwait(false);
+            source: "20-wss-tls13-aes128gcm-1000.pcap", target: "26-wss-tls13-secrets-in-capture.pcapng").ConfigureAwait(false);
     }
 
-    if (only is null)
+    if (only.Length == 0)
     {
-        await Recorder.PostProcessAsync(outputDirectory, pcapngSource: "07-ipv6-going-away-1001.pcap", gzipSource: "01-client-close-1000.pcap").ConfigureAwait(false);
+        await Recorder.PostProcessAsync(outputDirectory, pcapngSource: "07-ipv6-going-away-1001.pcap", gzipSource: "01-client-close-1000.pcap", modifiedPcapSource: "09-fragmented-1000.pcap").ConfigureAwait(false);
     }
 }
 catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException or TimeoutException

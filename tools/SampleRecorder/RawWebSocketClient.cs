@@ -22,8 +22,11 @@ internal static class RawWebSocketClient
     // The same message unmasked, as the server echoes it.
     private static readonly byte[] s_unmaskedHello = [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f];
 
-    /// <summary>Handshakes (over TLS when <paramref name="tls"/> is set), exchanges one message, then resets the connection.</summary>
-    public static async Task HandshakeEchoAndResetAsync(IPEndPoint server, string path, TlsSetup? tls, CancellationToken cancellationToken)
+    /// <summary>
+    /// Handshakes (over TLS when <paramref name="tls"/> is set, with <paramref name="extraHeaderLines"/> in the
+    /// request), exchanges one message, then resets the connection.
+    /// </summary>
+    public static async Task HandshakeEchoAndResetAsync(IPEndPoint server, string path, TlsSetup? tls, CancellationToken cancellationToken, string extraHeaderLines = "")
     {
         using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(server, cancellationToken).ConfigureAwait(false);
@@ -46,7 +49,7 @@ internal static class RawWebSocketClient
 
         try
         {
-            await ExchangeAndResetAsync(socket, stream, server, path, cancellationToken).ConfigureAwait(false);
+            await ExchangeAndResetAsync(socket, stream, server, path, extraHeaderLines, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -54,7 +57,7 @@ internal static class RawWebSocketClient
         }
     }
 
-    private static async Task ExchangeAndResetAsync(Socket socket, Stream stream, IPEndPoint server, string path, CancellationToken cancellationToken)
+    private static async Task ExchangeAndResetAsync(Socket socket, Stream stream, IPEndPoint server, string path, string extraHeaderLines, CancellationToken cancellationToken)
     {
 
         string request =
@@ -64,6 +67,7 @@ internal static class RawWebSocketClient
             "Connection: Upgrade\r\n" +
             $"Sec-WebSocket-Key: {Key}\r\n" +
             "Sec-WebSocket-Version: 13\r\n" +
+            extraHeaderLines +
             "\r\n";
         await SendAllAsync(stream, Encoding.ASCII.GetBytes(request), cancellationToken).ConfigureAwait(false);
 
@@ -85,6 +89,105 @@ internal static class RawWebSocketClient
         // Linger on with a zero timeout makes close() send a RST (SO_LINGER semantics), like a crashed client.
         socket.LingerState = new LingerOption(enable: true, seconds: 0);
         socket.Close();
+    }
+
+    /// <summary>
+    /// On one kept-alive connection: a plain GET of <paramref name="plainPath"/> whose response is chunked, read to
+    /// its last chunk; then the upgrade to <paramref name="path"/>, one echoed message, and a client close 1000
+    /// "bye" answered by the server; then the server's FIN.
+    /// </summary>
+    public static async Task ChunkedThenUpgradeAsync(IPEndPoint server, string plainPath, string path, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server, cancellationToken).ConfigureAwait(false);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+
+        string plain = $"GET {plainPath} HTTP/1.1\r\nHost: {server}\r\nAccept: application/json\r\n\r\n";
+        await SendAllAsync(stream, Encoding.ASCII.GetBytes(plain), cancellationToken).ConfigureAwait(false);
+        string head = await ReadResponseHeadAsync(stream, cancellationToken).ConfigureAwait(false);
+        if (!head.StartsWith("HTTP/1.1 200 ", StringComparison.Ordinal) || !head.Contains("Transfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"Expected a chunked 200, got:\n{head}");
+        }
+
+        await ReadUntilAsync(stream, "0\r\n\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+
+        string request =
+            $"GET {path} HTTP/1.1\r\n" +
+            $"Host: {server}\r\n" +
+            "Upgrade: websocket\r\n" +
+            "Connection: Upgrade\r\n" +
+            $"Sec-WebSocket-Key: {Key}\r\n" +
+            "Sec-WebSocket-Version: 13\r\n" +
+            "\r\n";
+        await SendAllAsync(stream, Encoding.ASCII.GetBytes(request), cancellationToken).ConfigureAwait(false);
+        head = await ReadResponseHeadAsync(stream, cancellationToken).ConfigureAwait(false);
+        if (!head.StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"Unexpected upgrade response:\n{head}");
+        }
+
+        await SendAllAsync(stream, s_maskedHello, cancellationToken).ConfigureAwait(false);
+        byte[] echo = new byte[s_unmaskedHello.Length];
+        await ReceiveExactlyAsync(stream, echo, cancellationToken).ConfigureAwait(false);
+
+        // Close 1000 "bye", masked with the RFC 6455 section 5.7 mask; the server echoes it (2 + 5 bytes).
+        byte[] close = [0x88, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x03 ^ 0x37, 0xe8 ^ 0xfa, (byte)('b' ^ 0x21), (byte)('y' ^ 0x3d), (byte)('e' ^ 0x37)];
+        await SendAllAsync(stream, close, cancellationToken).ConfigureAwait(false);
+        byte[] reply = new byte[7];
+        await ReceiveExactlyAsync(stream, reply, cancellationToken).ConfigureAwait(false);
+        await ReadUntilAsync(stream, [], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads until <paramref name="end"/> has been received (empty: until the server's FIN).</summary>
+    private static async Task ReadUntilAsync(Stream stream, byte[] end, CancellationToken cancellationToken)
+    {
+        var seen = new List<byte>();
+        byte[] one = new byte[1];
+        while (end.Length == 0 || seen.Count < end.Length || !seen.GetRange(seen.Count - end.Length, end.Length).SequenceEqual(end))
+        {
+            if (await stream.ReadAsync(one, cancellationToken).ConfigureAwait(false) == 0)
+            {
+                if (end.Length == 0)
+                {
+                    return;
+                }
+
+                throw new InvalidOperationException("Server closed the connection early.");
+            }
+
+            seen.Add(one[0]);
+            if (seen.Count > MaxResponseHeadBytes)
+            {
+                throw new InvalidOperationException("Response body too long.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends an upgrade request with the given header lines (after Host), expects the server's refusal with
+    /// <paramref name="expectedStatus"/>, then closes the socket normally (FIN).
+    /// </summary>
+    public static async Task FaultyUpgradeAsync(IPEndPoint server, string path, string headerLines, int expectedStatus, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server, cancellationToken).ConfigureAwait(false);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+
+        string request = $"GET {path} HTTP/1.1\r\nHost: {server}\r\n{headerLines}\r\n";
+        await SendAllAsync(stream, Encoding.ASCII.GetBytes(request), cancellationToken).ConfigureAwait(false);
+
+        string head = await ReadResponseHeadAsync(stream, cancellationToken).ConfigureAwait(false);
+        if (!head.StartsWith($"HTTP/1.1 {expectedStatus} ", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"Expected {expectedStatus}, got:\n{head}");
+        }
+
+        socket.Shutdown(SocketShutdown.Send);
+        byte[] rest = new byte[256];
+        while (await socket.ReceiveAsync(rest, SocketFlags.None, cancellationToken).ConfigureAwait(false) > 0)
+        {
+        }
     }
 
     private static async Task SendAllAsync(Stream stream, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)

@@ -43,8 +43,8 @@ internal static class Recorder
         }
     }
 
-    /// <summary>Derived samples for the other input formats of the contract: one pcapng, one gzip copy.</summary>
-    public static async Task PostProcessAsync(string outputDirectory, string pcapngSource, string gzipSource)
+    /// <summary>Derived samples for the other input formats: one pcapng, one gzip copy, one modified-format pcap.</summary>
+    public static async Task PostProcessAsync(string outputDirectory, string pcapngSource, string gzipSource, string modifiedPcapSource)
     {
         string pcapngTarget = Path.ChangeExtension(pcapngSource, ".pcapng");
         await RunToolAsync("editcap", ["-F", "pcapng", Path.Combine(outputDirectory, pcapngSource), Path.Combine(outputDirectory, pcapngTarget)]).ConfigureAwait(false);
@@ -53,6 +53,11 @@ internal static class Recorder
         // -n: no file name or time stamp in the gzip header, so the .gz depends only on the capture's bytes.
         await RunToolAsync("gzip", ["-k", "-n", "-9", "-f", Path.Combine(outputDirectory, gzipSource)]).ConfigureAwait(false);
         Console.WriteLine($"{gzipSource}.gz: gzip -k -n -9 {gzipSource}");
+
+        // The modified format (magic a1b2cd34) some old patched tcpdump builds wrote; editcap still writes it.
+        string modifiedTarget = Path.ChangeExtension(modifiedPcapSource, ".modpcap.cap");
+        await RunToolAsync("editcap", ["-F", "modpcap", Path.Combine(outputDirectory, modifiedPcapSource), Path.Combine(outputDirectory, modifiedTarget)]).ConfigureAwait(false);
+        Console.WriteLine($"{modifiedTarget}: editcap -F modpcap {modifiedPcapSource}");
     }
 
     /// <summary>A pcapng that carries its own TLS secrets (Decryption Secrets Block), as editcap --inject-secrets writes it.</summary>

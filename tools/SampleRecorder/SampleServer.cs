@@ -36,6 +36,7 @@ internal sealed class SampleServer : IAsyncDisposable
     public const string GoingAwayPath = "/going-away";
     public const string ApplicationClosePath = "/app-close";
     public const string ForbiddenPath = "/forbidden";
+    public const string ChunkedConfigPath = "/config";
 
     // Echoed messages are small; a bound keeps a misbehaving client from growing the buffer.
     private const int MaxMessageBytes = 64 * 1024;
@@ -75,6 +76,10 @@ internal sealed class SampleServer : IAsyncDisposable
         {
             // Fewer varying bytes in the 101/403 responses; the Date header cannot be turned off.
             options.AddServerHeader = false;
+
+            // Room for a handshake larger than the analyzer's 64 KiB head cap (Kestrel's default is 32 KiB).
+            options.Limits.MaxRequestHeadersTotalSize = 256 * 1024;
+            options.Limits.MaxRequestHeaderCount = 4096;
             options.Listen(address, 0, listen =>
             {
                 if (tls is not null)
@@ -107,6 +112,16 @@ internal sealed class SampleServer : IAsyncDisposable
                 // An authorization layer in front of the WebSocket endpoint refusing the upgrade.
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
                 server._sessionEnded.TrySetResult("rejected with 403");
+                return;
+            }
+
+            if (context.Request.Path == ChunkedConfigPath)
+            {
+                // A plain JSON answer written in two flushed pieces without Content-Length: Kestrel sends it chunked.
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("{\"channel\":", context.RequestAborted).ConfigureAwait(false);
+                await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                await context.Response.WriteAsync("\"/echo\"}", context.RequestAborted).ConfigureAwait(false);
                 return;
             }
 
@@ -145,6 +160,19 @@ internal sealed class SampleServer : IAsyncDisposable
         return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), password: null);
     }
 
+    private static bool IsFaultyUpgrade(HttpRequest request, out int status)
+    {
+        status = 0;
+        if (!request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        string version = request.Headers.SecWebSocketVersion.ToString();
+        status = version.Length > 0 && version != "13" ? StatusCodes.Status400BadRequest : StatusCodes.Status426UpgradeRequired;
+        return true;
+    }
+
     public async ValueTask DisposeAsync()
     {
         using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -154,6 +182,16 @@ internal sealed class SampleServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        if (!context.WebSockets.IsWebSocketRequest && IsFaultyUpgrade(context.Request, out int status))
+        {
+            // What a strict server answers an upgrade that breaks RFC 6455 section 4.1 (section 4.4: name the version
+            // it speaks); Kestrel's middleware only says the request is not a WebSocket request.
+            context.Response.StatusCode = status;
+            context.Response.Headers["Sec-WebSocket-Version"] = "13";
+            _sessionEnded.TrySetResult($"refused with {status}");
+            return;
+        }
+
         if (!context.WebSockets.IsWebSocketRequest
             || !s_behaviors.TryGetValue(context.Request.Path.Value ?? string.Empty, out ServerBehavior? behavior))
         {

@@ -63,29 +63,71 @@ internal static class Scenarios
         new("07-ipv6-going-away-1001.pcap", IPAddress.IPv6Loopback, SampleServer.GoingAwayPath, IPv6GoingAwayAsync),
         new("08-application-close-4000.pcap", IPAddress.Loopback, SampleServer.ApplicationClosePath, ApplicationCloseAsync),
         new("09-fragmented-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, FragmentedAsync),
+        new("10-rejected-426-no-connection.pcap", IPAddress.Loopback, SampleServer.EchoPath, NoConnectionHeaderAsync),
+        new("11-rejected-400-version-8.pcap", IPAddress.Loopback, SampleServer.EchoPath, WrongVersionAsync),
+        new("12-upgrade-after-chunked-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, UpgradeAfterChunkedAsync),
+        new("13-huge-offer-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, HugeOfferAsync),
 
         // wss://: keys logged by .NET itself (SSLKEYLOGFILE) into wss.keylog beside the captures.
-        new("10-wss-tls13-aes128gcm-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, ClientCloseNormalAsync,
+        new("20-wss-tls13-aes128gcm-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, ClientCloseNormalAsync,
             new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_128_GCM_SHA256)),
-        new("11-wss-tls13-aes256gcm-1010.pcap", IPAddress.Loopback, SampleServer.EchoPath, MandatoryExtensionAsync,
+        new("21-wss-tls13-aes256gcm-1010.pcap", IPAddress.Loopback, SampleServer.EchoPath, MandatoryExtensionAsync,
             new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_256_GCM_SHA384)),
-        new("12-wss-tls13-chacha20-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, AbnormalResetAsync,
+        new("22-wss-tls13-chacha20-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, AbnormalResetAsync,
             new(SslProtocols.Tls13, TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256)),
-        new("13-wss-tls12-aes128gcm-1000.pcap", IPAddress.Loopback, SampleServer.ServerClosePath, ServerCloseNormalAsync,
+        new("23-wss-tls12-aes128gcm-1000.pcap", IPAddress.Loopback, SampleServer.ServerClosePath, ServerCloseNormalAsync,
             new(SslProtocols.Tls12, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)),
-        new("14-wss-tls12-aes256gcm-1010.pcap", IPAddress.Loopback, SampleServer.EchoPath, MandatoryExtensionAsync,
+        new("24-wss-tls12-aes256gcm-1010.pcap", IPAddress.Loopback, SampleServer.EchoPath, MandatoryExtensionAsync,
             new(SslProtocols.Tls12, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)),
-        new("15-wss-tls12-chacha20-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, AbnormalResetAsync,
+        new("25-wss-tls12-chacha20-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, AbnormalResetAsync,
             new(SslProtocols.Tls12, TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256)),
 
-        // 16 is made from 10 by editcap (a pcapng carrying its secrets).
-        new("17-wss-tls12-unknown-ca-alert.pcap", IPAddress.Loopback, SampleServer.EchoPath, OpenSslVerifyingClientAsync,
+        // 26 is made from 20 by editcap (a pcapng carrying its secrets).
+        new("27-wss-tls12-unknown-ca-alert.pcap", IPAddress.Loopback, SampleServer.EchoPath, OpenSslVerifyingClientAsync,
             new(SslProtocols.Tls12, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256), ServerSessionExpected: false),
-        new("18-wss-tls13-untrusted-certificate.pcap", IPAddress.Loopback, SampleServer.EchoPath, UntrustedCertificateAsync,
+        new("28-wss-tls13-untrusted-certificate.pcap", IPAddress.Loopback, SampleServer.EchoPath, UntrustedCertificateAsync,
             new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_128_GCM_SHA256), ServerSessionExpected: false),
-        new("19-wss-h2-tls13-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, Http2CloseNormalAsync,
+        new("29-wss-h2-tls13-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, Http2CloseNormalAsync,
             new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_128_GCM_SHA256, Http2: true)),
     ];
+
+    // A client offering 1,500 extension variants: a 100 KiB request head, past the analyzer's 64 KiB cap.
+    private static async Task HugeOfferAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        var offers = new StringBuilder();
+        for (int i = 0; i < 1500; i++)
+        {
+            offers.Append("Sec-WebSocket-Extensions: x-variant-").Append(i).Append("; client_max_window_bits=15\r\n");
+        }
+
+        await RawWebSocketClient.HandshakeEchoAndResetAsync(context.Server, context.Path, tls: null, cancellationToken, offers.ToString()).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // A client that fetches its configuration and then upgrades on the same kept-alive connection.
+    private static async Task UpgradeAfterChunkedAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        await RawWebSocketClient.ChunkedThenUpgradeAsync(context.Server, SampleServer.ChunkedConfigPath, context.Path, cancellationToken).ConfigureAwait(false);
+    }
+
+    // A client (or a proxy that drops hop-by-hop headers) that leaves out Connection: Upgrade.
+    private static Task NoConnectionHeaderAsync(ScenarioContext context, CancellationToken cancellationToken) =>
+        RawWebSocketClient.FaultyUpgradeAsync(
+            context.Server,
+            context.Path,
+            "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n",
+            426,
+            cancellationToken);
+
+    // An old client speaking draft hybi-08.
+    private static Task WrongVersionAsync(ScenarioContext context, CancellationToken cancellationToken) =>
+        RawWebSocketClient.FaultyUpgradeAsync(
+            context.Server,
+            context.Path,
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n",
+            400,
+            cancellationToken);
+
 
     private static async Task UntrustedCertificateAsync(ScenarioContext context, CancellationToken cancellationToken)
     {

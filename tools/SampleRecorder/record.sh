@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Records the loopback WebSocket samples and prints what tshark sees in each of them.
-# Usage (as root, from the repository root): tools/SampleRecorder/record.sh [OUTPUT_DIRECTORY [FILE_NAME_PREFIX]]
-# The recorder itself also writes the derived samples (editcap -F pcapng, gzip -k -n -9);
+# Usage (as root, from the repository root): tools/SampleRecorder/record.sh [OUTPUT_DIRECTORY [FILE_NAME_PREFIX...]]
+# The recorder itself also writes the derived samples (editcap -F pcapng, gzip -k -n -9, editcap -F modpcap);
 # `--verify-only` skips recording and only prints the tshark summary of OUTPUT_DIRECTORY.
 set -euo pipefail
 
@@ -14,7 +14,7 @@ if [[ $verify_only -eq 0 ]]; then
   dotnet build "$here" --nologo -v quiet
   # .NET appends the TLS secrets of the wss:// scenarios here (with the EnableSslKeyLogging switch in the project).
   if [[ -z "${2:-}" ]]; then rm -f "$out/wss.keylog"; fi
-  SSLKEYLOGFILE="$(realpath -m "$out/wss.keylog")" dotnet run --no-build --project "$here" -- "$out" ${2:+"$2"}
+  SSLKEYLOGFILE="$(realpath -m "$out/wss.keylog")" dotnet run --no-build --project "$here" -- "$out" "${@:2}"
 fi
 
 # One line per WebSocket frame: direction (client = the side that sent the SYN), opcode, FIN, RSV bits,
@@ -43,6 +43,6 @@ summarize() {
     END { printf "frames: client=%d server=%d\n", frames["client"], frames["server"] }'
 }
 
-for f in "$out"/[0-9]*.pcap "$out"/*.pcapng "$out"/*.gz; do
+for f in "$out"/[0-9]*.pcap "$out"/*.pcapng "$out"/*.cap "$out"/*.gz; do
   [[ -e "$f" ]] && summarize "$f"
 done

@@ -23,6 +23,9 @@ public sealed class AnalysisStatistics
     public long EvictedForCap { get; set; }
     public long BufferCapGaps { get; set; }
 
+    /// <summary>TCP segments dropped for lying far outside any plausible window.</summary>
+    public long SegmentsOutsideWindow { get; set; }
+
     /// <summary>Packets per link type the decoder does not understand.</summary>
     public Dictionary<LinkType, long> UnsupportedLinkTypes { get; } = [];
 
@@ -46,6 +49,7 @@ public sealed class AnalysisStatistics
         EvictedIdle += other.EvictedIdle;
         EvictedForCap += other.EvictedForCap;
         BufferCapGaps += other.BufferCapGaps;
+        SegmentsOutsideWindow += other.SegmentsOutsideWindow;
         foreach (var (linkType, count) in other.UnsupportedLinkTypes)
         {
             UnsupportedLinkTypes[linkType] = UnsupportedLinkTypes.GetValueOrDefault(linkType) + count;

@@ -37,7 +37,7 @@ public static class Classifier
     {
         ArgumentNullException.ThrowIfNull(session);
         var sentence = DiagnoseMain(session, outcome);
-        var extra = session.Notices.Where(Notice.IsWorthSaying).Select(Notice.Describe).ToList();
+        var extra = session.Notices.Where(Notice.IsWorthSaying).Select(n => Describe(session, n)).ToList();
         if (extra.Count > 0)
         {
             sentence += DiagnosisTemplates.Fill(DiagnosisTemplates.AlsoSeen, ("notices", string.Join("; ", extra)));
@@ -45,6 +45,11 @@ public static class Classifier
 
         return sentence + ".";
     }
+
+    private static string Describe(WebSocketSession session, string notice) =>
+        notice == Notice.HttpInvalidUpgradeAccepted
+            ? DiagnosisTemplates.Fill(DiagnosisTemplates.InvalidUpgradeAccepted, ("problems", string.Join(" and ", session.Request!.Problems)))
+            : Notice.Describe(notice);
 
     private static string DiagnoseMain(WebSocketSession session, Outcome outcome)
     {
@@ -56,7 +61,7 @@ public static class Classifier
         var first = session.FirstClose;
         if (outcome == Outcome.HandshakeRejected)
         {
-            return DiagnoseRejected(session.Response!);
+            return DiagnoseRejected(session.Request!, session.Response!);
         }
 
         if (first is null)
@@ -129,9 +134,22 @@ public static class Classifier
             .Distinct(StringComparer.OrdinalIgnoreCase);
     }
 
-    private static string DiagnoseRejected(UpgradeResponse response)
+    private static string DiagnoseRejected(UpgradeRequest request, UpgradeResponse response)
     {
         var status = string.Create(CultureInfo.InvariantCulture, $"{response.StatusCode} {response.ReasonPhrase}").TrimEnd();
+        if (request.Problems.Count > 0)
+        {
+            // The request itself was not a valid opening handshake: that, not the server, is what to fix.
+            var wanted = response.Version is { } version && !string.Equals(version, request.Version, StringComparison.Ordinal)
+                ? DiagnosisTemplates.Fill(DiagnosisTemplates.RejectedWantedVersion, ("version", UpgradeRequest.Shown(version)))
+                : string.Empty;
+            var proxy = request.Problems.Any(p => p.Contains("Connection", StringComparison.Ordinal))
+                ? DiagnosisTemplates.RejectedProxyDropsConnection
+                : string.Empty;
+            return DiagnosisTemplates.Fill(DiagnosisTemplates.RejectedInvalidRequest,
+                ("status", status), ("problems", string.Join(" and ", request.Problems)), ("wanted", wanted), ("proxy", proxy));
+        }
+
         return DiagnosisTemplates.Fill(Outcomes.Of(Outcome.HandshakeRejected).Diagnosis,
             ("status", status), ("hint", DiagnosisTemplates.RejectionHint(response.StatusCode)));
     }

@@ -10,7 +10,9 @@ namespace WsCloseSniffer.Analysis;
 /// <c>{name}</c>, <c>{reason}</c>, <c>{time}</c>, <c>{who}</c> (who ended the connection), <c>{how}</c>,
 /// <c>{offered}</c>, <c>{accepted}</c>, <c>{missing}</c> (extension lists), <c>{status}</c> and <c>{hint}</c>
 /// (a rejected upgrade), <c>{ending}</c> (the TCP-judged ending, lower-cased first letter), <c>{notices}</c>,
-/// and for TLS <c>{alert}</c>, <c>{version}</c>, <c>{cipher}</c>, <c>{random}</c>, <c>{lines}</c>.
+/// <c>{problems}</c> (what breaks RFC 6455 4.1 in the request), <c>{wanted}</c> and <c>{proxy}</c> (optional
+/// clauses, possibly empty), <c>{version}</c> (the versions a refusal names),
+/// and for TLS <c>{alert}</c>, <c>{version}</c> (the TLS version), <c>{cipher}</c>, <c>{random}</c>, <c>{lines}</c>.
 /// </summary>
 public static class DiagnosisTemplates
 {
@@ -31,6 +33,16 @@ public static class DiagnosisTemplates
 
     public const string AbnormalBeforeResponse =
         "The connection ended with {how} from the {who} before the server answered the upgrade; check that the server speaks WebSocket at that path and is reachable through any proxy";
+
+    public const string RejectedInvalidRequest =
+        "The server answered the upgrade with {status} instead of 101 Switching Protocols, because the request had {problems}{wanted}; fix the client's request (RFC 6455 section 4.1){proxy}";
+
+    public const string RejectedWantedVersion = " (the server asks for Sec-WebSocket-Version: {version})";
+
+    public const string RejectedProxyDropsConnection = ", or the proxy in between that drops the hop-by-hop Connection header";
+
+    /// <summary>The notice http_invalid_upgrade_accepted in a diagnosis, naming the faults.</summary>
+    public const string InvalidUpgradeAccepted = "the server switched protocols although the upgrade request had {problems}";
 
     public const string HowRst = "a TCP reset (RST)";
     public const string HowFin = "a TCP FIN";

@@ -19,6 +19,8 @@ public static class Notice
     public const string HttpAcceptMismatch = "http_accept_mismatch";
     public const string HttpAcceptNotOffered = "http_accept_not_offered";
     public const string HttpExtensionsMalformed = "http_extensions_malformed";
+    public const string HttpInvalidUpgradeAccepted = "http_invalid_upgrade_accepted";
+    public const string HttpHeadTruncated = "http_head_truncated";
     public const string WsUnmaskedClientFrame = "ws_unmasked_client_frame";
     public const string WsMaskedServerFrame = "ws_masked_server_frame";
     public const string WsRsv1WithoutExtension = "ws_rsv1_without_extension";
@@ -47,6 +49,8 @@ public static class Notice
         new(HttpAcceptMismatch, "a Sec-WebSocket-Accept that does not match the key (a strict client fails the connection)", true),
         new(HttpAcceptNotOffered, "the server accepted an extension the client did not offer", true),
         new(HttpExtensionsMalformed, "a Sec-WebSocket-Extensions header that breaks the RFC 6455 grammar", false),
+        new(HttpHeadTruncated, "an HTTP head longer than the head cap, read only up to the cap (its later fields are not known)", true),
+        new(HttpInvalidUpgradeAccepted, "an upgrade request that breaks RFC 6455 section 4.1, answered with 101 all the same", true),
         new(WsUnmaskedClientFrame, "unmasked client frames (RFC 6455 5.1 requires masking)", true),
         new(WsMaskedServerFrame, "masked server frames (RFC 6455 5.1 forbids masking)", true),
         new(WsRsv1WithoutExtension, "RSV1 set without a negotiated extension that defines it", true),

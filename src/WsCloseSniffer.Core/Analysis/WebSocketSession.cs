@@ -234,21 +234,39 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
 
         Phase = SessionPhase.Open;
+        if (Request!.Problems.Count > 0)
+        {
+            // A lenient server (or a proxy that rewrote the request) switched anyway: the frames are analyzed as usual.
+            AddNotice(Notice.HttpInvalidUpgradeAccepted);
+        }
+
         CheckAcceptedHandshake(response);
         return DirectionMode.Frames;
     }
 
     /// <summary>
-    /// Steps over a plain HTTP message's body so the next head on the stream can be read. Gives up on the
-    /// connection when the body's end cannot be known from its head (chunked, or read until close), and after
+    /// Steps over a plain HTTP message's body so the next head on the stream can be read: by its Content-Length,
+    /// or chunk by chunk when chunked. A response read until the connection closes ends only that direction; the
+    /// connection is given up on once neither direction can start an upgrade, and after
     /// <see cref="MaxPlainMessages"/> messages: a busy keep-alive connection without an upgrade is plain HTTP.
     /// </summary>
     private DirectionMode SkipPlainMessage(FlowDirection direction, HttpHead head)
     {
-        if (++_plainMessages <= MaxPlainMessages && BodyLength(head) is long body)
+        var state = _directions[(int)direction];
+        if (++_plainMessages <= MaxPlainMessages)
         {
-            _directions[(int)direction].BodyToSkip = body;
-            return DirectionMode.Head;
+            switch (Body(head, out long length))
+            {
+                case BodyFraming.Length:
+                    state.BodyToSkip = length;
+                    return DirectionMode.Head;
+                case BodyFraming.Chunked:
+                    state.InChunkedBody = true;
+                    return DirectionMode.Head;
+                case BodyFraming.UntilClose when Phase == SessionPhase.Detecting && _directions[(int)Other(direction)].Mode == DirectionMode.Head:
+                    // Nothing more comes this way, but the other side may still send an upgrade request.
+                    return DirectionMode.Ignored;
+            }
         }
 
         if (Phase == SessionPhase.Detecting)
@@ -259,20 +277,46 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         return DirectionMode.Ignored;
     }
 
-    /// <summary>RFC 9112 6.3: a message's body length from its head, or null when only the connection's end tells.</summary>
-    private static long? BodyLength(HttpHead head)
+    private enum BodyFraming : byte
     {
+        Length = 0,
+        Chunked = 1,
+        UntilClose = 2,
+        Unknown = 3,
+    }
+
+    /// <summary>RFC 9112 6.3: how a message's body is framed, from its head.</summary>
+    private static BodyFraming Body(HttpHead head, out long length)
+    {
+        length = 0;
         if (head.Get("Transfer-Encoding") is not null)
         {
-            return null;
+            // Chunked must be the final coding; otherwise a response runs until close and a request is invalid.
+            if (LastCodingIsChunked(head))
+            {
+                return BodyFraming.Chunked;
+            }
+
+            return head.IsRequest ? BodyFraming.Unknown : BodyFraming.UntilClose;
         }
 
-        if (head.Get("Content-Length") is { } length)
+        if (head.Get("Content-Length") is { } text)
         {
-            return long.TryParse(length, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes) ? bytes : null;
+            return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out length)
+                ? BodyFraming.Length
+                : BodyFraming.Unknown;
         }
 
-        return head.IsRequest || head.StatusCode is (>= 100 and < 200) or 204 or 304 ? 0 : null;
+        return head.IsRequest || head.StatusCode is (>= 100 and < 200) or 204 or 304 ? BodyFraming.Length : BodyFraming.UntilClose;
+    }
+
+    private static bool LastCodingIsChunked(HttpHead head)
+    {
+        var lines = head.GetAll("Transfer-Encoding");
+        var last = lines[^1].AsSpan();
+        int comma = last.LastIndexOf(',');
+        var coding = (comma < 0 ? last : last[(comma + 1)..]).Trim();
+        return coding.Equals("chunked", StringComparison.OrdinalIgnoreCase);
     }
 
     private void CheckAcceptedHandshake(UpgradeResponse response)
@@ -456,13 +500,23 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
         public bool SentClose { get; set; }
 
+        private ChunkedBodySkipper _chunked;
+        private HttpHead? _truncatedHead;
+        private HttpHeadEndFinder _headEnd;
+
         /// <summary>Bytes of a plain HTTP message body still to step over before the next head.</summary>
         public long BodyToSkip { get; set; }
+
+        /// <summary>A plain HTTP message's chunked body is being stepped over before the next head.</summary>
+        public bool InChunkedBody { get; set; }
 
         public void ExpectHead()
         {
             Mode = DirectionMode.Head;
             BodyToSkip = 0;
+            InChunkedBody = false;
+            _chunked = default;
+            _truncatedHead = null;
             _parser?.Reset();
         }
 
@@ -493,6 +547,42 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
                     continue;
                 }
 
+                if (_truncatedHead is not null)
+                {
+                    // The rest of a head longer than the cap: stepped over, then the head is read as far as it was kept.
+                    if (!_headEnd.Find(data, out int headBytes))
+                    {
+                        return;
+                    }
+
+                    data = data[headBytes..];
+                    var truncated = _truncatedHead;
+                    _truncatedHead = null;
+                    session.AddNotice(Notice.HttpHeadTruncated);
+                    SetMode(session.OnHead(direction, truncated));
+                    continue;
+                }
+
+                if (InChunkedBody)
+                {
+                    var body = _chunked.Skip(data, out int chunkBytes);
+                    data = data[chunkBytes..];
+                    if (body == ChunkedBodyStatus.NeedMoreData)
+                    {
+                        return;
+                    }
+
+                    InChunkedBody = false;
+                    if (body == ChunkedBodyStatus.Malformed)
+                    {
+                        SetMode(DirectionMode.Ignored);
+                        session.OnHeadFailed(direction, HttpHeadStatus.Malformed);
+                        return;
+                    }
+
+                    continue;
+                }
+
                 _parser ??= new HttpHeadParser(session._options.MaxHttpHeadBytes);
                 var status = _parser.Append(data, out var consumed);
                 data = data[consumed..];
@@ -504,6 +594,11 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
                         var head = _parser.Head!;
                         _parser.Reset();
                         SetMode(session.OnHead(direction, head));
+                        break;
+                    case HttpHeadStatus.TooLarge when _parser.TruncatedHead() is { } kept:
+                        _truncatedHead = kept;
+                        _headEnd = new HttpHeadEndFinder(_parser.StoppedAtLineStart);
+                        _parser = null;
                         break;
                     default:
                         SetMode(DirectionMode.Ignored);
@@ -528,6 +623,8 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
                 case DirectionMode.Head when missingBytes <= BodyToSkip:
                     // Lost inside a plain message's body, which is skipped anyway.
                     BodyToSkip -= missingBytes;
+                    return;
+                case DirectionMode.Head when InChunkedBody && _chunked.SkipGap(missingBytes):
                     return;
                 case DirectionMode.Head:
                     // The head's bytes are lost: its meaning can't be recovered, so stop reading this direction.

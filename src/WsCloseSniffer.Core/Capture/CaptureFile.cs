@@ -97,8 +97,7 @@ public static class CaptureFile
             {
                 uint value = BinaryPrimitives.ReadUInt32BigEndian(magic);
                 uint swapped = BinaryPrimitives.ReverseEndianness(value);
-                if (value is PcapReader.MicrosecondMagic or PcapReader.NanosecondMagic
-                    || swapped is PcapReader.MicrosecondMagic or PcapReader.NanosecondMagic)
+                if (PcapReader.IsMagic(value) || PcapReader.IsMagic(swapped))
                 {
                     return new PcapReader(input, name);
                 }

@@ -4,8 +4,9 @@ using System.Runtime.CompilerServices;
 namespace WsCloseSniffer.Capture;
 
 /// <summary>
-/// Streaming reader of classic pcap files (either byte order; microsecond magic a1b2c3d4 and
-/// nanosecond magic a1b23c4d). One reusable buffer, nothing allocated per packet.
+/// Streaming reader of classic pcap files (either byte order; microsecond magic a1b2c3d4, nanosecond
+/// magic a1b23c4d, and the modified format a1b2cd34 some patched tcpdump builds wrote, whose record
+/// headers carry 8 more bytes). One reusable buffer, nothing allocated per packet.
 /// </summary>
 public sealed class PcapReader : CaptureFileReader
 {
@@ -18,8 +19,15 @@ public sealed class PcapReader : CaptureFileReader
     internal const uint MicrosecondMagic = 0xA1B2C3D4;
     internal const uint NanosecondMagic = 0xA1B23C4D;
 
+    /// <summary>Alexey Kuznetsov's patched libpcap: microsecond timestamps, and after the usual 16 record-header
+    /// bytes an interface index (4), a protocol (2), a packet type (1) and a pad byte, none of which we need.</summary>
+    internal const uint ModifiedMagic = 0xA1B2CD34;
+
+    private const int ModifiedRecordHeaderBytes = 24;
+
     private bool _nanosecond;
     private int _maxCapturedBytes;
+    private int _recordHeaderBytes = RecordHeaderBytes;
 
     /// <summary>Reads an uncompressed pcap stream positioned at its magic number; the reader owns the stream.</summary>
     public PcapReader(Stream stream, string name)
@@ -42,6 +50,11 @@ public sealed class PcapReader : CaptureFileReader
 
     public bool IsBigEndian => _bigEndian;
 
+    /// <summary>True for the modified format (magic a1b2cd34), whose record headers are 24 bytes.</summary>
+    public bool IsModifiedFormat => _recordHeaderBytes == ModifiedRecordHeaderBytes;
+
+    internal static bool IsMagic(uint value) => value is MicrosecondMagic or NanosecondMagic or ModifiedMagic;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override bool TryReadNext(out CapturedPacket packet)
     {
@@ -52,7 +65,8 @@ public sealed class PcapReader : CaptureFileReader
         }
 
         long recordOffset = _input.Position;
-        if (!_input.Ensure(RecordHeaderBytes))
+        int headerBytes = _recordHeaderBytes;
+        if (!_input.Ensure(headerBytes))
         {
             int available = _input.Available;
             if (available == 0 && _input.StreamError is null)
@@ -61,10 +75,10 @@ public sealed class PcapReader : CaptureFileReader
                 return false;
             }
 
-            return Fail(recordOffset, Truncation(available, RecordHeaderBytes, "record header"));
+            return Fail(recordOffset, Truncation(available, headerBytes, "record header"));
         }
 
-        var header = _input.Peek(RecordHeaderBytes);
+        var header = _input.Peek(headerBytes);
         uint seconds = ReadUInt32(header);
         uint fraction = ReadUInt32(header[4..]);
         uint capturedLength = ReadUInt32(header[8..]);
@@ -75,13 +89,13 @@ public sealed class PcapReader : CaptureFileReader
             return Fail(recordOffset, $"impossible captured length {capturedLength} (the file's snaplen is {SnapLength}, the limit {_maxCapturedBytes} bytes)");
         }
 
-        int recordBytes = RecordHeaderBytes + (int)capturedLength;
+        int recordBytes = headerBytes + (int)capturedLength;
         if (!_input.Ensure(recordBytes))
         {
-            return Fail(recordOffset, Truncation(_input.Available - RecordHeaderBytes, (int)capturedLength, "record"));
+            return Fail(recordOffset, Truncation(_input.Available - headerBytes, (int)capturedLength, "record"));
         }
 
-        var data = _input.Peek(recordBytes)[RecordHeaderBytes..];
+        var data = _input.Peek(recordBytes)[headerBytes..];
         _input.Advance(recordBytes);
         _packetsRead++;
 
@@ -112,20 +126,24 @@ public sealed class PcapReader : CaptureFileReader
         var header = _input.Peek(FileHeaderBytes);
         uint magic = BinaryPrimitives.ReadUInt32BigEndian(header);
         uint swapped = BinaryPrimitives.ReverseEndianness(magic);
-        if (magic is MicrosecondMagic or NanosecondMagic)
+        uint native;
+        if (IsMagic(magic))
         {
             _bigEndian = true;
-            _nanosecond = magic == NanosecondMagic;
+            native = magic;
         }
-        else if (swapped is MicrosecondMagic or NanosecondMagic)
+        else if (IsMagic(swapped))
         {
             _bigEndian = false;
-            _nanosecond = swapped == NanosecondMagic;
+            native = swapped;
         }
         else
         {
             throw new CaptureFormatException($"'{Name}' is not a pcap file: magic bytes {Convert.ToHexString(header[..4])}");
         }
+
+        _nanosecond = native == NanosecondMagic;
+        _recordHeaderBytes = native == ModifiedMagic ? ModifiedRecordHeaderBytes : RecordHeaderBytes;
 
         SnapLength = ReadUInt32(header[16..]);
 

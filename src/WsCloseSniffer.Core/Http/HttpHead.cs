@@ -47,6 +47,9 @@ public sealed class HttpHead
 
     public IReadOnlyList<HttpHeaderField> Fields => _fields;
 
+    /// <summary>The head went on past the head cap: only the field lines before the cap are here.</summary>
+    public bool IsTruncated { get; init; }
+
     /// <summary>The value of the first field with this name (names compared case-insensitively), or null.</summary>
     public string? Get(string name)
     {

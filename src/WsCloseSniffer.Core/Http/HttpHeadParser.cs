@@ -133,6 +133,25 @@ public sealed class HttpHeadParser
         return HttpHeadStatus.NeedMoreData;
     }
 
+    /// <summary>
+    /// After <see cref="HttpHeadStatus.TooLarge"/>: the head made of the start line and every field line received
+    /// whole before the cap, marked <see cref="HttpHead.IsTruncated"/>; null when not even the start line fitted.
+    /// The rest of the head is the caller's to step over (<see cref="HttpHeadEndFinder"/>).
+    /// </summary>
+    public HttpHead? TruncatedHead()
+    {
+        if (_status != HttpHeadStatus.TooLarge || _startState != StartLineState.Done || _lineStart == 0)
+        {
+            return null;
+        }
+
+        BuildHead(_lineStart, truncated: true);
+        return _head;
+    }
+
+    /// <summary>After TooLarge: true when the cap fell just after a line feed rather than inside a line.</summary>
+    public bool StoppedAtLineStart => _lineStart == _length;
+
     /// <summary>Forgets the current message (the buffer is kept) so the next head on the same stream can be parsed.</summary>
     public void Reset()
     {
@@ -333,7 +352,7 @@ public sealed class HttpHeadParser
 
         if (line.IsEmpty)
         {
-            BuildHead();
+            BuildHead(_length, truncated: false);
             return HttpHeadStatus.Complete;
         }
 
@@ -354,15 +373,16 @@ public sealed class HttpHeadParser
         return HttpHeadStatus.NeedMoreData;
     }
 
-    private void BuildHead()
+    /// <summary>Builds the head from the first <paramref name="end"/> buffered bytes, whole lines already checked.</summary>
+    private void BuildHead(int end, bool truncated)
     {
-        ReadOnlySpan<byte> head = _buffer.AsSpan(0, _length);
+        ReadOnlySpan<byte> head = _buffer.AsSpan(0, end);
         int lf = head.IndexOf(HttpSyntax.Lf);
         ReadOnlySpan<byte> startLine = TrimCr(head[..lf]);
         ReadOnlySpan<byte> rest = head[(lf + 1)..];
 
         var fields = new List<HttpHeaderField>(_fieldLines);
-        while (true)
+        while (!rest.IsEmpty)
         {
             lf = rest.IndexOf(HttpSyntax.Lf);
             ReadOnlySpan<byte> line = TrimCr(rest[..lf]);
@@ -399,7 +419,7 @@ public sealed class HttpHeadParser
             // "HTTP/d.d SP ddd [SP reason]", shape already checked byte by byte.
             int status = ((startLine[9] - '0') * 100) + ((startLine[10] - '0') * 10) + (startLine[11] - '0');
             string reason = startLine.Length > 13 ? HttpSyntax.Decode(startLine[13..]) : string.Empty;
-            _head = new HttpHead(false, string.Empty, string.Empty, HttpSyntax.Decode(startLine[..8]), status, reason, fieldArray, _length);
+            _head = new HttpHead(false, string.Empty, string.Empty, HttpSyntax.Decode(startLine[..8]), status, reason, fieldArray, end) { IsTruncated = truncated };
         }
         else
         {
@@ -413,7 +433,10 @@ public sealed class HttpHeadParser
                 0,
                 string.Empty,
                 fieldArray,
-                _length);
+                end)
+            {
+                IsTruncated = truncated,
+            };
         }
     }
 

@@ -11,14 +11,17 @@ public sealed record UpgradeResponse(
 {
     public const int SwitchingProtocolsStatusCode = 101;
 
-    /// <summary>Every Sec-WebSocket-Extensions line, as sent, joined with ", " ("" when none): the report's accepted_extensions.</summary>
-    public string AcceptedExtensionsText => string.Join(", ", ExtensionHeaderValues);
+    /// <summary>Every Sec-WebSocket-Extensions line, as sent, joined with ", " ("" when none) and cut like the offer: the report's accepted_extensions.</summary>
+    public string AcceptedExtensionsText => UpgradeRequest.ExtensionsText(ExtensionHeaderValues);
 
     /// <summary>True for status 101.</summary>
     public bool IsSwitchingProtocols => StatusCode == SwitchingProtocolsStatusCode;
 
     /// <summary>Upgrade lists "websocket" and Connection lists "upgrade" (RFC 6455 section 4.2.2 items 5.2 and 5.3).</summary>
     public bool HasUpgradeFields { get; init; }
+
+    /// <summary>Sec-WebSocket-Version of a refusal: the versions the server speaks (RFC 6455 section 4.4).</summary>
+    public string? Version { get; init; }
 
     /// <summary>
     /// Reads the response fields. A request head (wrong direction, e.g. pipelined data) gives status 0 rather than
@@ -37,6 +40,7 @@ public sealed record UpgradeResponse(
             ExtensionList.Parse(extensionLines))
         {
             HasUpgradeFields = head.HasToken("Upgrade", "websocket") && head.HasToken("Connection", "upgrade"),
+            Version = head.Get("Sec-WebSocket-Version"),
         };
     }
 

@@ -114,6 +114,7 @@ public sealed class CaptureAnalyzer : IDisposable
             _statistics.EvictedIdle = reassembly.ConnectionsEvictedByTimeout;
             _statistics.EvictedForCap = reassembly.ConnectionsEvictedByConnectionCap;
             _statistics.BufferCapGaps = reassembly.GapsByDirectionCap + reassembly.GapsByTotalCap;
+            _statistics.SegmentsOutsideWindow = reassembly.SegmentsOutsideWindow;
             _statistics.Sessions = _tracker.Sessions;
             _statistics.Notices.Clear();
             foreach (var (notice, count) in _tracker.NoticeCounts)

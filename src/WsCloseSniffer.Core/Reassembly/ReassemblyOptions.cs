@@ -21,6 +21,14 @@ public sealed record ReassemblyOptions
     /// <summary>Connections tracked at once; past this the longest-idle one is evicted.</summary>
     public int MaxConnections { get; init; } = 100_000;
 
+    /// <summary>
+    /// How far from the next expected byte (ahead, or behind) a segment may start or end and still belong to the
+    /// stream. TCP's window is at most 1 GiB (RFC 7323 section 2.3) but in practice a few MiB; a segment further
+    /// out is forged, corrupt or from another connection reusing the ports, and is dropped whole and counted
+    /// (<see cref="ReassemblyStatistics.SegmentsOutsideWindow"/>), never buffered and never made a hole.
+    /// </summary>
+    public long MaxSequenceDistance { get; init; } = 64L * 1024 * 1024;
+
     /// <summary>A connection with no packet for this long (packet time) is evicted as timed out.</summary>
     public int IdleTimeoutSeconds { get; init; } = 600;
 

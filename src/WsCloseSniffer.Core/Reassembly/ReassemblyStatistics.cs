@@ -63,6 +63,9 @@ public sealed class ReassemblyStatistics
     /// </summary>
     public long SegmentsIgnored { get; internal set; }
 
+    /// <summary>Segments dropped whole because their data lay further than the sequence bound from the next expected byte.</summary>
+    public long SegmentsOutsideWindow { get; internal set; }
+
     /// <summary>Segments of a connection that had ended (both FINs or a RST) within the linger time: dropped.</summary>
     public long SegmentsAfterClose { get; internal set; }
 

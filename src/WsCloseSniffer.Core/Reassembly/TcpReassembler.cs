@@ -272,6 +272,13 @@ public sealed class TcpReassembler
         if (half.Started)
         {
             var offset = half.OffsetOf(dataSequence);
+            if ((originalLength > 0 || hasFin) && IsOutsideWindow(half, offset, originalLength))
+            {
+                // Dropped whole, its ACK too: a forged segment's acknowledgment must not declare holes either.
+                Statistics.SegmentsOutsideWindow++;
+                return;
+            }
+
             if (originalLength > 0)
             {
                 AddSegmentData(connection, half, offset, payload, originalLength, time);
@@ -312,6 +319,10 @@ public sealed class TcpReassembler
             _closing.Enqueue(connection);
         }
     }
+
+    private bool IsOutsideWindow(StreamHalf half, long offset, int length) =>
+        offset - half.NextOffset > _options.MaxSequenceDistance
+        || half.NextOffset - (offset + length) > _options.MaxSequenceDistance;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddSegmentData(

@@ -99,6 +99,7 @@ public static class SummaryWriter
 
         Add(statistics.GapCount, string.Create(inv, $"gaps in TCP streams ({statistics.GapBytes} bytes not captured)"));
         Add(statistics.BufferCapGaps, "gaps forced by the out-of-order buffer cap");
+        Add(statistics.SegmentsOutsideWindow, "TCP segments dropped as far outside any plausible window (segments_outside_window)");
         Add(statistics.EvictedIdle, "connections ended by the idle timeout");
         Add(statistics.EvictedForCap, "connections evicted by the connection cap");
         if (lines.Count == 0)

@@ -10,12 +10,12 @@ public sealed class WssSampleTests
     private static string KeyLog => Path.Combine(RepositoryPaths.Samples, "wss.keylog");
 
     [Theory]
-    [InlineData("10-wss-tls13-aes128gcm-1000.pcap", "TLS 1.3", "TLS_AES_128_GCM_SHA256", "normal_closure", 1000)]
-    [InlineData("11-wss-tls13-aes256gcm-1010.pcap", "TLS 1.3", "TLS_AES_256_GCM_SHA384", "mandatory_extension", 1010)]
-    [InlineData("12-wss-tls13-chacha20-rst.pcap", "TLS 1.3", "TLS_CHACHA20_POLY1305_SHA256", "abnormal_closure", null)]
-    [InlineData("13-wss-tls12-aes128gcm-1000.pcap", "TLS 1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "normal_closure", 1000)]
-    [InlineData("14-wss-tls12-aes256gcm-1010.pcap", "TLS 1.2", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "mandatory_extension", 1010)]
-    [InlineData("15-wss-tls12-chacha20-rst.pcap", "TLS 1.2", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "abnormal_closure", null)]
+    [InlineData("20-wss-tls13-aes128gcm-1000.pcap", "TLS 1.3", "TLS_AES_128_GCM_SHA256", "normal_closure", 1000)]
+    [InlineData("21-wss-tls13-aes256gcm-1010.pcap", "TLS 1.3", "TLS_AES_256_GCM_SHA384", "mandatory_extension", 1010)]
+    [InlineData("22-wss-tls13-chacha20-rst.pcap", "TLS 1.3", "TLS_CHACHA20_POLY1305_SHA256", "abnormal_closure", null)]
+    [InlineData("23-wss-tls12-aes128gcm-1000.pcap", "TLS 1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "normal_closure", 1000)]
+    [InlineData("24-wss-tls12-aes256gcm-1010.pcap", "TLS 1.2", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "mandatory_extension", 1010)]
+    [InlineData("25-wss-tls12-chacha20-rst.pcap", "TLS 1.2", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "abnormal_closure", null)]
     public void Analyze_WithKeyLog_DecryptsAndClassifies(string file, string version, string cipher, string classification, int? closeCode)
     {
         var session = Single(Path.Combine(RepositoryPaths.Samples, file), "--tls-keylog", KeyLog);
@@ -31,7 +31,7 @@ public sealed class WssSampleTests
     [Fact]
     public void Analyze_HandshakeRefusedWithAnAlert_NamesTheAlert()
     {
-        var session = Single(Path.Combine(RepositoryPaths.Samples, "17-wss-tls12-unknown-ca-alert.pcap"), "--tls-keylog", KeyLog);
+        var session = Single(Path.Combine(RepositoryPaths.Samples, "27-wss-tls12-unknown-ca-alert.pcap"), "--tls-keylog", KeyLog);
 
         Assert.Equal("abnormal_closure", session.GetProperty("classification").GetString());
         Assert.Equal("localhost", session.GetProperty("tls_sni").GetString());
@@ -42,7 +42,7 @@ public sealed class WssSampleTests
     [Fact]
     public void Analyze_HandshakeCompletedThenClientLeft_SaysSo()
     {
-        var session = Single(Path.Combine(RepositoryPaths.Samples, "18-wss-tls13-untrusted-certificate.pcap"), "--tls-keylog", KeyLog);
+        var session = Single(Path.Combine(RepositoryPaths.Samples, "28-wss-tls13-untrusted-certificate.pcap"), "--tls-keylog", KeyLog);
 
         Assert.False(session.GetProperty("decrypted").GetBoolean());
         Assert.StartsWith("The TLS handshake completed (TLS 1.3) but the client left before sending any request", session.GetProperty("diagnosis").GetString(), StringComparison.Ordinal);
@@ -51,7 +51,7 @@ public sealed class WssSampleTests
     [Fact]
     public void Analyze_Http2WebSocket_IsReportedAsNotAnalyzedYet()
     {
-        var session = Single(Path.Combine(RepositoryPaths.Samples, "19-wss-h2-tls13-1000.pcap"), "--tls-keylog", KeyLog);
+        var session = Single(Path.Combine(RepositoryPaths.Samples, "29-wss-h2-tls13-1000.pcap"), "--tls-keylog", KeyLog);
 
         Assert.Equal("h2", session.GetProperty("tls_alpn").GetString());
         Assert.True(session.GetProperty("decrypted").GetBoolean());
@@ -61,7 +61,7 @@ public sealed class WssSampleTests
     [Fact]
     public void Analyze_PcapngWithDecryptionSecretsBlock_DecryptsWithoutKeyLogOption()
     {
-        var session = Single(Path.Combine(RepositoryPaths.Samples, "16-wss-tls13-secrets-in-capture.pcapng"));
+        var session = Single(Path.Combine(RepositoryPaths.Samples, "26-wss-tls13-secrets-in-capture.pcapng"));
 
         Assert.True(session.GetProperty("decrypted").GetBoolean());
         Assert.Equal("normal_closure", session.GetProperty("classification").GetString());
@@ -75,8 +75,8 @@ public sealed class WssSampleTests
         File.WriteAllText(keyLog, $"CLIENT_RANDOM {new string('0', 64)} {new string('1', 96)}\n");
         try
         {
-            var tls13 = Single(Path.Combine(RepositoryPaths.Samples, "10-wss-tls13-aes128gcm-1000.pcap"), "--tls-keylog", keyLog);
-            var tls12 = Single(Path.Combine(RepositoryPaths.Samples, "13-wss-tls12-aes128gcm-1000.pcap"), "--tls-keylog", keyLog);
+            var tls13 = Single(Path.Combine(RepositoryPaths.Samples, "20-wss-tls13-aes128gcm-1000.pcap"), "--tls-keylog", keyLog);
+            var tls12 = Single(Path.Combine(RepositoryPaths.Samples, "23-wss-tls12-aes128gcm-1000.pcap"), "--tls-keylog", keyLog);
 
             Assert.False(tls13.GetProperty("decrypted").GetBoolean());
             Assert.Equal("abnormal_closure", tls13.GetProperty("classification").GetString());
@@ -102,7 +102,7 @@ public sealed class WssSampleTests
         }));
         try
         {
-            var session = Single(Path.Combine(RepositoryPaths.Samples, "13-wss-tls12-aes128gcm-1000.pcap"), "--tls-keylog", keyLog);
+            var session = Single(Path.Combine(RepositoryPaths.Samples, "23-wss-tls12-aes128gcm-1000.pcap"), "--tls-keylog", keyLog);
 
             Assert.False(session.GetProperty("decrypted").GetBoolean());
             Assert.Contains("wrong or mismatched keys", session.GetProperty("diagnosis").GetString(), StringComparison.Ordinal);
@@ -116,7 +116,7 @@ public sealed class WssSampleTests
     [Fact]
     public void Analyze_WithoutAnyKeys_DoesNotReportOpaqueTls()
     {
-        var result = CliRunner.Run("analyze", Path.Combine(RepositoryPaths.Samples, "10-wss-tls13-aes128gcm-1000.pcap"), "--json", "-", "--quiet");
+        var result = CliRunner.Run("analyze", Path.Combine(RepositoryPaths.Samples, "20-wss-tls13-aes128gcm-1000.pcap"), "--json", "-", "--quiet");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(string.Empty, result.Out);
@@ -147,7 +147,7 @@ public sealed class WssSampleTests
         File.WriteAllLines(keyLog, ["not a key log line", .. File.ReadAllLines(KeyLog)]);
         try
         {
-            var result = CliRunner.Run("analyze", Path.Combine(RepositoryPaths.Samples, "10-wss-tls13-aes128gcm-1000.pcap"), "--json", "-", "--quiet", "--tls-keylog", keyLog);
+            var result = CliRunner.Run("analyze", Path.Combine(RepositoryPaths.Samples, "20-wss-tls13-aes128gcm-1000.pcap"), "--json", "-", "--quiet", "--tls-keylog", keyLog);
 
             Assert.Equal(0, result.ExitCode);
             Assert.Contains("1 line(s) are not NSS key log lines and were skipped (first: line 1)", result.Error, StringComparison.Ordinal);
@@ -161,10 +161,10 @@ public sealed class WssSampleTests
 
     // Cross-check with Wireshark's decryption of the same samples and key log: the close codes it decodes.
     [SkippableTheory]
-    [InlineData("10-wss-tls13-aes128gcm-1000.pcap")]
-    [InlineData("11-wss-tls13-aes256gcm-1010.pcap")]
-    [InlineData("13-wss-tls12-aes128gcm-1000.pcap")]
-    [InlineData("14-wss-tls12-aes256gcm-1010.pcap")]
+    [InlineData("20-wss-tls13-aes128gcm-1000.pcap")]
+    [InlineData("21-wss-tls13-aes256gcm-1010.pcap")]
+    [InlineData("23-wss-tls12-aes128gcm-1000.pcap")]
+    [InlineData("24-wss-tls12-aes256gcm-1010.pcap")]
     public void Analyze_CloseCodes_MatchTshark(string file)
     {
         var path = Path.Combine(RepositoryPaths.Samples, file);

@@ -82,7 +82,8 @@ public sealed class OutcomeTests
             ("side", "S"), ("other", "O"), ("said", "SAID"), ("echo", "ECHO"), ("code", "C"), ("name", "N"), ("reason", "R"),
             ("time", "T"), ("who", "W"), ("how", "H"), ("offered", "OF"), ("accepted", "AC"), ("missing", "M"),
             ("status", "ST"), ("hint", "HI"), ("ending", "E"), ("notices", "NO"),
-            ("alert", "AL"), ("version", "V"), ("cipher", "CI"), ("random", "RA"), ("lines", "L"),
+            ("alert", "AL"), ("cipher", "CI"), ("random", "RA"), ("lines", "L"),
+            ("problems", "P"), ("wanted", "WA"), ("proxy", "PR"), ("version", "V"),
         ];
         var templates = Outcomes.All.Select(row => row.Diagnosis).Concat(
             typeof(DiagnosisTemplates).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!));

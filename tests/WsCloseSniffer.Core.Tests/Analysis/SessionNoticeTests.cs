@@ -40,14 +40,21 @@ public class SessionNoticeTests
             case Notice.TcpGapInHandshake:
                 return d.Client(SessionHandshake.Request()).ServerGap(40);
             case Notice.HttpHeadTooLarge:
+                // Not even the status line fits under the cap.
                 return d.Client(SessionHandshake.Request())
-                    .Server(Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nX-Padding: " + new string('a', 70_000)));
+                    .Server(Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching" + new string('a', 70_000)));
+            case Notice.HttpHeadTruncated:
+                return d.Client(SessionHandshake.Request())
+                    .Server(Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nX-Padding: " + new string('a', 70_000) + "\r\n\r\n"));
             case Notice.HttpMalformedResponse:
                 return d.Client(SessionHandshake.Request()).Server(SessionHandshake.TlsServerHello());
             case Notice.HttpAcceptMismatch:
                 return d.Client(SessionHandshake.Request()).Server(SessionHandshake.SwitchingProtocols(accept: "AAAAAAAAAAAAAAAAAAAAAAAAAAA="));
             case Notice.HttpAcceptNotOffered:
                 return d.Open(offered: null, accepted: "permessage-deflate");
+            case Notice.HttpInvalidUpgradeAccepted:
+                return d.Client(Encoding.ASCII.GetBytes($"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {SessionHandshake.Key}\r\n\r\n"))
+                    .Server(SessionHandshake.SwitchingProtocols());
             case Notice.HttpExtensionsMalformed:
                 return d.Open(offered: "permessage-deflate, ;bad");
             case Notice.WsUnmaskedClientFrame:
@@ -106,7 +113,7 @@ public class SessionNoticeTests
     {
         var names = NoticeNames().ToList();
 
-        Assert.Equal(24, names.Count);
+        Assert.Equal(26, names.Count);
         Assert.Equal(names.Count, names.Distinct(StringComparer.Ordinal).Count());
         Assert.All(names, n => Assert.Matches("^(tcp|http|ws)_[a-z0-9]+(_[a-z0-9]+)*$", n));
     }

@@ -140,6 +140,56 @@ public class WebSocketSessionTests
         Assert.Equal("server", record.CloseInitiator);
     }
 
+    private static byte[] Ascii(string text) => Encoding.ASCII.GetBytes(text);
+
+    [Fact]
+    public void Session_UpgradeWithoutConnectionHeaderAnswered426_IsRejectedNamingTheHeader()
+    {
+        var driver = new SessionDriver()
+            .Client(Ascii("GET /chat HTTP/1.1\r\nHost: example.test\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"))
+            .Server(Ascii("HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n"));
+
+        var record = driver.End(TcpCloseKind.Fin);
+
+        Assert.Equal("handshake_rejected", record.Classification);
+        Assert.Equal(426, record.HandshakeStatus);
+        Assert.Equal("/chat", record.Path);
+        Assert.StartsWith("The server answered the upgrade with 426 Upgrade Required instead of 101 Switching Protocols, because the request had no Connection: Upgrade header;", record.Diagnosis, StringComparison.Ordinal);
+        Assert.DoesNotContain(Notice.HttpInvalidUpgradeAccepted, record.Notices);
+    }
+
+    [Fact]
+    public void Session_WrongVersionAnswered400WithSupportedVersion_DiagnosisNamesBoth()
+    {
+        var driver = new SessionDriver()
+            .Client(Ascii("GET /chat HTTP/1.1\r\nHost: example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n"))
+            .Server(Ascii("HTTP/1.1 400 Bad Request\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n"));
+
+        var record = driver.End(TcpCloseKind.Fin);
+
+        Assert.Equal("handshake_rejected", record.Classification);
+        Assert.Contains("because the request had Sec-WebSocket-Version: 8 instead of 13 (the server asks for Sec-WebSocket-Version: 13);", record.Diagnosis, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Session_MissingKeyAnswered101Anyway_IsAnalyzedWithNotice()
+    {
+        var driver = new SessionDriver()
+            .Client(Ascii("GET /chat HTTP/1.1\r\nHost: example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n"))
+            .Server(Ascii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"))
+            .Client(ClientClose(1000, "bye"))
+            .Server(ServerClose(1000, "bye"));
+
+        var record = driver.End(TcpCloseKind.Fin);
+
+        Assert.Equal(SessionPhase.Open, driver.Session.Phase);
+        Assert.Equal("normal_closure", record.Classification);
+        Assert.Equal(1000, record.CloseCode);
+        Assert.Equal(1, record.ClientFrames);
+        Assert.Contains(Notice.HttpInvalidUpgradeAccepted, record.Notices);
+        Assert.Contains("the server switched protocols although the upgrade request had no Sec-WebSocket-Key header", record.Diagnosis, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Session_403Response_IsHandshakeRejected()
     {
@@ -520,17 +570,144 @@ public class WebSocketSessionTests
     }
 
     [Fact]
-    public void Session_ChunkedPlainResponse_GivesUpOnTheConnection()
+    public void Session_OfferOverTheHeadCap_IsReportedWithWhatWasParsedAndTheRestSteppedOver()
+    {
+        // Hundreds of extension offers, 60+ KiB past the 64 KiB cap, split over segments as TCP would carry them.
+        var head = new StringBuilder("GET /chat HTTP/1.1\r\nHost: example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n")
+            .Append("Sec-WebSocket-Key: ").Append(SessionHandshake.Key).Append("\r\nSec-WebSocket-Version: 13\r\n");
+        for (int i = 0; i < 2000; i++)
+        {
+            head.Append("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=15; x=").Append(i).Append("\r\n");
+        }
+
+        var bytes = Encoding.ASCII.GetBytes(head.Append("\r\n").ToString());
+        Assert.InRange(bytes.Length, 130_000, 200_000);
+        var driver = new SessionDriver();
+        for (int at = 0; at < bytes.Length; at += 1448)
+        {
+            driver.Client(bytes[at..Math.Min(bytes.Length, at + 1448)]);
+        }
+
+        var record = driver
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Client(ClientText("hi"))
+            .Server(ServerText("hi"))
+            .Client(ClientClose(1000))
+            .Server(ServerClose(1000))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal("normal_closure", record.Classification);
+        Assert.Equal("example.test", record.Host);
+        Assert.Equal(2, record.ClientFrames);
+        Assert.Equal(2, record.ServerFrames);
+        Assert.Contains(Notice.HttpHeadTruncated, record.Notices);
+        Assert.DoesNotContain(Notice.HttpHeadTooLarge, record.Notices);
+        Assert.StartsWith("permessage-deflate; client_max_window_bits=15; x=0, permessage-deflate", record.OfferedExtensions, StringComparison.Ordinal);
+        Assert.Matches(@"\.\.\.\[\d+ more characters cut\]$", record.OfferedExtensions);
+        Assert.Equal(1024 + record.OfferedExtensions!.Length - record.OfferedExtensions.IndexOf("...[", StringComparison.Ordinal), record.OfferedExtensions.Length);
+        Assert.Contains("head longer than the head cap", record.Diagnosis, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Session_ResponseHeadOverTheCap_OpensWithNotice()
+    {
+        var record = new SessionDriver()
+            .Client(SessionHandshake.Request())
+            .Server(Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + $"Sec-WebSocket-Accept: {SessionHandshake.Accept}\r\nX-Padding: " + new string('p', 70_000) + "\r\nX-Late: 1\r\n\r\n"))
+            .Server(ServerClose(1001))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal(101, record.HandshakeStatus);
+        Assert.Equal("going_away", record.Classification);
+        Assert.Contains(Notice.HttpHeadTruncated, record.Notices);
+        Assert.DoesNotContain(Notice.HttpAcceptMismatch, record.Notices);
+    }
+
+    [Fact]
+    public void Session_UpgradeAfterChunkedPlainResponse_IsReported()
+    {
+        var record = new SessionDriver()
+            .Client(SessionHandshake.PlainGet())
+            .Server(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"))
+            .Server(Encoding.ASCII.GetBytes("lo\r\n1b;ext=1\r\nHTTP/1.1 101 inside the body\r\n0\r\nX-Trailer: 1\r\n\r\n"))
+            .Client(SessionHandshake.Request("/ws"))
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Client(ClientClose(1000))
+            .Server(ServerClose(1000))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal("/ws", record.Path);
+        Assert.Equal(101, record.HandshakeStatus);
+        Assert.Equal("normal_closure", record.Classification);
+        Assert.Equal(1, record.ClientFrames);
+        Assert.Equal(1, record.ServerFrames);
+        Assert.Empty(record.Notices);
+    }
+
+    [Fact]
+    public void Session_UpgradeAfterChunkedPlainRequest_IsReported()
+    {
+        var record = new SessionDriver()
+            .Client(Encoding.ASCII.GetBytes("POST /api HTTP/1.1\r\nHost: example.test\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"))
+            .Server(SessionHandshake.Response(204, "No Content"))
+            .Client(SessionHandshake.Request("/ws"))
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Server(ServerClose(1001))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal("/ws", record.Path);
+        Assert.Equal("going_away", record.Classification);
+    }
+
+    [Fact]
+    public void Session_UpgradeAfterResponseReadUntilClose_IsStillFoundFromTheClientSide()
+    {
+        // A response without Content-Length runs until close (RFC 9112 6.3 item 8) as far as its head tells; a
+        // client that sends an upgrade next shows the body was empty after all (a HEAD, say).
+        var record = new SessionDriver()
+            .Client(Encoding.ASCII.GetBytes("HEAD / HTTP/1.1\r\nHost: example.test\r\n\r\n"))
+            .Server(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"))
+            .Client(SessionHandshake.Request("/ws"))
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Client(ClientClose(1000))
+            .Server(ServerClose(1000))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal("/ws", record.Path);
+        Assert.Equal("normal_closure", record.Classification);
+        Assert.Equal(1, record.ServerFrames);
+    }
+
+    [Fact]
+    public void Session_MalformedChunkedBodyAndNoUpgrade_IsNotReported()
     {
         var driver = new SessionDriver()
             .Client(SessionHandshake.PlainGet())
-            .Server(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
-            .Client(SessionHandshake.Request("/ws"));
+            .Server(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"))
+            .Client(SessionHandshake.PlainGet("/other"));
 
         driver.EndOnly(TcpCloseKind.Fin);
 
-        Assert.Equal(SessionPhase.NotWebSocket, driver.Session.Phase);
+        Assert.False(driver.Session.IsWebSocket);
         Assert.Empty(driver.Ended);
+    }
+
+    [Fact]
+    public void Session_GapInsideChunkData_StillFindsTheUpgrade()
+    {
+        var record = new SessionDriver()
+            .Client(SessionHandshake.PlainGet())
+            .Server(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n0123456789"))
+            .ServerGap(80)
+            .Server(Encoding.ASCII.GetBytes("0123456789\r\n0\r\n\r\n"))
+            .Client(SessionHandshake.Request("/ws"))
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Server(ServerClose(1000))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal("/ws", record.Path);
+        Assert.Equal(1000, record.CloseCode);
     }
 
     [Fact]

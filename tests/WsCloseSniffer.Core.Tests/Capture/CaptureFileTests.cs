@@ -12,8 +12,10 @@ public class CaptureFileTests
     public static TheoryData<string, bool> Formats => new()
     {
         { "pcap-le-micro", false }, { "pcap-be-micro", false }, { "pcap-le-nano", false }, { "pcap-be-nano", false },
+        { "pcap-le-modified", false }, { "pcap-be-modified", false },
         { "pcapng-two-sections", false }, { "pcapng-two-le-sections", false },
         { "pcap-le-micro", true }, { "pcap-be-micro", true }, { "pcap-le-nano", true }, { "pcap-be-nano", true },
+        { "pcap-le-modified", true }, { "pcap-be-modified", true },
         { "pcapng-two-sections", true }, { "pcapng-two-le-sections", true },
     };
 
@@ -195,7 +197,8 @@ public class CaptureFileTests
         bool bigEndian = format.Contains("-be-", StringComparison.Ordinal);
         bool nano = format.EndsWith("nano", StringComparison.Ordinal);
         uint scale = nano ? 1000u : 1u;
-        return new PcapFileBuilder(bigEndian, nano)
+        bool modified = format.EndsWith("modified", StringComparison.Ordinal);
+        return new PcapFileBuilder(bigEndian, nano, modified: modified)
             .Packet(1_700_000_000, 1 * scale, frames[0])
             .Packet(1_700_000_001, 2 * scale, frames[1])
             .Packet(1_700_000_002, 3 * scale, frames[2])

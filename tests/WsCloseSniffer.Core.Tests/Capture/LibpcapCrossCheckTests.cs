@@ -50,7 +50,8 @@ public class LibpcapCrossCheckTests
     public static TheoryData<string> BuiltFormats => new()
     {
         // libpcap refuses a later section in the other byte order, so the mixed-order file is checked in CaptureFileTests only.
-        "pcap-le-micro", "pcap-be-micro", "pcap-le-nano", "pcap-be-nano", "pcapng-two-le-sections",
+        "pcap-le-micro", "pcap-be-micro", "pcap-le-nano", "pcap-be-nano", "pcap-le-modified", "pcap-be-modified",
+        "pcapng-two-le-sections",
     };
 
     [SkippableTheory]

@@ -52,6 +52,63 @@ public class PcapReaderTests
         Assert.Null(reader.Damage);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Read_ModifiedFormat_SkipsTheEightExtraRecordHeaderBytes(bool bigEndian)
+    {
+        var first = CaptureBytes.Frame(60, 1);
+        var second = CaptureBytes.Frame(1514, 7);
+        var bytes = new PcapFileBuilder(bigEndian, linkType: 1, modified: true)
+            .Packet(1_700_000_000, 123_456, first)
+            .Packet(1_700_000_001, 999_999, second, originalLength: 4000)
+            .ToArray();
+
+        using var source = Open(bytes);
+        var reader = Assert.IsType<PcapReader>(source);
+        var packets = ReadAll(source);
+
+        Assert.True(reader.IsModifiedFormat);
+        Assert.False(reader.IsNanosecond);
+        Assert.Equal(bigEndian, reader.IsBigEndian);
+        Assert.Null(source.Damage);
+        Assert.Equal(2, packets.Count);
+        Assert.Equal(Nanoseconds(1_700_000_000, 123_456_000), packets[0].Timestamp.UnixNanoseconds);
+        Assert.Equal(Nanoseconds(1_700_000_001, 999_999_000), packets[1].Timestamp.UnixNanoseconds);
+        Assert.Equal(first, packets[0].Data);
+        Assert.Equal(second, packets[1].Data);
+        Assert.Equal(4000, packets[1].OriginalLength);
+        Assert.Equal(24 + 24 + 60 + 24 + 1514, bytes.Length);
+        Assert.Equal(bytes.Length, source.BytesRead);
+    }
+
+    [Fact]
+    public void Read_ModifiedFormatTruncatedRecordHeader_NamesThe24ByteHeader()
+    {
+        var bytes = new PcapFileBuilder(modified: true).Packet(10, 0, CaptureBytes.Frame(60, 0)).Raw([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]).ToArray();
+
+        var (packets, damage) = ReadAll(bytes);
+
+        Assert.Single(packets);
+        Assert.Equal(new CaptureDamage(24 + 24 + 60, 2, "file ends 18 bytes into a 24-byte record header"), damage);
+    }
+
+    [Fact]
+    public void Open_GzipModifiedFormat_IsRecognisedFromTheDecompressedMagic()
+    {
+        var pcap = new PcapFileBuilder(modified: true).Packet(5, 6, CaptureBytes.Frame(80, 9)).ToArray();
+        using var compressed = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(pcap);
+        }
+
+        var (packets, damage) = ReadAll(compressed.ToArray());
+
+        Assert.Null(damage);
+        Assert.Equal(CaptureBytes.Frame(80, 9), Assert.Single(packets).Data);
+    }
+
     [Fact]
     public void Read_LinkTypeFieldWithFcsBits_UsesLow16BitsAsLinkType()
     {

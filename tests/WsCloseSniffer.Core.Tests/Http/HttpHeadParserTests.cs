@@ -45,6 +45,73 @@ public class HttpHeadParserTests
         + string.Join("|", head.Fields.Select(f => f.Name + "=" + f.Value));
 
     [Fact]
+    public void TruncatedHead_AfterTheCap_HoldsStartLineAndWholeFieldLinesOnly()
+    {
+        var parser = new HttpHeadParser(maxHeadBytes: 64);
+        var text = Ascii("GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nX-Long: " + new string('x', 100) + "\r\n\r\n");
+
+        Assert.Equal(HttpHeadStatus.TooLarge, parser.Append(text, out int consumed));
+        var head = parser.TruncatedHead();
+
+        Assert.Equal(64, consumed);
+        Assert.NotNull(head);
+        Assert.True(head.IsTruncated);
+        Assert.Equal("GET /chat HTTP/1.1", head.ToString());
+        Assert.Equal(["Host", "Upgrade"], head.Fields.Select(f => f.Name));
+        Assert.Equal("websocket", head.Get("Upgrade"));
+        Assert.False(parser.StoppedAtLineStart);
+    }
+
+    [Fact]
+    public void TruncatedHead_StartLineOverTheCap_IsNull()
+    {
+        var parser = new HttpHeadParser(maxHeadBytes: 16);
+
+        Assert.Equal(HttpHeadStatus.TooLarge, parser.Append(Ascii("GET /" + new string('a', 40) + " HTTP/1.1\r\n\r\n"), out _));
+        Assert.Null(parser.TruncatedHead());
+    }
+
+    [Fact]
+    public void TruncatedHead_CompleteHead_IsNullAndHeadIsNotTruncated()
+    {
+        var parser = new HttpHeadParser();
+
+        Assert.Equal(HttpHeadStatus.Complete, parser.Append(Ascii("HTTP/1.1 101 Switching Protocols\r\nA: 1\r\n\r\n"), out _));
+        Assert.Null(parser.TruncatedHead());
+        Assert.False(parser.Head!.IsTruncated);
+    }
+
+    [Theory]
+    [InlineData(false, "ing line\r\nNext: 1\r\n\r\nFRAMES", 21)]
+    [InlineData(false, "x\n\nFRAMES", 3)]
+    [InlineData(true, "\r\nFRAMES", 2)]
+    [InlineData(true, "A: 1\r\n\r\n", 8)]
+    public void HeadEndFinder_FindsTheBlankLineAcrossPieces(bool atLineStart, string rest, int expected)
+    {
+        var bytes = Ascii(rest);
+        var finder = new HttpHeadEndFinder(atLineStart);
+        int position = 0;
+        bool found = false;
+        while (!found && position < bytes.Length)
+        {
+            found = finder.Find(bytes.AsSpan(position, Math.Min(2, bytes.Length - position)), out int consumed);
+            position += consumed;
+        }
+
+        Assert.True(found);
+        Assert.Equal(expected, position);
+    }
+
+    [Fact]
+    public void HeadEndFinder_NoBlankLine_ConsumesEverything()
+    {
+        var finder = new HttpHeadEndFinder(atLineStart: false);
+
+        Assert.False(finder.Find(Ascii("a\r\nb\r\nc"), out int consumed));
+        Assert.Equal(7, consumed);
+    }
+
+    [Fact]
     public void Append_WholeRequest_ParsesStartLineAndFieldsInOrder()
     {
         HttpHead head = ParseComplete(FirefoxRequest);

@@ -63,15 +63,65 @@ public class UpgradeTests
 
     [Theory]
     [InlineData("Host: example.com")]
-    [InlineData("Upgrade: websocket")]
     [InlineData("Connection: Upgrade")]
     [InlineData("Upgrade: h2c", "Connection: Upgrade")]
-    [InlineData("Upgrade: websocket", "Connection: keep-alive")]
     [InlineData("Upgrade: websockets", "Connection: Upgrade")]
-    public void TryFrom_GetWithoutBothTokens_IsNotAnUpgrade(params string[] fields)
+    public void TryFrom_GetWithoutUpgradeWebsocket_IsNotAnUpgrade(params string[] fields)
     {
         Assert.False(UpgradeRequest.TryFrom(Request(fields), out UpgradeRequest? request));
         Assert.Null(request);
+    }
+
+    [Fact]
+    public void TryFrom_ValidRequest_HasNoProblems()
+    {
+        HttpHead head = Request("Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13");
+
+        Assert.True(UpgradeRequest.TryFrom(head, out UpgradeRequest? request));
+        Assert.Empty(request.Problems);
+    }
+
+    [Theory]
+    [InlineData("no Connection: Upgrade header", "Upgrade: websocket", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13")]
+    [InlineData("a Connection header without Upgrade (\"Connection: keep-alive\")", "Upgrade: websocket", "Connection: keep-alive", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13")]
+    [InlineData("no Sec-WebSocket-Key header", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13")]
+    [InlineData("a Sec-WebSocket-Key that is not 16 bytes in base64 (\"c2hvcnQ=\")", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: c2hvcnQ=", "Sec-WebSocket-Version: 13")]
+    [InlineData("a Sec-WebSocket-Key that is not 16 bytes in base64 (\"not base64 at all, 24 ch\")", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: not base64 at all, 24 ch", "Sec-WebSocket-Version: 13")]
+    [InlineData("no Sec-WebSocket-Version header", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==")]
+    [InlineData("Sec-WebSocket-Version: 8 instead of 13", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 8")]
+    public void TryFrom_InvalidUpgradeRequest_IsAnUpgradeNamingTheFault(string problem, params string[] fields)
+    {
+        Assert.True(UpgradeRequest.TryFrom(Request(fields), out UpgradeRequest? request));
+
+        Assert.Equal([problem], request.Problems);
+    }
+
+    [Fact]
+    public void TryFrom_SeveralFaults_ListsEachInRequestOrderOfChecks()
+    {
+        Assert.True(UpgradeRequest.TryFrom(Request("Upgrade: websocket"), out UpgradeRequest? request));
+
+        Assert.Equal(["no Connection: Upgrade header", "no Sec-WebSocket-Key header", "no Sec-WebSocket-Version header"], request.Problems);
+    }
+
+    [Fact]
+    public void TryFrom_HugeWrongVersion_IsQuotedCut()
+    {
+        var version = new string('9', 5000);
+
+        Assert.True(UpgradeRequest.TryFrom(Request("Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: " + version), out UpgradeRequest? request));
+
+        Assert.Equal($"Sec-WebSocket-Version: {new string('9', 40)}... instead of 13", Assert.Single(request.Problems));
+    }
+
+    [Fact]
+    public void OfferedExtensionsText_LongerThanTheCap_IsCutWithAMarker()
+    {
+        var line = new string('e', 1500);
+
+        Assert.True(UpgradeRequest.TryFrom(Request("Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Extensions: " + line), out UpgradeRequest? request));
+
+        Assert.Equal(new string('e', 1024) + "...[476 more characters cut]", request.OfferedExtensionsText);
     }
 
     [Theory]

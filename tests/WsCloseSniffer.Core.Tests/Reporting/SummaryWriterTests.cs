@@ -81,6 +81,7 @@ public class SummaryWriterTests
             GapCount = 4,
             GapBytes = 1234,
             BufferCapGaps = 6,
+            SegmentsOutsideWindow = 8,
             EvictedIdle = 5,
             EvictedForCap = 7,
         };
@@ -95,10 +96,11 @@ public class SummaryWriterTests
         Assert.Contains("  1 malformed packets skipped", skipped);
         Assert.Contains("  4 gaps in TCP streams (1234 bytes not captured)", skipped);
         Assert.Contains("  6 gaps forced by the out-of-order buffer cap", skipped);
+        Assert.Contains("  8 TCP segments dropped as far outside any plausible window (segments_outside_window)", skipped);
         Assert.Contains("  5 connections ended by the idle timeout", skipped);
         Assert.Contains("  7 connections evicted by the connection cap", skipped);
         Assert.Single(skipped, l => l.StartsWith("  9 packets of unsupported link type", StringComparison.Ordinal));
-        Assert.Equal(8, skipped.Count);
+        Assert.Equal(9, skipped.Count);
         Assert.DoesNotContain("Sessions that did not close cleanly:", lines);
     }
 

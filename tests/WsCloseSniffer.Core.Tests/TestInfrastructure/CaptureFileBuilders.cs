@@ -7,11 +7,15 @@ namespace WsCloseSniffer.Tests.TestInfrastructure;
 internal sealed class PcapFileBuilder
 {
     private readonly EndianByteWriter _bytes;
+    private readonly bool _modified;
 
-    public PcapFileBuilder(bool bigEndian = false, bool nanosecond = false, uint snapLength = 65535, uint linkType = 1)
+    /// <param name="modified">the modified (Kuznetsov) format: magic a1b2cd34 and 24-byte record headers that add
+    /// ifindex (4), protocol (2), pkt_type (1) and a pad byte.</param>
+    public PcapFileBuilder(bool bigEndian = false, bool nanosecond = false, uint snapLength = 65535, uint linkType = 1, bool modified = false)
     {
+        _modified = modified;
         _bytes = new EndianByteWriter(bigEndian);
-        _bytes.UInt32(nanosecond ? 0xA1B23C4Du : 0xA1B2C3D4u);
+        _bytes.UInt32(modified ? 0xA1B2CD34u : nanosecond ? 0xA1B23C4Du : 0xA1B2C3D4u);
         _bytes.UInt16(2);
         _bytes.UInt16(4);
         _bytes.UInt32(0);
@@ -29,6 +33,13 @@ internal sealed class PcapFileBuilder
         _bytes.UInt32(fraction);
         _bytes.UInt32(capturedLength ?? (uint)data.Length);
         _bytes.UInt32(originalLength ?? (uint)data.Length);
+        if (_modified)
+        {
+            _bytes.UInt32(3);
+            _bytes.UInt16(0x0800);
+            _bytes.Raw([4, 0]);
+        }
+
         _bytes.Raw(data);
         return this;
     }

@@ -84,6 +84,17 @@ internal sealed class SessionPacketBuilder
         return this;
     }
 
+    /// <summary>
+    /// A segment from the client's address and port whose sequence number is <paramref name="distance"/> away from
+    /// the client's next byte (forged, or from an old connection on the same ports): the stream does not move on.
+    /// Its acknowledgment number is as far off in the server's sequence space.
+    /// </summary>
+    public SessionPacketBuilder ClientForged(long distance, byte[] payload)
+    {
+        Add(fromClient: true, TcpFlags.Psh | TcpFlags.Ack, payload, unchecked(_clientNext + (uint)distance), unchecked(_serverNext + (uint)distance));
+        return this;
+    }
+
     /// <summary>The client sent <paramref name="count"/> bytes that the capture missed (no packet).</summary>
     public SessionPacketBuilder ClientLoses(int count)
     {
