@@ -40,7 +40,11 @@ public sealed class WebSocketSession : ITcpStreamHandler
     private readonly DirectionState[] _directions;
     private SortedSet<string>? _notices;
     private Timestamp _firstFinTime;
+    private Timestamp _firstRstTime;
     private int _plainMessages;
+
+    // RSV1 has a meaning once any extension is negotiated (permessage-deflate or one we do not know), as for the notice.
+    private bool _compressionNegotiated;
 
     public WebSocketSession(in ConnectionInfo connection, Action<WebSocketSession> onEnded, AnalyzerOptions? options = null)
     {
@@ -71,6 +75,14 @@ public sealed class WebSocketSession : ITcpStreamHandler
     public FlowDirection? FirstFinFrom { get; private set; }
 
     public FlowDirection? FirstRstFrom { get; private set; }
+
+    /// <summary>Packet times of the first FIN and the first RST; meaningful when <see cref="FirstFinFrom"/> / <see cref="FirstRstFrom"/> is set.</summary>
+    public Timestamp FirstFinTime => _firstFinTime;
+
+    public Timestamp FirstRstTime => _firstRstTime;
+
+    /// <summary>Keepalive, message-size and compression evidence gathered from the frames.</summary>
+    public SessionEvidence Evidence { get; } = new();
 
     /// <summary>Set when the decoder stopped in that direction (gap over a header, invalid length).</summary>
     public bool FramesLost => _directions[0].Decoder?.IsStopped == true || _directions[1].Decoder?.IsStopped == true;
@@ -120,9 +132,10 @@ public sealed class WebSocketSession : ITcpStreamHandler
             FirstFinFrom = direction;
             _firstFinTime = time;
         }
-        else if (kind == TcpCloseKind.Rst)
+        else if (kind == TcpCloseKind.Rst && (FirstRstFrom is null || time < _firstRstTime))
         {
-            FirstRstFrom ??= direction;
+            FirstRstFrom = direction;
+            _firstRstTime = time;
         }
     }
 
@@ -150,7 +163,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
         direction == FlowDirection.FromOriginator ? FlowDirection.FromResponder : FlowDirection.FromOriginator;
 
     /// <summary>A head completed in <paramref name="direction"/>; returns what that direction does next.</summary>
-    private DirectionMode OnHead(FlowDirection direction, HttpHead head)
+    private DirectionMode OnHead(FlowDirection direction, HttpHead head, Timestamp time)
     {
         if (Phase == SessionPhase.Detecting)
         {
@@ -213,6 +226,8 @@ public sealed class WebSocketSession : ITcpStreamHandler
         }
 
         Phase = SessionPhase.Open;
+        Evidence.OnOpened(time);
+        _compressionNegotiated = response.Extensions.Items.Count > 0;
         CheckAcceptedHandshake(response);
         return DirectionMode.Frames;
     }
@@ -314,6 +329,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
         }
 
         CheckReservedBits(header);
+        Evidence.OnFrame(fromClient, header, _compressionNegotiated, time);
         if (!header.IsKnownOpcode)
         {
             AddNotice(Notice.WsUnknownOpcode);
@@ -377,6 +393,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
         }
 
         state.SentClose = true;
+        Evidence.OnCloseFrame(IsClient(direction));
         var close = CloseFrame.Parse(payload.Bytes, payload.IsComplete);
         var fromClient = IsClient(direction);
         if (close.Status == CloseFramePayloadStatus.OneByte)
@@ -482,7 +499,7 @@ public sealed class WebSocketSession : ITcpStreamHandler
                     case HttpHeadStatus.Complete:
                         var head = _parser.Head!;
                         _parser.Reset();
-                        SetMode(session.OnHead(direction, head));
+                        SetMode(session.OnHead(direction, head, time));
                         break;
                     default:
                         SetMode(DirectionMode.Ignored);
