@@ -9,7 +9,9 @@ namespace WsCloseSniffer.Analysis;
 /// (code, name and reason, or "no status code"), <c>{echo}</c> (whether the peer echoed the close), <c>{code}</c>,
 /// <c>{name}</c>, <c>{reason}</c>, <c>{time}</c>, <c>{who}</c> (who ended the connection), <c>{how}</c>,
 /// <c>{offered}</c>, <c>{accepted}</c>, <c>{missing}</c> (extension lists), <c>{status}</c> and <c>{hint}</c>
-/// (a rejected upgrade), <c>{ending}</c> (the TCP-judged ending, lower-cased first letter), <c>{notices}</c>.
+/// (a rejected upgrade), <c>{ending}</c> (the TCP-judged ending, lower-cased first letter), <c>{notices}</c>,
+/// <c>{idle}</c> and <c>{duration}</c> (seconds), <c>{timeout}</c> and <c>{timeoutWho}</c> (a matching <see cref="IdleTimeoutTable"/> row),
+/// <c>{unanswered}</c> (pings without a pong).
 /// </summary>
 public static class DiagnosisTemplates
 {
@@ -42,6 +44,17 @@ public static class DiagnosisTemplates
 
     public const string UnfinishedBeforeResponseIdle =
         "The server never answered the upgrade and the connection went idle; check that the server is up and speaks WebSocket at that path";
+
+    /// <summary>Appended to a TCP-judged ending that came after at least <see cref="Classifier.IdleWorthSayingSeconds"/> of idle time.</summary>
+    public const string IdleThenCut = "; the {who} ended it after {idle} s without a frame ({duration} s after the connection started)";
+
+    public const string IdleTimeoutMatch =
+        ", which matches an idle timeout of about {timeout} ({timeoutWho}): send pings more often than that or raise the timeout";
+
+    public const string NoKeepalive = "; no keepalive pings were running";
+
+    public const string KeepalivePingTimeout =
+        "; keepalive ping timeout: {unanswered} ping(s) got no pong before the end";
 
     public const string Echoed = "the {other} echoed the close ({code})";
     public const string EchoedWithoutCode = "the {other} echoed the close (without a code)";

@@ -82,6 +82,7 @@ public sealed class OutcomeTests
             ("side", "S"), ("other", "O"), ("said", "SAID"), ("echo", "ECHO"), ("code", "C"), ("name", "N"), ("reason", "R"),
             ("time", "T"), ("who", "W"), ("how", "H"), ("offered", "OF"), ("accepted", "AC"), ("missing", "M"),
             ("status", "ST"), ("hint", "HI"), ("ending", "E"), ("notices", "NO"),
+            ("idle", "I"), ("duration", "D"), ("timeout", "TO"), ("timeoutWho", "TW"), ("unanswered", "U"),
         ];
         var templates = Outcomes.All.Select(row => row.Diagnosis).Concat(
             typeof(DiagnosisTemplates).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!));
