@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Whole-process benchmark of `wsclosesniffer analyze` (issue 4), against tshark and tcpdump on the same file.
+# Whole-process benchmark of `wsclosesniffer analyze`, against tshark and tcpdump on the same file.
 #
 #   bench/run.sh            1 GiB capture: wsclosesniffer, tshark, tcpdump, report check
 #   bench/run.sh --large    the same, plus a 10 GiB capture (peak RSS must stay flat)

@@ -71,7 +71,7 @@ public class StageBenchmarks
         foreach (ref readonly var s in _segments.AsSpan())
         {
             var segment = s.ToSegment(frames.Data);
-            reassembler.Process(segment, s.Time);
+            reassembler.Process(segment, ConnectionKey.Of(segment), s.Time, packetNumber: -1);
         }
 
         reassembler.FlushAll(_segments[^1].Time);
@@ -103,7 +103,7 @@ public class StageBenchmarks
         using var analyzer = new CaptureAnalyzer("bench", new AnalyzerOptions(), _ => sessions++);
         while (reader.TryReadNext(out var packet))
         {
-            analyzer.Process(packet);
+            analyzer.Process(packet, DecodedTcp.Decode(packet));
         }
 
         analyzer.Finish();

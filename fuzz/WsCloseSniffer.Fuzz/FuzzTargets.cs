@@ -182,7 +182,7 @@ public static class FuzzTargets
         {
             while (source.TryReadNext(out var packet))
             {
-                analyzer.Process(packet);
+                analyzer.Process(packet, DecodedTcp.Decode(packet));
             }
 
             analyzer.Finish();

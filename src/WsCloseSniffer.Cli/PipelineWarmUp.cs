@@ -38,12 +38,73 @@ public static class PipelineWarmUp
         new Thread(Run) { IsBackground = true, Name = "warm-up" }.Start();
     }
 
-    /// <summary>The per-packet methods: those marked AggressiveOptimization in the core assembly.</summary>
-    public static IEnumerable<MethodBase> HotMethods() =>
-        typeof(CaptureAnalyzer).Assembly.GetTypes()
-            .Where(type => !type.ContainsGenericParameters)
-            .SelectMany(type => type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
-            .Where(method => !method.ContainsGenericParameters && (method.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0);
+    /// <summary>
+    /// The per-packet methods, by type and method name (overloads included): each is marked
+    /// <c>[MethodImpl(MethodImplOptions.AggressiveOptimization)]</c>, so it is never precompiled and is compiled
+    /// here ahead instead. A test checks that this list and the marked methods of the core assembly are the same.
+    /// </summary>
+    public static IReadOnlyList<(string Type, string Method)> HotMethodNames { get; } =
+    [
+        ("WsCloseSniffer.Capture.CaptureBuffer", "Ensure"),
+        ("WsCloseSniffer.Capture.PcapReader", "TryReadNext"),
+        ("WsCloseSniffer.Capture.DecodingPacketSource`1", "TryReadNext"),
+        ("WsCloseSniffer.Capture.PrefetchingPacketSource`1", "TryReadNext"),
+        ("WsCloseSniffer.Capture.PrefetchingPacketSource`1", "ReadAll"),
+        ("WsCloseSniffer.Decoding.DecodedTcp", ".ctor"),
+        ("WsCloseSniffer.Decoding.DecodedTcp", "Decode"),
+        ("WsCloseSniffer.Decoding.PacketDecoder", "TryDecodeTcp"),
+        ("WsCloseSniffer.Decoding.PacketDecoder", "DecodeEtherType"),
+        ("WsCloseSniffer.Decoding.PacketDecoder", "DecodeIP"),
+        ("WsCloseSniffer.Decoding.PacketDecoder", "DecodeIPv4"),
+        ("WsCloseSniffer.Decoding.PacketDecoder", "DecodeIPv6"),
+        ("WsCloseSniffer.Decoding.PacketDecoder", "DecodeTcp"),
+        ("WsCloseSniffer.Reassembly.ConnectionList", "MoveToEnd"),
+        ("WsCloseSniffer.Reassembly.TcpReassembler", "Process"),
+        ("WsCloseSniffer.Reassembly.TcpReassembler", "ExpireIdle"),
+        ("WsCloseSniffer.Reassembly.TcpReassembler", "Handle"),
+        ("WsCloseSniffer.Reassembly.TcpReassembler", "AddSegmentData"),
+        ("WsCloseSniffer.Reassembly.TcpReassembler", "AddPiece"),
+        ("WsCloseSniffer.Reassembly.TcpReassembler", "ApplyPeerAck"),
+        ("WsCloseSniffer.Reassembly.TcpReassembler", "DrainContiguous"),
+        ("WsCloseSniffer.Reassembly.TcpReassembler", "CheckFinReached"),
+        ("WsCloseSniffer.WebSockets.FrameHeader", "TryParse"),
+        ("WsCloseSniffer.WebSockets.FrameDecoder", "Decode"),
+        ("WsCloseSniffer.WebSockets.FrameDecoder", "ConsumeHeader"),
+        ("WsCloseSniffer.WebSockets.FrameDecoder", "ConsumePayload"),
+        ("WsCloseSniffer.WebSockets.FrameDecoder", "HoldControlBytes"),
+        ("WsCloseSniffer.WebSockets.FrameDecoder", "CompleteFrame"),
+        ("WsCloseSniffer.Analysis.WebSocketSession", "OnData"),
+        ("WsCloseSniffer.Analysis.WebSocketSession", "OnFrame"),
+        ("WsCloseSniffer.Analysis.WebSocketSession", "CheckReservedBits"),
+        ("WsCloseSniffer.Analysis.WebSocketSession+DirectionState", "OnData"),
+        ("WsCloseSniffer.Analysis.WebSocketSession+DirectionState", "TrackFragmentation"),
+        ("WsCloseSniffer.Pipeline.CaptureAnalyzer", "Process"),
+        ("WsCloseSniffer.Pipeline.CaptureAnalyzer", "Dispatch"),
+        ("WsCloseSniffer.Pipeline.OfflineAnalysis", "ReadAll"),
+    ];
+
+    /// <summary>The methods of <see cref="HotMethodNames"/>, generic types closed as the pipeline uses them.</summary>
+    public static IEnumerable<MethodBase> HotMethods()
+    {
+        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
+        var core = typeof(CaptureAnalyzer).Assembly;
+        foreach (var (typeName, methodName) in HotMethodNames)
+        {
+            var type = core.GetType(typeName, throwOnError: true)!;
+            if (type.IsGenericTypeDefinition)
+            {
+                // The one instantiation the pipeline reads through.
+                type = type.MakeGenericType(typeof(DecodedTcp));
+            }
+
+            // Overloads that are not on the per-packet path are not marked, and not compiled ahead.
+            foreach (var method in type.GetMember(methodName, MemberTypes.Method | MemberTypes.Constructor, all).Cast<MethodBase>()
+                .Where(method => (method.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0))
+            {
+                yield return method;
+            }
+        }
+    }
 
     /// <summary>
     /// The built-in session through the analyzer, the sorter (spilled) and every report writer; returns its
@@ -58,7 +119,8 @@ public static class PipelineWarmUp
             foreach (var frame in SessionFrames())
             {
                 number++;
-                analyzer.Process(new CapturedPacket(Timestamp.FromSeconds(1_700_000_000, number * 1000), LinkType.Ethernet, frame, frame.Length, number));
+                var packet = new CapturedPacket(Timestamp.FromSeconds(1_700_000_000, number * 1000), LinkType.Ethernet, frame, frame.Length, number);
+                analyzer.Process(packet, DecodedTcp.Decode(packet));
             }
 
             analyzer.Finish();

@@ -18,8 +18,6 @@ internal sealed class ReportOutputs : IDisposable
 
     public bool WritesToStandardOutput { get; private init; }
 
-    public bool IsEmpty => _sinks.Count == 0;
-
     /// <summary>Checks the options before any work is done: returns an error message, or null.</summary>
     public static string? Validate(string? csv, string? json) =>
         csv == StandardOutput && json == StandardOutput

@@ -88,10 +88,10 @@ internal sealed class AnalyzeCommand
         {
             outputs = ReportOutputs.Open(csv, json, _console.Out);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (ExitCodes.IsExpected(e))
         {
             _console.Warn($"cannot write the report: {e.Message}");
-            return ExitCodes.Usage;
+            return ExitCodes.Of(e);
         }
 
         using (outputs)

@@ -23,7 +23,7 @@ internal static class CommonOptions
 
     public static Option<string?> Filter { get; } = new("--filter")
     {
-        Description = "Only packets matching this libpcap/BPF expression, as tcpdump takes it",
+        Description = "Only packets matching this libpcap/BPF expression, as tcpdump takes it (live: default tcp)",
         HelpName = "BPF",
     };
 

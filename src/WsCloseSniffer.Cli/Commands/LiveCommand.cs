@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Pcap;
 using WsCloseSniffer.Pipeline;
 using WsCloseSniffer.Reporting;
@@ -37,13 +38,6 @@ internal sealed class LiveCommand
         Required = true,
     };
 
-    private readonly Option<string> _filter = new("--filter")
-    {
-        Description = "Capture only packets matching this libpcap/BPF expression, as tcpdump takes it",
-        HelpName = "BPF",
-        DefaultValueFactory = _ => LiveCaptureOptions.DefaultFilter,
-    };
-
     private readonly Option<double?> _duration = new("--duration")
     {
         Description = "Stop after this many seconds (default: run until Ctrl-C or SIGTERM)",
@@ -69,7 +63,7 @@ internal sealed class LiveCommand
         Command = new Command("live", "Capture on an interface and report each WebSocket session as it ends")
         {
             _interface,
-            _filter,
+            CommonOptions.Filter,
             _duration,
             CommonOptions.Csv,
             CommonOptions.Json,
@@ -86,7 +80,7 @@ internal sealed class LiveCommand
         // complete report and exit 0 rather than the parser's cancellation timeout.
         Command.SetAction(parse => RunUntilSignalled(new LiveRequest(parse.GetRequiredValue(_interface))
         {
-            Filter = parse.GetValue(_filter) ?? LiveCaptureOptions.DefaultFilter,
+            Filter = parse.GetValue(CommonOptions.Filter) ?? LiveCaptureOptions.DefaultFilter,
             DurationSeconds = parse.GetValue(_duration),
             Csv = parse.GetValue(CommonOptions.Csv),
             Json = parse.GetValue(CommonOptions.Json),
@@ -127,10 +121,10 @@ internal sealed class LiveCommand
         {
             capture = LiveCapture.Open(options);
         }
-        catch (Exception e) when (e is LiveCaptureException or PacketFilterException or PcapUnavailableException)
+        catch (Exception e) when (ExitCodes.IsExpected(e))
         {
             _console.Warn(e.Message);
-            return ExitCodes.InputError;
+            return ExitCodes.Of(e);
         }
 
         using (capture)
@@ -165,10 +159,10 @@ internal sealed class LiveCommand
         {
             outputs = ReportOutputs.Open(request.Csv, request.Json, _console.Out);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (ExitCodes.IsExpected(e))
         {
             _console.Warn($"cannot write the report: {e.Message}");
-            return ExitCodes.InputError;
+            return ExitCodes.Of(e);
         }
 
         using (outputs)
@@ -180,10 +174,10 @@ internal sealed class LiveCommand
                     pcap = CaptureFileWriter.Create(request.WritePcap, capture.LinkType, capture.SnapLengthBytes, capture.InterfaceName);
                 }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (ExitCodes.IsExpected(e))
             {
                 _console.Warn($"cannot write {request.WritePcap}: {e.Message}");
-                return ExitCodes.InputError;
+                return ExitCodes.Of(e);
             }
 
             using (pcap)
@@ -256,7 +250,7 @@ internal sealed class LiveCommand
                 _pcapDirty = true;
             }
 
-            _analyzer.Process(packet);
+            _analyzer.Process(packet, DecodedTcp.Decode(packet));
         }
 
         public void OnIdle()
@@ -278,7 +272,7 @@ internal sealed class LiveCommand
         {
             var numbered = record with { SessionId = ++Sessions };
 
-            // Flushed per session (issue 3): a killed process loses at most the sessions still open.
+            // Flushed per session: a killed process loses at most the sessions still open.
             _outputs.Write(numbered);
             _outputs.Flush();
             _lines.WriteLine(LiveSessionPrinter.FormatSession(numbered));

@@ -1,5 +1,3 @@
-using System.Collections.Frozen;
-
 namespace WsCloseSniffer.Analysis;
 
 /// <summary>One row of the notice table.</summary>
@@ -67,7 +65,7 @@ public static class Notice
         new(WsFrameLengthInvalid, "a frame length with the most significant bit set", true),
     ];
 
-    private static readonly FrozenDictionary<string, NoticeRow> s_byName = All.ToFrozenDictionary(row => row.Name, StringComparer.Ordinal);
+    private static readonly Dictionary<string, NoticeRow> s_byName = All.ToDictionary(row => row.Name, StringComparer.Ordinal);
 
     /// <summary>A short phrase for a notice, for diagnoses and the summary; the name itself for an unknown one.</summary>
     public static string Describe(string notice) => s_byName.TryGetValue(notice, out var row) ? row.Description : notice;

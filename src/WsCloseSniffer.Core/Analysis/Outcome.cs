@@ -1,10 +1,8 @@
-using System.Collections.Frozen;
-
 namespace WsCloseSniffer.Analysis;
 
 /// <summary>
 /// How a session ended: one value per classification word of the report contract
-/// (docs/cli-and-report-contract.md), in the contract's order. <see cref="Outcomes"/> holds what goes with each.
+/// (docs/report-format.md), in the contract's order. <see cref="Outcomes"/> holds what goes with each.
 /// </summary>
 public enum Outcome : byte
 {
@@ -90,12 +88,6 @@ public static class Outcomes
             "The server answered the upgrade with {status} instead of 101 Switching Protocols, so no WebSocket session opened; {hint}"),
     ];
 
-    private static readonly FrozenDictionary<int, Outcome> s_byCloseCode =
-        All.Where(row => row.CloseCode is not null).ToFrozenDictionary(row => row.CloseCode!.Value, row => row.Outcome);
-
-    private static readonly FrozenDictionary<string, Outcome> s_byWord =
-        All.ToFrozenDictionary(row => row.Word, row => row.Outcome, StringComparer.Ordinal);
-
     public static OutcomeRow Of(Outcome outcome) => All[(int)outcome];
 
     public static string Word(this Outcome outcome) => All[(int)outcome].Word;
@@ -104,13 +96,36 @@ public static class Outcomes
     /// The outcome a close frame's code means. 1004-1006 and 1015 are reserved and must never be sent
     /// (RFC 6455 7.4.1), so they, like every unassigned code, are <see cref="Outcome.InvalidCloseCode"/>.
     /// </summary>
-    public static Outcome ForCloseCode(int code) =>
-        s_byCloseCode.TryGetValue(code, out var outcome) ? outcome
-        : code is >= FirstApplicationCode and <= LastApplicationCode ? Outcome.Application
-        : Outcome.InvalidCloseCode;
+    public static Outcome ForCloseCode(int code)
+    {
+        // A scan of 18 rows, once per session: no dictionary, whose generic code over this enum would be
+        // JIT-compiled at start-up (measured: tens of milliseconds on a small capture).
+        foreach (var row in All)
+        {
+            if (row.CloseCode == code)
+            {
+                return row.Outcome;
+            }
+        }
+
+        return code is >= FirstApplicationCode and <= LastApplicationCode ? Outcome.Application : Outcome.InvalidCloseCode;
+    }
 
     /// <summary>The outcome named by a classification word; false for a word not in the contract.</summary>
-    public static bool TryParse(string word, out Outcome outcome) => s_byWord.TryGetValue(word, out outcome);
+    public static bool TryParse(string word, out Outcome outcome)
+    {
+        foreach (var row in All)
+        {
+            if (string.Equals(row.Word, word, StringComparison.Ordinal))
+            {
+                outcome = row.Outcome;
+                return true;
+            }
+        }
+
+        outcome = default;
+        return false;
+    }
 
     /// <summary>True for the word of a clean ending (see <see cref="OutcomeRow.Clean"/>).</summary>
     public static bool IsClean(string word) => TryParse(word, out var outcome) && Of(outcome).Clean;

@@ -27,7 +27,7 @@ internal interface IBufferedCaptureReader
 /// The read buffer behind a capture reader: large sequential reads, records handed out as spans into
 /// the buffer, the buffer compacted (never reallocated) while records fit. With an
 /// <see cref="ICaptureBlockExchange"/> a full buffer is handed over instead of compacted, so the records
-/// already read stay where they are for another thread (issue 4: no copy per packet).
+/// already read stay where they are for another thread (no copy per packet).
 /// </summary>
 internal sealed class CaptureBuffer : IDisposable
 {

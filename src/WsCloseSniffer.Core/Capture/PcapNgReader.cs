@@ -7,7 +7,7 @@ namespace WsCloseSniffer.Capture;
 /// byte order; several interfaces with their own link type, if_tsresol and if_tsoffset; enhanced,
 /// simple and obsolete packet blocks; every other block is skipped. Nothing allocated per packet.
 /// </summary>
-public sealed class PcapNgReader : IPacketSource, IBufferedCaptureReader
+public sealed class PcapNgReader : CaptureFileReader
 {
     internal const uint SectionHeaderBlockType = 0x0A0D0D0A;
     internal const uint InterfaceDescriptionBlockType = 0x00000001;
@@ -26,11 +26,7 @@ public sealed class PcapNgReader : IPacketSource, IBufferedCaptureReader
     private const ushort OptionTimestampResolution = 9;
     private const ushort OptionTimestampOffset = 14;
 
-    private readonly CaptureBuffer _input;
     private readonly List<InterfaceDescription> _interfaces = [];
-    private long _packetsRead;
-    private bool _finished;
-    private bool _bigEndian;
     private int _sectionCount;
 
     /// <summary>Reads an uncompressed pcapng stream positioned at its section header; the reader owns the stream.</summary>
@@ -40,20 +36,9 @@ public sealed class PcapNgReader : IPacketSource, IBufferedCaptureReader
     }
 
     internal PcapNgReader(CaptureBuffer input, string name)
+        : base(input, name)
     {
-        _input = input;
-        Name = name;
     }
-
-    public string Name { get; }
-
-    public CaptureDamage? Damage { get; private set; }
-
-    CaptureBuffer IBufferedCaptureReader.Input => _input;
-
-    public long BytesRead => _input.RawBytesRead;
-
-    public long? TotalBytes => _input.RawLength;
 
     /// <summary>Section header blocks read so far.</summary>
     public int SectionCount => _sectionCount;
@@ -61,7 +46,7 @@ public sealed class PcapNgReader : IPacketSource, IBufferedCaptureReader
     /// <summary>Interfaces of the current section.</summary>
     public int InterfaceCount => _interfaces.Count;
 
-    public bool TryReadNext(out CapturedPacket packet)
+    public override bool TryReadNext(out CapturedPacket packet)
     {
         packet = default;
         while (!_finished)
@@ -171,12 +156,6 @@ public sealed class PcapNgReader : IPacketSource, IBufferedCaptureReader
         }
 
         return false;
-    }
-
-    public void Dispose()
-    {
-        _finished = true;
-        _input.Dispose();
     }
 
     private bool SkipBlock(long blockOffset, uint blockType, int length)
@@ -336,21 +315,6 @@ public sealed class PcapNgReader : IPacketSource, IBufferedCaptureReader
             originalLength > int.MaxValue ? int.MaxValue : (int)originalLength,
             _packetsRead);
         return true;
-    }
-
-    private ushort ReadUInt16(ReadOnlySpan<byte> span) =>
-        _bigEndian ? BinaryPrimitives.ReadUInt16BigEndian(span) : BinaryPrimitives.ReadUInt16LittleEndian(span);
-
-    private uint ReadUInt32(ReadOnlySpan<byte> span) =>
-        _bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(span) : BinaryPrimitives.ReadUInt32LittleEndian(span);
-
-    private string Truncation(int available, int needed, string what) => _input.DescribeEnd(available, needed, what);
-
-    private bool Fail(long offset, string problem)
-    {
-        Damage = new CaptureDamage(offset, _packetsRead + 1, problem);
-        _finished = true;
-        return false;
     }
 
     /// <summary>One interface of the current section and how its timestamps convert to nanoseconds.</summary>

@@ -7,7 +7,7 @@ namespace WsCloseSniffer.Capture;
 /// Streaming reader of classic pcap files (either byte order; microsecond magic a1b2c3d4 and
 /// nanosecond magic a1b23c4d). One reusable buffer, nothing allocated per packet.
 /// </summary>
-public sealed class PcapReader : IPacketSource, IBufferedCaptureReader
+public sealed class PcapReader : CaptureFileReader
 {
     public const int FileHeaderBytes = 24;
     public const int RecordHeaderBytes = 16;
@@ -18,10 +18,6 @@ public sealed class PcapReader : IPacketSource, IBufferedCaptureReader
     internal const uint MicrosecondMagic = 0xA1B2C3D4;
     internal const uint NanosecondMagic = 0xA1B23C4D;
 
-    private readonly CaptureBuffer _input;
-    private long _packetsRead;
-    private bool _finished;
-    private bool _bigEndian;
     private bool _nanosecond;
     private int _maxCapturedBytes;
 
@@ -32,21 +28,10 @@ public sealed class PcapReader : IPacketSource, IBufferedCaptureReader
     }
 
     internal PcapReader(CaptureBuffer input, string name)
+        : base(input, name)
     {
-        _input = input;
-        Name = name;
         ReadFileHeader();
     }
-
-    public string Name { get; }
-
-    public CaptureDamage? Damage { get; private set; }
-
-    CaptureBuffer IBufferedCaptureReader.Input => _input;
-
-    public long BytesRead => _input.RawBytesRead;
-
-    public long? TotalBytes => _input.RawLength;
 
     public LinkType LinkType { get; private set; }
 
@@ -58,7 +43,7 @@ public sealed class PcapReader : IPacketSource, IBufferedCaptureReader
     public bool IsBigEndian => _bigEndian;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool TryReadNext(out CapturedPacket packet)
+    public override bool TryReadNext(out CapturedPacket packet)
     {
         packet = default;
         if (_finished)
@@ -110,12 +95,6 @@ public sealed class PcapReader : IPacketSource, IBufferedCaptureReader
         return true;
     }
 
-    public void Dispose()
-    {
-        _finished = true;
-        _input.Dispose();
-    }
-
     private void ReadFileHeader()
     {
         if (!_input.Ensure(FileHeaderBytes))
@@ -156,15 +135,4 @@ public sealed class PcapReader : IPacketSource, IBufferedCaptureReader
         _input.Advance(FileHeaderBytes);
     }
 
-    private uint ReadUInt32(ReadOnlySpan<byte> span) =>
-        _bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(span) : BinaryPrimitives.ReadUInt32LittleEndian(span);
-
-    private string Truncation(int available, int needed, string what) => _input.DescribeEnd(available, needed, what);
-
-    private bool Fail(long offset, string problem)
-    {
-        Damage = new CaptureDamage(offset, _packetsRead + 1, problem);
-        _finished = true;
-        return false;
-    }
 }

@@ -3,19 +3,18 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
-using WsCloseSniffer.Decoding;
-
 namespace WsCloseSniffer.Capture;
 
 /// <summary>
 /// Reads a capture file on a background thread, so reading, decompressing, record parsing and header
-/// decoding (the pipeline's first stage) run on one core while the rest of the analysis runs on another
-/// (issue 4). Packets travel in batches: a read block of the file's <see cref="CaptureBuffer"/>, handed over
+/// decoding (<typeparamref name="THeaders"/>, the pipeline's next stage) run on one core while the rest of the
+/// analysis runs on another. Packets travel in batches: a read block of the file's <see cref="CaptureBuffer"/>, handed over
 /// whole when full, plus a table of the packets in it, so no packet is copied. At most
 /// <see cref="MaxBatchesInFlight"/> batches exist, so memory is bounded whatever the file size; the reader
 /// waits when analysis falls behind (a file can wait; a live capture cannot, and does not use this).
 /// </summary>
-public sealed class PrefetchingPacketSource : IPacketSource, ICaptureBlockExchange
+public sealed class PrefetchingPacketSource<THeaders> : IHeaderedPacketSource<THeaders>, ICaptureBlockExchange
+    where THeaders : struct, IPacketHeaders<THeaders>
 {
     public const int MaxBatchesInFlight = 4;
 
@@ -65,7 +64,7 @@ public sealed class PrefetchingPacketSource : IPacketSource, ICaptureBlockExchan
 
     /// <summary>The next packet and what the reading thread decoded of it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool TryReadNext(out CapturedPacket packet, out DecodedTcp decoded)
+    public bool TryReadNext(out CapturedPacket packet, out THeaders decoded)
     {
         while (true)
         {
@@ -184,7 +183,7 @@ public sealed class PrefetchingPacketSource : IPacketSource, ICaptureBlockExchan
         public int Length;
         public int OriginalLength;
         public long PacketNumber;
-        public DecodedTcp Decoded;
+        public THeaders Decoded;
     }
 
     /// <summary>
@@ -218,7 +217,7 @@ public sealed class PrefetchingPacketSource : IPacketSource, ICaptureBlockExchan
             entry.Length = packet.Data.Length;
             entry.OriginalLength = packet.OriginalLength;
             entry.PacketNumber = packet.PacketNumber;
-            entry.Decoded = DecodedTcp.Decode(packet);
+            entry.Decoded = THeaders.Decode(packet);
         }
 
         public void Release()

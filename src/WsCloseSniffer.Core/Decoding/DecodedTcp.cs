@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 using WsCloseSniffer.Capture;
-using WsCloseSniffer.Reassembly;
 
 namespace WsCloseSniffer.Decoding;
 
@@ -11,7 +10,7 @@ namespace WsCloseSniffer.Decoding;
 /// in a queue (decoded on the reading thread, used on the analysis thread): the segment's payload is held
 /// as a range of the frame and comes back with <see cref="Segment"/>.
 /// </summary>
-public readonly struct DecodedTcp
+public readonly struct DecodedTcp : IPacketHeaders<DecodedTcp>
 {
     private readonly ConnectionKey _key;
     private readonly bool _sourceIsLow;

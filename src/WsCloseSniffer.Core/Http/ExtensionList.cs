@@ -99,21 +99,6 @@ public sealed class ExtensionList
         return _nameSet.Contains(name);
     }
 
-    /// <summary>The first element with this name (case-insensitive), or null.</summary>
-    public WebSocketExtension? Find(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        foreach (WebSocketExtension item in _items)
-        {
-            if (string.Equals(item.Name, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return item;
-            }
-        }
-
-        return null;
-    }
-
     /// <summary>The elements re-serialized canonically, joined with ", " (not the text as sent).</summary>
     public override string ToString() => string.Join(", ", _items.Select(item => item.ToString()));
 

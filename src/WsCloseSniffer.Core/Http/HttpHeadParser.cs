@@ -333,7 +333,8 @@ public sealed class HttpHeadParser
 
         if (line.IsEmpty)
         {
-            return BuildHead() ? HttpHeadStatus.Complete : HttpHeadStatus.Malformed;
+            BuildHead();
+            return HttpHeadStatus.Complete;
         }
 
         if (HttpSyntax.IsOws(line[0]))
@@ -353,7 +354,7 @@ public sealed class HttpHeadParser
         return HttpHeadStatus.NeedMoreData;
     }
 
-    private bool BuildHead()
+    private void BuildHead()
     {
         ReadOnlySpan<byte> head = _buffer.AsSpan(0, _length);
         int lf = head.IndexOf(HttpSyntax.Lf);
@@ -414,8 +415,6 @@ public sealed class HttpHeadParser
                 fieldArray,
                 _length);
         }
-
-        return true;
     }
 
     private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) =>

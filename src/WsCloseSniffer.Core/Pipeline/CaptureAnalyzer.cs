@@ -12,7 +12,7 @@ namespace WsCloseSniffer.Pipeline;
 
 /// <summary>
 /// The pipeline for one packet source: decoder, reassembler, session tracker. Push packets in with
-/// <see cref="Process(in CapturedPacket)"/>; call <see cref="Finish"/> once at the end of the input. Sessions come out
+/// <see cref="Process(in CapturedPacket, in DecodedTcp)"/>; call <see cref="Finish"/> once at the end of the input. Sessions come out
 /// through the callback as they end.
 /// </summary>
 public sealed class CaptureAnalyzer : IDisposable
@@ -33,17 +33,10 @@ public sealed class CaptureAnalyzer : IDisposable
         _filter = options.FilterFactory?.Invoke();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Process(in CapturedPacket packet)
-    {
-        if (Count(packet))
-        {
-            var status = PacketDecoder.TryDecodeTcp(packet.LinkType, packet.Data, packet.OriginalLength, out var segment);
-            Dispatch(packet, status, segment, status == DecodeStatus.Tcp ? ConnectionKey.Of(segment) : default);
-        }
-    }
-
-    /// <summary>Like <see cref="Process(in CapturedPacket)"/>, for a packet already decoded (on the reading thread).</summary>
+    /// <summary>
+    /// One packet and its decoded headers (<see cref="DecodedTcp.Decode"/>, on a reading thread or just before):
+    /// the analyzer's one way in.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Process(in CapturedPacket packet, in DecodedTcp decoded)
     {

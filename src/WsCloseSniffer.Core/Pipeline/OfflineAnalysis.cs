@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Reporting;
 
 namespace WsCloseSniffer.Pipeline;
@@ -106,10 +107,10 @@ public static class OfflineAnalysis
 
     private static FileResult AnalyzeFile(CaptureInput input, AnalyzerOptions options, Action<SessionRecord> onSession, bool prefetch, AnalysisProgress? progress, CancellationToken cancellationToken)
     {
-        IPacketSource source;
+        IPacketSource file;
         try
         {
-            source = CaptureFile.Open(input.Path);
+            file = CaptureFile.Open(input.Path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CaptureFormatException)
         {
@@ -119,10 +120,9 @@ public static class OfflineAnalysis
         // Reading on a second core pays once the file is big enough to hide the thread's start-up. Measured
         // against sharding connections over per-core pipelines: on 2 cores that cost 45% more CPU (every packet
         // decoded twice, three threads) and was slower (bench/README.md).
-        if (prefetch && source.TotalBytes is > PrefetchThresholdBytes)
-        {
-            source = new PrefetchingPacketSource(source);
-        }
+        IHeaderedPacketSource<DecodedTcp> source = prefetch && file.TotalBytes is > PrefetchThresholdBytes
+            ? new PrefetchingPacketSource<DecodedTcp>(file)
+            : new DecodingPacketSource<DecodedTcp>(file);
 
         using (source)
         using (var analyzer = new CaptureAnalyzer(input.DisplayName, options, onSession))
@@ -135,7 +135,7 @@ public static class OfflineAnalysis
 
     /// <summary>Feeds every packet of <paramref name="source"/> on; returns the damage or read error that ended it, if any.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static InputProblem? ReadAll(CaptureInput input, IPacketSource source, CaptureAnalyzer analyzer, AnalysisProgress? progress, CancellationToken cancellationToken)
+    private static InputProblem? ReadAll(CaptureInput input, IHeaderedPacketSource<DecodedTcp> source, CaptureAnalyzer analyzer, AnalysisProgress? progress, CancellationToken cancellationToken)
     {
         long reported = 0;
         void Progress()
@@ -149,28 +149,12 @@ public static class OfflineAnalysis
         {
             long packets = 0;
 
-            // Two loops rather than one with a test per packet: the reading thread's source also hands over what
-            // it decoded, and the per-packet path stays free of the choice.
-            if (source is PrefetchingPacketSource prefetching)
+            while (source.TryReadNext(out var packet, out var decoded))
             {
-                while (prefetching.TryReadNext(out var packet, out var decoded))
+                analyzer.Process(packet, decoded);
+                if (++packets % ProgressEveryPackets == 0)
                 {
-                    analyzer.Process(packet, decoded);
-                    if (++packets % ProgressEveryPackets == 0)
-                    {
-                        Progress();
-                    }
-                }
-            }
-            else
-            {
-                while (source.TryReadNext(out var packet))
-                {
-                    analyzer.Process(packet);
-                    if (++packets % ProgressEveryPackets == 0)
-                    {
-                        Progress();
-                    }
+                    Progress();
                 }
             }
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
 
 namespace WsCloseSniffer.Reassembly;
 

@@ -23,13 +23,6 @@ public enum TcpCloseKind : byte
     EndOfInput = 3,
 }
 
-/// <summary>A TCP endpoint: address and port.</summary>
-public readonly record struct TcpEndpoint(IpAddress Address, ushort Port)
-{
-    public override string ToString() =>
-        Address.IsIPv6 ? $"[{Address}]:{Port}" : $"{Address}:{Port}";
-}
-
 /// <summary>
 /// What the reassembler knows of a connection when it starts tracking it. <see cref="Ordinal"/> orders
 /// connections as they were first seen (the first packet's number when the caller gives packet numbers,

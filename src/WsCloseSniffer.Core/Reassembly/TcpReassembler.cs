@@ -58,19 +58,11 @@ public sealed class TcpReassembler
 
     public ReassemblyStatistics Statistics { get; } = new();
 
-    public void Process(in TcpSegment segment, Timestamp time) => Process(segment, time, packetNumber: -1);
-
     /// <summary>
-    /// Like <see cref="Process(in TcpSegment, Timestamp)"/>, with the segment's packet number in its capture: a
-    /// connection's <see cref="ConnectionInfo.Ordinal"/> is then the number of its first packet.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Process(in TcpSegment segment, Timestamp time, long packetNumber) =>
-        Process(segment, ConnectionKey.Of(segment), time, packetNumber);
-
-    /// <summary>
-    /// Like <see cref="Process(in TcpSegment, Timestamp, long)"/>, with the segment's <paramref name="key"/> already
-    /// made (<see cref="ConnectionKey.Of"/>; on the reading thread).
+    /// One segment: the reassembler's one way in. <paramref name="key"/> is <see cref="ConnectionKey.Of"/> of the
+    /// segment (made ahead, on the reading thread when there is one). With the segment's
+    /// <paramref name="packetNumber"/> in its capture, a connection's <see cref="ConnectionInfo.Ordinal"/> is the
+    /// number of its first packet; with -1, a count of connections from 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Process(in TcpSegment segment, in ConnectionKey key, Timestamp time, long packetNumber)

@@ -1,6 +1,6 @@
 namespace WsCloseSniffer.Reporting;
 
-/// <summary>The contract's column names, in order (docs/cli-and-report-contract.md). Never reorder; only append.</summary>
+/// <summary>The contract's column names, in order (docs/report-format.md). Never reorder; only append.</summary>
 public static class ReportColumns
 {
     public static IReadOnlyList<string> All { get; } =

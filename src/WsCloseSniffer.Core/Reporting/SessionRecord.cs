@@ -4,7 +4,7 @@ using WsCloseSniffer.Reassembly;
 namespace WsCloseSniffer.Reporting;
 
 /// <summary>
-/// One WebSocket session as the report contract describes it (docs/cli-and-report-contract.md):
+/// One WebSocket session as the report contract describes it (docs/report-format.md):
 /// one property per CSV column, in column order, plus the notices behind the diagnosis.
 /// Null means "empty" in CSV and null in JSON.
 /// </summary>

@@ -5,7 +5,7 @@ using WsCloseSniffer.Tests.TestInfrastructure;
 namespace WsCloseSniffer.Tests.Hardening;
 
 /// <summary>
-/// Issue 5 "Done when": each hostile input, run through the command line, ends with exit 0 or 2, a message where
+/// Each hostile input, run through the command line, ends with exit 0 or 2, a message where
 /// the file is damaged, and the real sessions still reported. Memory bounds for the same inputs are measured in
 /// WsCloseSniffer.Core.Tests (Hardening/ResourceBoundTests), where the allocation can be attributed.
 /// </summary>

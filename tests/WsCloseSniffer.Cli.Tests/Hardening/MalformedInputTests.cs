@@ -5,7 +5,7 @@ using WsCloseSniffer.Tests.TestInfrastructure;
 namespace WsCloseSniffer.Tests.Hardening;
 
 /// <summary>
-/// Issue 5 "Errors": one row per malformed input: the exit code, what stderr says (the file, the place, the
+/// One row per malformed input: the exit code, what stderr says (the file, the place, the
 /// problem), and the sessions still reported (those read before the damage).
 /// </summary>
 public sealed class MalformedInputTests : IDisposable

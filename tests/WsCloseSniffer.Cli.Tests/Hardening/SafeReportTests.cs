@@ -6,7 +6,7 @@ using WsCloseSniffer.Tests.TestInfrastructure;
 namespace WsCloseSniffer.Tests.Hardening;
 
 /// <summary>
-/// Issue 5 "Safe reports": text from the wire must not turn a report into an attack (CSV formula injection,
+/// Text from the wire must not turn a report into an attack (CSV formula injection,
 /// OWASP: prefix a single quote) nor break its structure (every CSV row parses back into the contract's columns,
 /// every JSON line is one valid object).
 /// </summary>

@@ -175,6 +175,19 @@ public sealed class LiveCaptureTests : IDisposable
     }
 
     [SkippableFact]
+    public void Live_ReportPathNotWritable_Exit1AsAnalyzeDoes()
+    {
+        LivePrerequisites.RequireCapture();
+        var csv = Path.Combine(Path.GetTempPath(), $"wscs-{Guid.NewGuid():N}", "no-such-dir", "out.csv");
+
+        var result = CliRunner.Run("live", "--interface", LivePrerequisites.LoopbackInterface, "--csv", csv, "--duration", "1", "--quiet");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("cannot write the report", result.Error, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.Out);
+    }
+
+    [SkippableFact]
     public void Live_InvalidFilter_ExitsTwoWithLibpcapMessage()
     {
         LivePrerequisites.RequireCapture();

@@ -42,7 +42,7 @@ public sealed class PrefetchingPacketSourceTests
         // About 15 MiB: more batches than are ever in flight.
         var bytes = Pcap(20_000);
         using var direct = CaptureFile.Open(new MemoryStream(bytes), "direct.pcap");
-        using var prefetched = new PrefetchingPacketSource(CaptureFile.Open(new MemoryStream(bytes), "prefetched.pcap"));
+        using var prefetched = new PrefetchingPacketSource<DecodedTcp>(CaptureFile.Open(new MemoryStream(bytes), "prefetched.pcap"));
 
         var expected = ReadAll(direct);
         var actual = ReadAll(prefetched);
@@ -58,7 +58,7 @@ public sealed class PrefetchingPacketSourceTests
     {
         var bytes = Pcap(3_000, cutLastRecord: true);
         using var direct = CaptureFile.Open(new MemoryStream(bytes), "cut.pcap");
-        using var prefetched = new PrefetchingPacketSource(CaptureFile.Open(new MemoryStream(bytes), "cut.pcap"));
+        using var prefetched = new PrefetchingPacketSource<DecodedTcp>(CaptureFile.Open(new MemoryStream(bytes), "cut.pcap"));
 
         var expected = ReadAll(direct);
         var actual = ReadAll(prefetched);
@@ -71,7 +71,7 @@ public sealed class PrefetchingPacketSourceTests
     [Fact]
     public async Task Dispose_BeforeTheEnd_StopsTheReaderWithoutHanging()
     {
-        var prefetched = new PrefetchingPacketSource(CaptureFile.Open(new MemoryStream(Pcap(20_000)), "early.pcap"));
+        var prefetched = new PrefetchingPacketSource<DecodedTcp>(CaptureFile.Open(new MemoryStream(Pcap(20_000)), "early.pcap"));
         Assert.True(prefetched.TryReadNext(out _));
 
         var disposing = Task.Run(prefetched.Dispose);
@@ -85,7 +85,7 @@ public sealed class PrefetchingPacketSourceTests
         foreach (var file in Directory.EnumerateFiles(RepositoryPaths.Samples, "*.pcap*"))
         {
             using var direct = CaptureFile.Open(file);
-            using var prefetched = new PrefetchingPacketSource(CaptureFile.Open(file));
+            using var prefetched = new PrefetchingPacketSource<DecodedTcp>(CaptureFile.Open(file));
             Assert.Equal(ReadAll(direct), ReadAll(prefetched));
         }
     }
@@ -106,7 +106,7 @@ public sealed class PrefetchingPacketSourceTests
 
         var bytes = pcapng.ToArray();
         using var direct = CaptureFile.Open(new MemoryStream(bytes), "big.pcapng");
-        using var prefetched = new PrefetchingPacketSource(CaptureFile.Open(new MemoryStream(bytes), "big.pcapng"));
+        using var prefetched = new PrefetchingPacketSource<DecodedTcp>(CaptureFile.Open(new MemoryStream(bytes), "big.pcapng"));
 
         var expected = ReadAll(direct);
         Assert.Equal(5 * sizes.Length, expected.Count);
@@ -125,7 +125,7 @@ public sealed class PrefetchingPacketSourceTests
 
         var bytes = pcap.ToArray();
         using var direct = CaptureFile.Open(new MemoryStream(bytes), "tiny.pcap");
-        using var prefetched = new PrefetchingPacketSource(CaptureFile.Open(new MemoryStream(bytes), "tiny.pcap"));
+        using var prefetched = new PrefetchingPacketSource<DecodedTcp>(CaptureFile.Open(new MemoryStream(bytes), "tiny.pcap"));
 
         var expected = ReadAll(direct);
         Assert.Equal(200_000, expected.Count);
@@ -138,7 +138,7 @@ public sealed class PrefetchingPacketSourceTests
         var tcp = 0;
         foreach (var file in PacketCaptureFiles.SamplesAndPublicCaptures())
         {
-            using var prefetched = new PrefetchingPacketSource(CaptureFile.Open(file));
+            using var prefetched = new PrefetchingPacketSource<DecodedTcp>(CaptureFile.Open(file));
             while (prefetched.TryReadNext(out var packet, out var decoded))
             {
                 var status = PacketDecoder.TryDecodeTcp(packet.LinkType, packet.Data, packet.OriginalLength, out var segment);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Pipeline;
 using WsCloseSniffer.Reporting;
 using WsCloseSniffer.Tests.TestInfrastructure;
@@ -42,7 +43,7 @@ internal static class HostileCaptures
         long packets = 0;
         while (source.TryReadNext(out var packet))
         {
-            analyzer.Process(packet);
+            analyzer.Process(packet, DecodedTcp.Decode(packet));
             packets++;
             afterPacket?.Invoke(packets, analyzer);
         }

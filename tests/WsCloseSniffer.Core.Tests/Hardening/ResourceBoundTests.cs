@@ -11,7 +11,7 @@ using WsCloseSniffer.WebSockets;
 namespace WsCloseSniffer.Tests.Hardening;
 
 /// <summary>
-/// Issue 5 "Resource bounds": hostile inputs whose lengths come from the wire. Each test states its memory bound
+/// Hostile inputs whose lengths come from the wire. Each test states its memory bound
 /// and measures it in this process: bytes allocated on the test's thread (proves nothing is buffered on a
 /// wire length) or bytes still reachable after a full collection (proves what a cap keeps).
 /// </summary>

@@ -1,6 +1,7 @@
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Tests.TestInfrastructure;
 using static WsCloseSniffer.Tests.TestInfrastructure.FrameBuilder;
+using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Pipeline;
 
 namespace WsCloseSniffer.Tests.Pipeline;
@@ -282,7 +283,8 @@ public class CaptureAnalyzerSessionTests
             long number = 0;
             foreach (var packet in later.Packets.Concat(earlier.Packets))
             {
-                analyzer.Process(new WsCloseSniffer.Capture.CapturedPacket(packet.Time, WsCloseSniffer.Capture.LinkType.Ethernet, packet.Frame, packet.Frame.Length, ++number));
+                var captured = new WsCloseSniffer.Capture.CapturedPacket(packet.Time, WsCloseSniffer.Capture.LinkType.Ethernet, packet.Frame, packet.Frame.Length, ++number);
+                analyzer.Process(captured, DecodedTcp.Decode(captured));
             }
 
             analyzer.Finish();

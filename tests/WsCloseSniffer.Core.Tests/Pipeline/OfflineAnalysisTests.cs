@@ -1,6 +1,7 @@
 using System.Globalization;
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Reporting;
 using WsCloseSniffer.Tests.Reporting;
 using WsCloseSniffer.Tests.TestInfrastructure;
@@ -48,11 +49,11 @@ public sealed class OfflineAnalysisTests : IDisposable
             {
                 while (source.TryReadNext(out var packet))
                 {
-                    directAnalyzer.Process(packet);
+                    directAnalyzer.Process(packet, DecodedTcp.Decode(packet));
                 }
             }
 
-            using (var source = new PrefetchingPacketSource(CaptureFile.Open(file)))
+            using (var source = new PrefetchingPacketSource<DecodedTcp>(CaptureFile.Open(file)))
             {
                 while (source.TryReadNext(out var packet, out var decoded))
                 {

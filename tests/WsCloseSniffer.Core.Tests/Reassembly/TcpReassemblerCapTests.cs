@@ -169,7 +169,7 @@ public sealed class TcpReassemblerCapTests
         var segment = new TcpSegment(
             source.Address, destination.Address, source.Port, destination.Port,
             sequence, acknowledgment, TcpFlags.Ack, 65535, payload, payload.Length);
-        reassembler.Process(in segment, new Timestamp(index * 1_000_000L));
+        reassembler.Process(in segment, ConnectionKey.Of(segment), new Timestamp(index * 1_000_000L), packetNumber: -1);
     }
 
     private sealed class SingleHandlerFactory(ITcpStreamHandler handler) : ITcpStreamHandlerFactory

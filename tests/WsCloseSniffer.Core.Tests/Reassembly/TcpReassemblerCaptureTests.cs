@@ -52,7 +52,7 @@ public sealed class TcpReassemblerCaptureTests(ITestOutputHelper output)
                 last = packet.Timestamp;
                 if (PacketDecoder.TryDecodeTcp(packet.LinkType, packet.Data, packet.OriginalLength, out var segment) == DecodeStatus.Tcp)
                 {
-                    reassembler.Process(in segment, packet.Timestamp);
+                    reassembler.Process(in segment, ConnectionKey.Of(segment), packet.Timestamp, packetNumber: -1);
                 }
             }
         }

@@ -5,7 +5,7 @@ namespace WsCloseSniffer.Tests.Reporting;
 
 public class CsvSessionWriterTests
 {
-    /// <summary>The contract's header line, copied verbatim from docs/cli-and-report-contract.md.</summary>
+    /// <summary>The contract's header line, copied verbatim from docs/report-format.md.</summary>
     internal const string ContractHeader =
         "session_id,capture_file,start_time,end_time,client_ip,client_port,server_ip,server_port,host,path,offered_extensions,accepted_extensions,close_initiator,close_code,close_reason,reply_close_code,classification,diagnosis,client_frames,server_frames,client_payload_bytes,server_payload_bytes";
 

@@ -216,7 +216,7 @@ internal static class ReassemblyFeed
             65535,
             captured,
             payload.Length);
-        reassembler.Process(in tcp, At(segment.Time));
+        reassembler.Process(in tcp, ConnectionKey.Of(tcp), At(segment.Time), packetNumber: -1);
     }
 
     public static void FeedAll(TcpReassembler reassembler, IEnumerable<Seg> segments)

@@ -150,7 +150,8 @@ internal sealed class SessionPacketBuilder
         long number = 0;
         foreach (var packet in packets)
         {
-            analyzer.Process(new CapturedPacket(packet.Time, LinkType.Ethernet, packet.Frame, packet.Frame.Length, ++number));
+            var captured = new CapturedPacket(packet.Time, LinkType.Ethernet, packet.Frame, packet.Frame.Length, ++number);
+            analyzer.Process(captured, DecodedTcp.Decode(captured));
         }
 
         analyzer.Finish();

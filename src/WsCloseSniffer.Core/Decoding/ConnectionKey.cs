@@ -1,8 +1,13 @@
 using System.Runtime.CompilerServices;
 
-using WsCloseSniffer.Decoding;
+namespace WsCloseSniffer.Decoding;
 
-namespace WsCloseSniffer.Reassembly;
+/// <summary>A TCP endpoint: address and port.</summary>
+public readonly record struct TcpEndpoint(IpAddress Address, ushort Port)
+{
+    public override string ToString() =>
+        Address.IsIPv6 ? $"[{Address}]:{Port}" : $"{Address}:{Port}";
+}
 
 /// <summary>
 /// A connection's 4-tuple, normalized so both directions give the same key: <see cref="Low"/> is the
