@@ -12,7 +12,8 @@ namespace WsCloseSniffer.Tests.Hardening;
 /// </summary>
 public sealed class SafeReportTests : IDisposable
 {
-    private const int ContractColumns = 22;
+    // The contract's 22 columns and the 16 evidence columns added after them.
+    private const int ContractColumns = 22 + 16;
 
     private readonly string _temp = Directory.CreateTempSubdirectory("wsclosesniffer-hardening-").FullName;
 
