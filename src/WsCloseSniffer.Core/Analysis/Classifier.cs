@@ -1,4 +1,5 @@
 using System.Globalization;
+using WsCloseSniffer.Capture;
 using WsCloseSniffer.Http;
 using WsCloseSniffer.Reassembly;
 using WsCloseSniffer.Tls;
@@ -12,6 +13,9 @@ namespace WsCloseSniffer.Analysis;
 /// </summary>
 public static class Classifier
 {
+    /// <summary>Idle time below this is not evidence of an idle timeout (a session cut within a moment of its last frame).</summary>
+    public const double IdleWorthSayingSeconds = 1.0;
+
     public static Outcome Classify(WebSocketSession session)
     {
         ArgumentNullException.ThrowIfNull(session);
@@ -165,9 +169,9 @@ public static class Classifier
             var template = beforeResponse ? DiagnosisTemplates.AbnormalBeforeResponse
                 : rst ? Outcomes.Of(Outcome.AbnormalClosure).Diagnosis
                 : DiagnosisTemplates.AbnormalFin;
-            return DiagnosisTemplates.Fill(template,
-                ("who", session.IsClient(by) ? "client" : "server"),
-                ("how", rst ? DiagnosisTemplates.HowRst : DiagnosisTemplates.HowFin));
+            var who = session.IsClient(by) ? "client" : "server";
+            return DiagnosisTemplates.Fill(template, ("who", who), ("how", rst ? DiagnosisTemplates.HowRst : DiagnosisTemplates.HowFin))
+                + (beforeResponse ? string.Empty : IdleEvidence(session, who));
         }
 
         var timedOut = session.End?.Kind == TcpCloseKind.Timeout;
@@ -237,6 +241,40 @@ public static class Classifier
         }
 
         return DiagnosisTemplates.Fill(template, values);
+    }
+
+    /// <summary>What the timing says about a connection cut without a close frame: idle time, a matching timeout, keepalive.</summary>
+    private static string IdleEvidence(WebSocketSession session, string who)
+    {
+        var ending = SessionEnding.Of(session);
+        var evidence = session.Evidence;
+        var text = string.Empty;
+        if (evidence.UnansweredPings > 0)
+        {
+            text += DiagnosisTemplates.Fill(DiagnosisTemplates.KeepalivePingTimeout,
+                ("unanswered", evidence.UnansweredPings.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        if (ending.IdleBeforeEndNanoseconds is not long idleNs || idleNs < IdleWorthSayingSeconds * Timestamp.NanosecondsPerSecond)
+        {
+            return text;
+        }
+
+        var idle = idleNs / (double)Timestamp.NanosecondsPerSecond;
+        var duration = ending.DurationNanoseconds / (double)Timestamp.NanosecondsPerSecond;
+        text += DiagnosisTemplates.Fill(DiagnosisTemplates.IdleThenCut, ("who", who),
+            ("idle", idle.ToString("0.0", CultureInfo.InvariantCulture)), ("duration", duration.ToString("0.0", CultureInfo.InvariantCulture)));
+        if ((IdleTimeoutTable.Match(idle) ?? IdleTimeoutTable.Match(duration)) is { } match)
+        {
+            text += DiagnosisTemplates.Fill(DiagnosisTemplates.IdleTimeoutMatch, ("timeout", IdleTimeoutTable.Length(match)), ("timeoutWho", match.Who));
+        }
+
+        if (!evidence.HasKeepalive)
+        {
+            text += DiagnosisTemplates.NoKeepalive;
+        }
+
+        return text;
     }
 
     private static string Echo(WebSocketSession session, string other)

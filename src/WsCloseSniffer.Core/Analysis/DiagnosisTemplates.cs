@@ -12,7 +12,9 @@ namespace WsCloseSniffer.Analysis;
 /// (a rejected upgrade), <c>{ending}</c> (the TCP-judged ending, lower-cased first letter), <c>{notices}</c>,
 /// <c>{problems}</c> (what breaks RFC 6455 4.1 in the request), <c>{wanted}</c> and <c>{proxy}</c> (optional
 /// clauses, possibly empty), <c>{version}</c> (the versions a refusal names),
-/// and for TLS <c>{alert}</c>, <c>{version}</c> (the TLS version), <c>{cipher}</c>, <c>{random}</c>, <c>{lines}</c>.
+/// and for TLS <c>{alert}</c>, <c>{version}</c> (the TLS version), <c>{cipher}</c>, <c>{random}</c>, <c>{lines}</c>,
+/// and for idle endings <c>{idle}</c> and <c>{duration}</c> (seconds), <c>{timeout}</c> and <c>{timeoutWho}</c> (a matching <see cref="IdleTimeoutTable"/> row),
+/// <c>{unanswered}</c> (pings without a pong).
 /// </summary>
 public static class DiagnosisTemplates
 {
@@ -55,6 +57,17 @@ public static class DiagnosisTemplates
 
     public const string UnfinishedBeforeResponseIdle =
         "The server never answered the upgrade and the connection went idle; check that the server is up and speaks WebSocket at that path";
+
+    /// <summary>Appended to a TCP-judged ending that came after at least <see cref="Classifier.IdleWorthSayingSeconds"/> of idle time.</summary>
+    public const string IdleThenCut = "; the {who} ended it after {idle} s without a frame ({duration} s after the connection started)";
+
+    public const string IdleTimeoutMatch =
+        ", which matches an idle timeout of about {timeout} ({timeoutWho}): send pings more often than that or raise the timeout";
+
+    public const string NoKeepalive = "; no keepalive pings were running";
+
+    public const string KeepalivePingTimeout =
+        "; keepalive ping timeout: {unanswered} ping(s) got no pong before the end";
 
     public const string Echoed = "the {other} echoed the close ({code})";
     public const string EchoedWithoutCode = "the {other} echoed the close (without a code)";

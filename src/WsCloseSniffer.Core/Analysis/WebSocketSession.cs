@@ -41,7 +41,11 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     private readonly DirectionState[] _directions;
     private SortedSet<string>? _notices;
     private Timestamp _firstFinTime;
+    private Timestamp _firstRstTime;
     private int _plainMessages;
+
+    // RSV1 has a meaning once any extension is negotiated (permessage-deflate or one we do not know), as for the notice.
+    private bool _compressionNegotiated;
 
     public WebSocketSession(in ConnectionInfo connection, Action<WebSocketSession> onEnded, AnalyzerOptions? options = null)
     {
@@ -72,6 +76,14 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     public FlowDirection? FirstFinFrom { get; private set; }
 
     public FlowDirection? FirstRstFrom { get; private set; }
+
+    /// <summary>Packet times of the first FIN and the first RST; meaningful when <see cref="FirstFinFrom"/> / <see cref="FirstRstFrom"/> is set.</summary>
+    public Timestamp FirstFinTime => _firstFinTime;
+
+    public Timestamp FirstRstTime => _firstRstTime;
+
+    /// <summary>Keepalive, message-size and compression evidence gathered from the frames.</summary>
+    public SessionEvidence Evidence { get; } = new();
 
     /// <summary>Set when the decoder stopped in that direction (gap over a header, invalid length).</summary>
     public bool FramesLost => _directions[0].Decoder?.IsStopped == true || _directions[1].Decoder?.IsStopped == true;
@@ -136,9 +148,10 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
             FirstFinFrom = direction;
             _firstFinTime = time;
         }
-        else if (kind == TcpCloseKind.Rst)
+        else if (kind == TcpCloseKind.Rst && (FirstRstFrom is null || time < _firstRstTime))
         {
-            FirstRstFrom ??= direction;
+            FirstRstFrom = direction;
+            _firstRstTime = time;
         }
     }
 
@@ -171,7 +184,7 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         direction == FlowDirection.FromOriginator ? FlowDirection.FromResponder : FlowDirection.FromOriginator;
 
     /// <summary>A head completed in <paramref name="direction"/>; returns what that direction does next.</summary>
-    private DirectionMode OnHead(FlowDirection direction, HttpHead head)
+    private DirectionMode OnHead(FlowDirection direction, HttpHead head, Timestamp time)
     {
         if (Phase == SessionPhase.Detecting)
         {
@@ -240,6 +253,8 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
             AddNotice(Notice.HttpInvalidUpgradeAccepted);
         }
 
+        Evidence.OnOpened(time);
+        _compressionNegotiated = response.Extensions.Items.Count > 0;
         CheckAcceptedHandshake(response);
         return DirectionMode.Frames;
     }
@@ -379,6 +394,7 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
 
         CheckReservedBits(header);
+        Evidence.OnFrame(fromClient, header, _compressionNegotiated, time);
         if (!header.IsKnownOpcode)
         {
             AddNotice(Notice.WsUnknownOpcode);
@@ -442,6 +458,7 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
 
         state.SentClose = true;
+        Evidence.OnCloseFrame(IsClient(direction));
         var close = CloseFrame.Parse(payload.Bytes, payload.IsComplete);
         var fromClient = IsClient(direction);
         if (close.Status == CloseFramePayloadStatus.OneByte)
@@ -559,7 +576,7 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
                     var truncated = _truncatedHead;
                     _truncatedHead = null;
                     session.AddNotice(Notice.HttpHeadTruncated);
-                    SetMode(session.OnHead(direction, truncated));
+                    SetMode(session.OnHead(direction, truncated, time));
                     continue;
                 }
 
@@ -593,7 +610,7 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
                     case HttpHeadStatus.Complete:
                         var head = _parser.Head!;
                         _parser.Reset();
-                        SetMode(session.OnHead(direction, head));
+                        SetMode(session.OnHead(direction, head, time));
                         break;
                     case HttpHeadStatus.TooLarge when _parser.TruncatedHead() is { } kept:
                         _truncatedHead = kept;

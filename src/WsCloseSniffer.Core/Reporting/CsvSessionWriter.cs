@@ -39,6 +39,7 @@ public sealed class CsvSessionWriter : ISessionSink
                 null => string.Empty,
                 long number => number.ToString(CultureInfo.InvariantCulture),
                 bool flag => flag ? "true" : "false",
+                decimal seconds => seconds.ToString(CultureInfo.InvariantCulture),
                 string text => text,
                 _ => Convert.ToString(cell, CultureInfo.InvariantCulture),
             });

@@ -39,6 +39,9 @@ public sealed class JsonLinesSessionWriter : ISessionSink
                 case long number:
                     _json.WriteNumber(name, number);
                     break;
+                case decimal seconds:
+                    _json.WriteNumber(name, seconds);
+                    break;
                 case bool flag:
                     _json.WriteBoolean(name, flag);
                     break;

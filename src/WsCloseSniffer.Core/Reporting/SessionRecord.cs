@@ -33,6 +33,26 @@ public sealed record SessionRecord
     public long ClientPayloadBytes { get; init; }
     public long ServerPayloadBytes { get; init; }
 
+    // Root-cause evidence (columns after the contract's 22). Times are kept in whole microseconds, the report's
+    // resolution, and written as seconds with 6 decimals.
+    public long DurationMicroseconds { get; init; }
+    public string? TcpEnd { get; init; }
+    public string? TcpEndBy { get; init; }
+    public long? IdleBeforeEndMicroseconds { get; init; }
+    public long ClientPings { get; init; }
+    public long ServerPings { get; init; }
+    public long ClientPongs { get; init; }
+    public long ServerPongs { get; init; }
+    public long UnansweredPings { get; init; }
+    public long? MaxPingGapMicroseconds { get; init; }
+    public long ClientLargestMessageBytes { get; init; }
+    public long ServerLargestMessageBytes { get; init; }
+
+    /// <summary>The last data message before the first close frame: <c>client:123</c> or <c>server:123</c>.</summary>
+    public string? LastMessageBytes { get; init; }
+    public long CompressedMessages { get; init; }
+    public long InflateErrors { get; init; }
+
     /// <summary>Named anomalies (Zeek-style, e.g. <c>ws_unmasked_client_frame</c>), sorted, each once.</summary>
     public IReadOnlyList<string> Notices { get; init; } = [];
 
@@ -73,6 +93,9 @@ public sealed record SessionRecord
         var first = session.FirstClose;
         var outcome = Classifier.Classify(session);
         var end = session.End?.LastPacketTime ?? connection.FirstPacketTime;
+        var ending = SessionEnding.Of(session);
+        var evidence = session.Evidence;
+        var lastMessage = evidence.LastMessageBefore(first?.Time);
 
         return new SessionRecord
         {
@@ -97,6 +120,23 @@ public sealed record SessionRecord
             ServerFrames = serverCounts.Frames,
             ClientPayloadBytes = clientCounts.PayloadBytes,
             ServerPayloadBytes = serverCounts.PayloadBytes,
+            DurationMicroseconds = Microseconds(ending.DurationNanoseconds),
+            TcpEnd = ending.TcpEnd switch { TcpCloseKind.Fin => "fin", TcpCloseKind.Rst => "rst", _ => null },
+            TcpEndBy = ending.EndedByClient is bool byClient ? byClient ? "client" : "server" : null,
+            IdleBeforeEndMicroseconds = ending.IdleBeforeEndNanoseconds is long idle ? Microseconds(idle) : null,
+            ClientPings = evidence.ClientPings,
+            ServerPings = evidence.ServerPings,
+            ClientPongs = evidence.ClientPongs,
+            ServerPongs = evidence.ServerPongs,
+            UnansweredPings = evidence.UnansweredPings,
+            MaxPingGapMicroseconds = evidence.MaxKeepaliveGapNanoseconds(ending.OpenUntil) is long gap ? Microseconds(gap) : null,
+            ClientLargestMessageBytes = evidence.ClientLargestMessageBytes,
+            ServerLargestMessageBytes = evidence.ServerLargestMessageBytes,
+            LastMessageBytes = lastMessage is MessageSize m
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(m.FromClient ? "client" : "server")}:{m.Bytes}")
+                : null,
+            CompressedMessages = evidence.CompressedMessages,
+            InflateErrors = evidence.InflateErrors,
             Notices = [.. session.Notices],
             HandshakeStatus = session.Response?.StatusCode,
             StartTimeNanoseconds = connection.FirstPacketTime.UnixNanoseconds,
@@ -110,6 +150,9 @@ public sealed record SessionRecord
             Decrypted = tls?.Decrypted,
         };
     }
+
+    // Rounded to the nearest microsecond, as start_time and end_time are written.
+    private static long Microseconds(long nanoseconds) => (nanoseconds + 500) / 1000;
 
     private static string? EmptyAsNull(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

@@ -243,6 +243,21 @@ internal static class SpilledSession
         writer.Write(record.ServerFrames);
         writer.Write(record.ClientPayloadBytes);
         writer.Write(record.ServerPayloadBytes);
+        writer.Write(record.DurationMicroseconds);
+        WriteOptional(writer, record.TcpEnd);
+        WriteOptional(writer, record.TcpEndBy);
+        WriteOptional(writer, record.IdleBeforeEndMicroseconds);
+        writer.Write(record.ClientPings);
+        writer.Write(record.ServerPings);
+        writer.Write(record.ClientPongs);
+        writer.Write(record.ServerPongs);
+        writer.Write(record.UnansweredPings);
+        WriteOptional(writer, record.MaxPingGapMicroseconds);
+        writer.Write(record.ClientLargestMessageBytes);
+        writer.Write(record.ServerLargestMessageBytes);
+        WriteOptional(writer, record.LastMessageBytes);
+        writer.Write(record.CompressedMessages);
+        writer.Write(record.InflateErrors);
         writer.Write(record.Notices.Count);
         foreach (var notice in record.Notices)
         {
@@ -288,6 +303,21 @@ internal static class SpilledSession
             ServerFrames = reader.ReadInt64(),
             ClientPayloadBytes = reader.ReadInt64(),
             ServerPayloadBytes = reader.ReadInt64(),
+            DurationMicroseconds = reader.ReadInt64(),
+            TcpEnd = ReadOptionalString(reader),
+            TcpEndBy = ReadOptionalString(reader),
+            IdleBeforeEndMicroseconds = ReadOptionalLong(reader),
+            ClientPings = reader.ReadInt64(),
+            ServerPings = reader.ReadInt64(),
+            ClientPongs = reader.ReadInt64(),
+            ServerPongs = reader.ReadInt64(),
+            UnansweredPings = reader.ReadInt64(),
+            MaxPingGapMicroseconds = ReadOptionalLong(reader),
+            ClientLargestMessageBytes = reader.ReadInt64(),
+            ServerLargestMessageBytes = reader.ReadInt64(),
+            LastMessageBytes = ReadOptionalString(reader),
+            CompressedMessages = reader.ReadInt64(),
+            InflateErrors = reader.ReadInt64(),
             Notices = ReadNotices(reader),
             HandshakeStatus = ReadOptionalInt(reader),
             StartTimeNanoseconds = reader.ReadInt64(),
@@ -317,6 +347,17 @@ internal static class SpilledSession
             writer.Write(number);
         }
     }
+
+    private static void WriteOptional(BinaryWriter writer, long? value)
+    {
+        writer.Write(value.HasValue);
+        if (value is long number)
+        {
+            writer.Write(number);
+        }
+    }
+
+    private static long? ReadOptionalLong(BinaryReader reader) => reader.ReadBoolean() ? reader.ReadInt64() : null;
 
     private static string? ReadOptionalString(BinaryReader reader) => reader.ReadBoolean() ? reader.ReadString() : null;
 

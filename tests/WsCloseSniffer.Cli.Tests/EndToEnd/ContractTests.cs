@@ -9,8 +9,11 @@ public sealed class ContractTests : IDisposable
     private const string ContractHeader =
         "session_id,capture_file,start_time,end_time,client_ip,client_port,server_ip,server_port,host,path,offered_extensions,accepted_extensions,close_initiator,close_code,close_reason,reply_close_code,classification,diagnosis,client_frames,server_frames,client_payload_bytes,server_payload_bytes";
 
-    // Columns added after the contract's 22 (the contract allows adding at the end): the TLS ones.
-    private const string ReportHeader = ContractHeader + ",tls_version,tls_cipher,tls_sni,tls_alpn,decrypted";
+    // Added after the contract's 22, never between them (the contract changes only by adding columns at the end):
+    // the root-cause evidence, then the TLS columns.
+    private const string ReportHeader = ContractHeader +
+        ",duration_s,tcp_end,tcp_end_by,idle_before_end_s,client_pings,server_pings,client_pongs,server_pongs,unanswered_pings,max_ping_gap_s,client_largest_message_bytes,server_largest_message_bytes,last_message_bytes,compressed_messages,inflate_errors,notices" +
+        ",tls_version,tls_cipher,tls_sni,tls_alpn,decrypted";
 
     private readonly string _temp = Directory.CreateTempSubdirectory("wsclosesniffer-tests-").FullName;
 

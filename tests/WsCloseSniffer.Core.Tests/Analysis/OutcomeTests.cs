@@ -84,6 +84,7 @@ public sealed class OutcomeTests
             ("status", "ST"), ("hint", "HI"), ("ending", "E"), ("notices", "NO"),
             ("alert", "AL"), ("cipher", "CI"), ("random", "RA"), ("lines", "L"),
             ("problems", "P"), ("wanted", "WA"), ("proxy", "PR"), ("version", "V"),
+            ("idle", "I"), ("duration", "D"), ("timeout", "TO"), ("timeoutWho", "TW"), ("unanswered", "U"),
         ];
         var templates = Outcomes.All.Select(row => row.Diagnosis).Concat(
             typeof(DiagnosisTemplates).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!));

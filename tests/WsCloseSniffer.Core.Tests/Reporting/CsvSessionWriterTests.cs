@@ -6,11 +6,17 @@ namespace WsCloseSniffer.Tests.Reporting;
 public class CsvSessionWriterTests
 {
     /// <summary>The contract's header line, copied verbatim from docs/report-format.md.</summary>
-    internal const string ContractHeader =
+    internal const string ContractOnlyHeader =
         "session_id,capture_file,start_time,end_time,client_ip,client_port,server_ip,server_port,host,path,offered_extensions,accepted_extensions,close_initiator,close_code,close_reason,reply_close_code,classification,diagnosis,client_frames,server_frames,client_payload_bytes,server_payload_bytes";
 
-    // Columns added after the contract's 22 (the contract allows adding at the end): the TLS ones.
-    internal const string ReportHeader = ContractHeader + ",tls_version,tls_cipher,tls_sni,tls_alpn,decrypted";
+    /// <summary>The contract's 22 columns, then the evidence columns and the TLS columns added after them.</summary>
+    internal const string ReportHeader = ContractOnlyHeader +
+        ",duration_s,tcp_end,tcp_end_by,idle_before_end_s,client_pings,server_pings,client_pongs,server_pongs,unanswered_pings,max_ping_gap_s,client_largest_message_bytes,server_largest_message_bytes,last_message_bytes,compressed_messages,inflate_errors,notices" +
+        ",tls_version,tls_cipher,tls_sni,tls_alpn,decrypted";
+
+    // A record that sets none of the evidence: duration 0 with its 6 decimals, counts 0, the rest empty.
+    private static readonly string[] s_defaultEvidenceCells =
+        ["0.000000", "", "", "", "0", "0", "0", "0", "0", "", "0", "0", "", "0", "0", ""];
 
     internal static SessionRecord PlainRecord(long id = 1, string classification = "normal_closure") => new()
     {
@@ -97,7 +103,7 @@ public class CsvSessionWriterTests
         Assert.Equal(ReportHeader, lines[0]);
         Assert.Equal(
             "1,a.pcap,2026-11-23T10:15:02.123456Z,2026-11-23T10:15:03.000001Z,127.0.0.1,35996,127.0.0.1,38921,127.0.0.1:38921,/echo,,,client,1000,bye,1000,normal_closure," +
-            "\"The client closed the session normally (1000 Normal Closure, reason \"\"bye\"\") and the server echoed the close (1000).\",2,2,10,10,,,,,",
+            "\"The client closed the session normally (1000 Normal Closure, reason \"\"bye\"\") and the server echoed the close (1000).\",2,2,10,10," + string.Join(',', s_defaultEvidenceCells) + ",,,,,",
             lines[1]);
         Assert.Equal(string.Empty, lines[2]);
     }
@@ -119,6 +125,7 @@ public class CsvSessionWriterTests
             "", "4000", "'+1, \"quoted\"\r\nsecond line", "", "application",
             "The server closed with application code 4000 (private application code), reason \"x, y\".",
             "1234567890123", "0", "9223372036854775807", "9876543210",
+            .. s_defaultEvidenceCells,
             "", "", "", "", "",
         ];
         Assert.Equal(expected, records[1]);

@@ -10,6 +10,8 @@ public class JsonLinesSessionWriterTests
     [
         "session_id", "client_port", "server_port", "close_code", "reply_close_code",
         "client_frames", "server_frames", "client_payload_bytes", "server_payload_bytes",
+        "duration_s", "idle_before_end_s", "client_pings", "server_pings", "client_pongs", "server_pongs", "unanswered_pings",
+        "max_ping_gap_s", "client_largest_message_bytes", "server_largest_message_bytes", "compressed_messages", "inflate_errors",
     ];
 
     private static string WriteJson(params SessionRecord[] records)
