@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
 
-
 namespace WsCloseSniffer.Capture;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using System.Globalization;
 
-
 namespace WsCloseSniffer.Capture;
 
 /// <summary>

@@ -317,7 +317,6 @@ public sealed class PcapNgReader : CaptureFileReader
         return true;
     }
 
-
     /// <summary>One interface of the current section and how its timestamps convert to nanoseconds.</summary>
     private readonly struct InterfaceDescription
     {

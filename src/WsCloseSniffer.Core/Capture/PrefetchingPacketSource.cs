@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
-
 namespace WsCloseSniffer.Capture;
 
 /// <summary>

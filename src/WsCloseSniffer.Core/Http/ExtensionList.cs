@@ -99,7 +99,6 @@ public sealed class ExtensionList
         return _nameSet.Contains(name);
     }
 
-
     /// <summary>The elements re-serialized canonically, joined with ", " (not the text as sent).</summary>
     public override string ToString() => string.Join(", ", _items.Select(item => item.ToString()));
 

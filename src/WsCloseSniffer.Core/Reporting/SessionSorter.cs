@@ -1,6 +1,5 @@
 using System.Text;
 
-
 namespace WsCloseSniffer.Reporting;
 
 /// <summary>

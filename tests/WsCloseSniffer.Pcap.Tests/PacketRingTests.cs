@@ -1,7 +1,7 @@
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Pcap;
 
-namespace WsCloseSniffer.Tests.Live;
+namespace WsCloseSniffer.Tests.Pcap;
 
 public sealed class PacketRingTests
 {

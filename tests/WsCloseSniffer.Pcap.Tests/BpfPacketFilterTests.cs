@@ -5,8 +5,9 @@ using PacketDotNet;
 
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Pcap;
+using WsCloseSniffer.Tests.Capture;
 
-namespace WsCloseSniffer.Tests.Capture;
+namespace WsCloseSniffer.Tests.Pcap;
 
 public class BpfPacketFilterTests
 {
