@@ -38,10 +38,13 @@ trap 'rm -rf "$WORK"' EXIT
 
 echo "== build (Release, once)"
 # Published as users would install it: for this platform, ReadyToRun-precompiled (see the Cli project).
+# WSCS_CLI=PATH measures another build instead, e.g. the .NET tool as installed (~/.dotnet/tools/wsclosesniffer).
 RID=$(dotnet --info | sed -n 's/^ *RID: *//p' | head -n1)
-dotnet publish "$ROOT/src/WsCloseSniffer.Cli" -c Release -r "${RID:-linux-x64}" --self-contained false -o "$WORK/cli" --nologo -v quiet >/dev/null
+if [[ -z "${WSCS_CLI:-}" ]]; then
+  dotnet publish "$ROOT/src/WsCloseSniffer.Cli" -c Release -r "${RID:-linux-x64}" --self-contained false -o "$WORK/cli" --nologo -v quiet >/dev/null
+fi
 dotnet publish "$ROOT/bench/WsCloseSniffer.Bench.Generator" -c Release -o "$WORK/gen" --nologo -v quiet >/dev/null
-CLI="$WORK/cli/wsclosesniffer"
+CLI="${WSCS_CLI:-$WORK/cli/wsclosesniffer}"
 GEN="$WORK/gen/wscs-bench-generator"
 
 echo "== load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows the wall clock)"

@@ -19,14 +19,17 @@ internal sealed class ReportOutputs : IDisposable
     public bool WritesToStandardOutput { get; private init; }
 
     /// <summary>Checks the options before any work is done: returns an error message, or null.</summary>
-    public static string? Validate(string? csv, string? json) =>
-        csv == StandardOutput && json == StandardOutput
-            ? "--csv - and --json - cannot both write to stdout; send one of them to a file"
-            : null;
-
-    public static ReportOutputs Open(string? csv, string? json, TextWriter stdout)
+    public static string? Validate(string? csv, string? json, string? html = null)
     {
-        var outputs = new ReportOutputs { WritesToStandardOutput = csv == StandardOutput || json == StandardOutput };
+        var onStdout = new[] { ("--csv", csv), ("--json", json), ("--html", html) }.Where(o => o.Item2 == StandardOutput).Select(o => o.Item1 + " -").ToList();
+        return onStdout.Count > 1
+            ? $"{string.Join(" and ", onStdout)} cannot {(onStdout.Count == 2 ? "both" : "all")} write to stdout; send {(onStdout.Count == 2 ? "one" : "all but one")} of them to a file"
+            : null;
+    }
+
+    public static ReportOutputs Open(string? csv, string? json, TextWriter stdout, string? html = null)
+    {
+        var outputs = new ReportOutputs { WritesToStandardOutput = csv == StandardOutput || json == StandardOutput || html == StandardOutput };
         try
         {
             if (csv is not null)
@@ -41,6 +44,13 @@ internal sealed class ReportOutputs : IDisposable
                 outputs._sinks.Add(json == StandardOutput
                     ? new JsonLinesSessionWriter(new TextWriterStream(stdout), leaveOpen: false)
                     : new JsonLinesSessionWriter(File.Create(json)));
+            }
+
+            if (html is not null)
+            {
+                outputs._sinks.Add(html == StandardOutput
+                    ? new HtmlReportWriter(stdout, leaveOpen: true)
+                    : new HtmlReportWriter(new StreamWriter(html, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false))));
             }
 
             return outputs;

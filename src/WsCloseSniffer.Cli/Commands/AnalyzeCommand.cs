@@ -8,7 +8,7 @@ using WsCloseSniffer.Reporting;
 
 namespace WsCloseSniffer.Cli.Commands;
 
-/// <summary><c>wsclosesniffer analyze PATH... [--csv FILE|-] [--json FILE|-] [--filter BPF] [--quiet]</c></summary>
+/// <summary><c>wsclosesniffer analyze PATH... [--csv FILE|-] [--json FILE|-] [--html FILE|-] [--filter BPF] [--quiet]</c></summary>
 internal sealed class AnalyzeCommand
 {
     private readonly Argument<string[]> _paths = new("PATH")
@@ -36,6 +36,7 @@ internal sealed class AnalyzeCommand
             _paths,
             CommonOptions.Csv,
             CommonOptions.Json,
+            CommonOptions.Html,
             CommonOptions.Filter,
             CommonOptions.TlsKeyLog,
             CommonOptions.Quiet,
@@ -60,15 +61,16 @@ internal sealed class AnalyzeCommand
                 parse.GetValue(CommonOptions.Filter),
                 parse.GetValue(CommonOptions.Quiet),
                 token,
-                analyzerOptions));
+                analyzerOptions,
+                parse.GetValue(CommonOptions.Html)));
         });
     }
 
     public Command Command { get; }
 
-    public int Run(IReadOnlyList<string> paths, string? csv, string? json, string? filter, bool quiet, CancellationToken cancellationToken, AnalyzerOptions? analyzerOptions = null)
+    public int Run(IReadOnlyList<string> paths, string? csv, string? json, string? filter, bool quiet, CancellationToken cancellationToken, AnalyzerOptions? analyzerOptions = null, string? html = null)
     {
-        if (ReportOutputs.Validate(csv, json) is { } usage)
+        if (ReportOutputs.Validate(csv, json, html) is { } usage)
         {
             _console.Warn(usage);
             return ExitCodes.Usage;
@@ -96,7 +98,7 @@ internal sealed class AnalyzeCommand
         ReportOutputs outputs;
         try
         {
-            outputs = ReportOutputs.Open(csv, json, _console.Out);
+            outputs = ReportOutputs.Open(csv, json, _console.Out, html);
         }
         catch (Exception e) when (ExitCodes.IsExpected(e))
         {

@@ -21,6 +21,12 @@ internal static class CommonOptions
         HelpName = "FILE|-",
     };
 
+    public static Option<string?> Html { get; } = new("--html")
+    {
+        Description = "Write the session report as one self-contained HTML page (charts, sortable table) to FILE (- for stdout)",
+        HelpName = "FILE|-",
+    };
+
     public static Option<string?> Filter { get; } = new("--filter")
     {
         Description = "Only packets matching this libpcap/BPF expression, as tcpdump takes it (live: default tcp)",

@@ -18,6 +18,7 @@ internal sealed record LiveRequest(string Interface)
     public double? DurationSeconds { get; init; }
     public string? Csv { get; init; }
     public string? Json { get; init; }
+    public string? Html { get; init; }
     public string? WritePcap { get; init; }
     public bool Promiscuous { get; init; }
     public bool Quiet { get; init; }
@@ -25,7 +26,7 @@ internal sealed record LiveRequest(string Interface)
 }
 
 /// <summary>
-/// <c>wsclosesniffer live --interface NAME [--filter BPF] [--duration SECONDS] [--csv FILE|-] [--json FILE|-]
+/// <c>wsclosesniffer live --interface NAME [--filter BPF] [--duration SECONDS] [--csv FILE|-] [--json FILE|-] [--html FILE|-]
 /// [--write-pcap FILE] [--promiscuous] [--quiet]</c>: the offline pipeline fed by libpcap, one line per
 /// session as it ends, the complete report when stopped (Ctrl-C, SIGTERM or --duration).
 /// </summary>
@@ -67,6 +68,7 @@ internal sealed class LiveCommand
             _duration,
             CommonOptions.Csv,
             CommonOptions.Json,
+            CommonOptions.Html,
             _writePcap,
             _promiscuous,
             CommonOptions.TlsKeyLog,
@@ -88,6 +90,7 @@ internal sealed class LiveCommand
             DurationSeconds = parse.GetValue(_duration),
             Csv = parse.GetValue(CommonOptions.Csv),
             Json = parse.GetValue(CommonOptions.Json),
+            Html = parse.GetValue(CommonOptions.Html),
             WritePcap = parse.GetValue(_writePcap),
             Promiscuous = parse.GetValue(_promiscuous),
             Quiet = parse.GetValue(CommonOptions.Quiet),
@@ -102,7 +105,7 @@ internal sealed class LiveCommand
     public int Run(LiveRequest request, CancellationToken stop, Action? started = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (ReportOutputs.Validate(request.Csv, request.Json) is { } usage)
+        if (ReportOutputs.Validate(request.Csv, request.Json, request.Html) is { } usage)
         {
             _console.Warn(usage);
             return ExitCodes.Usage;
@@ -162,7 +165,7 @@ internal sealed class LiveCommand
         CaptureFileWriter? pcap = null;
         try
         {
-            outputs = ReportOutputs.Open(request.Csv, request.Json, _console.Out);
+            outputs = ReportOutputs.Open(request.Csv, request.Json, _console.Out, request.Html);
         }
         catch (Exception e) when (ExitCodes.IsExpected(e))
         {

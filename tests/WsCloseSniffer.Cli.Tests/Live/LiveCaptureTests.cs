@@ -39,11 +39,13 @@ public sealed class LiveCaptureTests : IDisposable
         await using var v6 = await LoopbackWebSocketServer.StartAsync(IPAddress.IPv6Loopback);
         string csv = Path.Combine(_directory, "live.csv");
         string capture = Path.Combine(_directory, captureName);
+        string html = Path.Combine(_directory, "live.html");
         using var live = await InProcessLiveRun.StartAsync(new LiveRequest(LivePrerequisites.LoopbackInterface)
         {
             Filter = string.Create(CultureInfo.InvariantCulture, $"tcp port {v4.Port} or tcp port {v6.Port}"),
             Json = "-",
             Csv = csv,
+            Html = html,
             WritePcap = capture,
         });
 
@@ -74,6 +76,12 @@ public sealed class LiveCaptureTests : IDisposable
         // The report file has the same sessions; the one-line-per-session view went to stderr since
         // the JSON report took stdout.
         Assert.Equal(expected.Count + 1, File.ReadAllLines(csv).Length);
+
+        // The HTML page is complete once stopped: one row per session, charts and script after the table.
+        var page = File.ReadAllText(html);
+        Assert.Equal(expected.Count, page.Split("<tr data-class=").Length - 1);
+        Assert.Contains($"<h1>wsclosesniffer: {expected.Count} WebSocket sessions</h1>", page, StringComparison.Ordinal);
+        Assert.EndsWith("</html>\n", page, StringComparison.Ordinal);
         var lines = result.Error.Split('\n').Where(l => l.Contains(" -> ", StringComparison.Ordinal)).ToList();
         Assert.Equal(expected.Count, lines.Count);
         Assert.Contains(" close 1010 mandatory_extension: ", lines[2], StringComparison.Ordinal);

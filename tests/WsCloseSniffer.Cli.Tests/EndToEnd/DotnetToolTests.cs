@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text.Json;
+using WsCloseSniffer.Tests.TestInfrastructure;
+
+namespace WsCloseSniffer.Tests.EndToEnd;
+
+/// <summary>
+/// The Cli project packed as a .NET tool, installed into a temporary --tool-path and run on samples/pcaps: the same
+/// report as in-process, and the packed runtimeconfig keeps the measured performance settings. One test: packing is slow.
+/// </summary>
+public sealed class DotnetToolTests
+{
+    [Fact]
+    public void PackedTool_Installed_GivesTheSameReportAndKeepsThePerformanceSettings()
+    {
+        var work = Directory.CreateTempSubdirectory("wscs-tool-");
+        try
+        {
+            var packages = Path.Combine(work.FullName, "nupkg");
+            var tools = Path.Combine(work.FullName, "tools");
+            Run("dotnet", TimeSpan.FromMinutes(6), "pack", Path.Combine(RepositoryPaths.Root, "src", "WsCloseSniffer.Cli"), "-o", packages, "--nologo");
+            var package = Assert.Single(Directory.GetFiles(packages, "WsCloseSniffer.*.nupkg"));
+
+            using (var zip = ZipFile.OpenRead(package))
+            {
+                Assert.NotNull(zip.GetEntry("README.md"));
+                Assert.Contains(zip.Entries, entry => entry.FullName.EndsWith("/DotnetToolSettings.xml", StringComparison.Ordinal));
+                var config = zip.Entries.Single(entry => entry.FullName.EndsWith("/wsclosesniffer.runtimeconfig.json", StringComparison.Ordinal));
+                using var stream = config.Open();
+                using var json = JsonDocument.Parse(stream);
+                var properties = json.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+                Assert.False(properties.GetProperty("System.Runtime.TieredCompilation").GetBoolean());
+                Assert.True(properties.GetProperty("System.GC.RetainVM").GetBoolean());
+            }
+
+            Run("dotnet", TimeSpan.FromMinutes(3), "tool", "install", "--tool-path", tools, "--add-source", packages, "WsCloseSniffer");
+            var installed = Run(Path.Combine(tools, "wsclosesniffer"), TimeSpan.FromMinutes(2), "analyze", RepositoryPaths.Samples, "--csv", "-", "--quiet");
+            var inProcess = CliRunner.Run("analyze", RepositoryPaths.Samples, "--csv", "-", "--quiet");
+
+            Assert.Equal(0, inProcess.ExitCode);
+            Assert.Equal(12, installed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+            Assert.Equal(inProcess.Out, installed);
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
+    private static string Run(string program, TimeSpan timeout, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{program} {string.Join(' ', arguments)} did not finish within {timeout}");
+        }
+
+        process.WaitForExit();
+        var output = stdout.GetAwaiter().GetResult();
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)} exited {process.ExitCode}: {output}{stderr.GetAwaiter().GetResult()}");
+        return output;
+    }
+}
