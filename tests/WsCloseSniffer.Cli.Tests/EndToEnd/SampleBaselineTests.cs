@@ -8,6 +8,10 @@ namespace WsCloseSniffer.Tests.EndToEnd;
 /// </summary>
 public sealed class SampleBaselineTests
 {
+    /// <summary>Sessions in the samples' CSV baseline: what any run over samples/pcaps must report.</summary>
+    internal static int BaselineSessionCount =>
+        File.ReadAllLines(Path.Combine(BaselineDirectory, "samples.csv")).Count(line => line.Length > 0) - 1;
+
     private static string BaselineDirectory => Path.Combine(RepositoryPaths.Root, "tests", "WsCloseSniffer.Cli.Tests", "Baselines");
 
     [Theory]
