@@ -24,7 +24,10 @@ internal sealed class ReportOutputs : IDisposable
             ? "--csv - and --json - cannot both write to stdout; send one of them to a file"
             : null;
 
-    public static ReportOutputs Open(string? csv, string? json, TextWriter stdout)
+    public static ReportOutputs Open(string? csv, string? json, TextWriter stdout) => Open(csv, json, parquet: null, captureFiles: [], stdout);
+
+    /// <summary>Also opens a Parquet sink when <paramref name="parquet"/> is given; its capture_set names <paramref name="captureFiles"/>.</summary>
+    public static ReportOutputs Open(string? csv, string? json, string? parquet, IReadOnlyCollection<string> captureFiles, TextWriter stdout)
     {
         var outputs = new ReportOutputs { WritesToStandardOutput = csv == StandardOutput || json == StandardOutput };
         try
@@ -41,6 +44,11 @@ internal sealed class ReportOutputs : IDisposable
                 outputs._sinks.Add(json == StandardOutput
                     ? new JsonLinesSessionWriter(new TextWriterStream(stdout), leaveOpen: false)
                     : new JsonLinesSessionWriter(File.Create(json)));
+            }
+
+            if (parquet is not null)
+            {
+                outputs._sinks.Add(new ParquetSessionWriter(File.Create(parquet), ParquetSessionWriter.CaptureSetOf(captureFiles)));
             }
 
             return outputs;

@@ -8,7 +8,7 @@ using WsCloseSniffer.Reporting;
 
 namespace WsCloseSniffer.Cli.Commands;
 
-/// <summary><c>wsclosesniffer analyze PATH... [--csv FILE|-] [--json FILE|-] [--filter BPF] [--quiet]</c></summary>
+/// <summary><c>wsclosesniffer analyze PATH... [--csv FILE|-] [--json FILE|-] [--parquet FILE] [--filter BPF] [--quiet]</c></summary>
 internal sealed class AnalyzeCommand
 {
     private readonly Argument<string[]> _paths = new("PATH")
@@ -36,6 +36,7 @@ internal sealed class AnalyzeCommand
             _paths,
             CommonOptions.Csv,
             CommonOptions.Json,
+            CommonOptions.Parquet,
             CommonOptions.Filter,
             CommonOptions.Quiet,
         };
@@ -51,12 +52,13 @@ internal sealed class AnalyzeCommand
             parse.GetValue(CommonOptions.Filter),
             parse.GetValue(CommonOptions.Quiet),
             token,
-            CommonOptions.ReadAnalyzerOptions(parse))));
+            CommonOptions.ReadAnalyzerOptions(parse),
+            parse.GetValue(CommonOptions.Parquet))));
     }
 
     public Command Command { get; }
 
-    public int Run(IReadOnlyList<string> paths, string? csv, string? json, string? filter, bool quiet, CancellationToken cancellationToken, AnalyzerOptions? analyzerOptions = null)
+    public int Run(IReadOnlyList<string> paths, string? csv, string? json, string? filter, bool quiet, CancellationToken cancellationToken, AnalyzerOptions? analyzerOptions = null, string? parquet = null)
     {
         if (ReportOutputs.Validate(csv, json) is { } usage)
         {
@@ -86,7 +88,7 @@ internal sealed class AnalyzeCommand
         ReportOutputs outputs;
         try
         {
-            outputs = ReportOutputs.Open(csv, json, _console.Out);
+            outputs = ReportOutputs.Open(csv, json, parquet, inputs.Select(i => i.Path).ToList(), _console.Out);
         }
         catch (Exception e) when (ExitCodes.IsExpected(e))
         {
