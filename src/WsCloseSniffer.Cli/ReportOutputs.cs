@@ -19,15 +19,21 @@ internal sealed class ReportOutputs : IDisposable
     public bool WritesToStandardOutput { get; private init; }
 
     /// <summary>Checks the options before any work is done: returns an error message, or null.</summary>
-    public static string? Validate(string? csv, string? json, string? html = null)
+    public static string? Validate(string? csv, string? json, string? html = null, string? parquet = null)
     {
+        if (parquet == StandardOutput)
+        {
+            return "--parquet needs a file name: a Parquet file ends with its footer, so it cannot be streamed to stdout";
+        }
+
         var onStdout = new[] { ("--csv", csv), ("--json", json), ("--html", html) }.Where(o => o.Item2 == StandardOutput).Select(o => o.Item1 + " -").ToList();
         return onStdout.Count > 1
             ? $"{string.Join(" and ", onStdout)} cannot {(onStdout.Count == 2 ? "both" : "all")} write to stdout; send {(onStdout.Count == 2 ? "one" : "all but one")} of them to a file"
             : null;
     }
 
-    public static ReportOutputs Open(string? csv, string? json, TextWriter stdout, string? html = null)
+    /// <summary>Opens the sinks asked for; a Parquet file's capture_set names <paramref name="captureFiles"/>.</summary>
+    public static ReportOutputs Open(string? csv, string? json, TextWriter stdout, string? html = null, string? parquet = null, IReadOnlyCollection<string>? captureFiles = null)
     {
         var outputs = new ReportOutputs { WritesToStandardOutput = csv == StandardOutput || json == StandardOutput || html == StandardOutput };
         try
@@ -51,6 +57,11 @@ internal sealed class ReportOutputs : IDisposable
                 outputs._sinks.Add(html == StandardOutput
                     ? new HtmlReportWriter(stdout, leaveOpen: true)
                     : new HtmlReportWriter(new StreamWriter(html, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false))));
+            }
+
+            if (parquet is not null)
+            {
+                outputs._sinks.Add(new ParquetSessionWriter(File.Create(parquet), ParquetSessionWriter.CaptureSetOf(captureFiles ?? [])));
             }
 
             return outputs;

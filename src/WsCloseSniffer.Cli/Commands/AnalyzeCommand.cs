@@ -8,7 +8,7 @@ using WsCloseSniffer.Reporting;
 
 namespace WsCloseSniffer.Cli.Commands;
 
-/// <summary><c>wsclosesniffer analyze PATH... [--csv FILE|-] [--json FILE|-] [--html FILE|-] [--filter BPF] [--quiet]</c></summary>
+/// <summary><c>wsclosesniffer analyze PATH... [--csv FILE|-] [--json FILE|-] [--html FILE|-] [--parquet FILE] [--filter BPF] [--quiet]</c></summary>
 internal sealed class AnalyzeCommand
 {
     private readonly Argument<string[]> _paths = new("PATH")
@@ -37,6 +37,7 @@ internal sealed class AnalyzeCommand
             CommonOptions.Csv,
             CommonOptions.Json,
             CommonOptions.Html,
+            CommonOptions.Parquet,
             CommonOptions.Filter,
             CommonOptions.TlsKeyLog,
             CommonOptions.Quiet,
@@ -62,15 +63,16 @@ internal sealed class AnalyzeCommand
                 parse.GetValue(CommonOptions.Quiet),
                 token,
                 analyzerOptions,
-                parse.GetValue(CommonOptions.Html)));
+                parse.GetValue(CommonOptions.Html),
+                parse.GetValue(CommonOptions.Parquet)));
         });
     }
 
     public Command Command { get; }
 
-    public int Run(IReadOnlyList<string> paths, string? csv, string? json, string? filter, bool quiet, CancellationToken cancellationToken, AnalyzerOptions? analyzerOptions = null, string? html = null)
+    public int Run(IReadOnlyList<string> paths, string? csv, string? json, string? filter, bool quiet, CancellationToken cancellationToken, AnalyzerOptions? analyzerOptions = null, string? html = null, string? parquet = null)
     {
-        if (ReportOutputs.Validate(csv, json, html) is { } usage)
+        if (ReportOutputs.Validate(csv, json, html, parquet) is { } usage)
         {
             _console.Warn(usage);
             return ExitCodes.Usage;
@@ -98,7 +100,7 @@ internal sealed class AnalyzeCommand
         ReportOutputs outputs;
         try
         {
-            outputs = ReportOutputs.Open(csv, json, _console.Out, html);
+            outputs = ReportOutputs.Open(csv, json, _console.Out, html, parquet, inputs.Select(i => i.Path).ToList());
         }
         catch (Exception e) when (ExitCodes.IsExpected(e))
         {

@@ -27,6 +27,12 @@ internal static class CommonOptions
         HelpName = "FILE|-",
     };
 
+    public static Option<string?> Parquet { get; } = new("--parquet")
+    {
+        Description = "Write the session report as typed Parquet to FILE (for DuckDB, Spark, pandas)",
+        HelpName = "FILE",
+    };
+
     public static Option<string?> Filter { get; } = new("--filter")
     {
         Description = "Only packets matching this libpcap/BPF expression, as tcpdump takes it (live: default tcp)",
