@@ -153,14 +153,24 @@ public sealed class TcpReassemblerCapTests
         }
 
         Run(1000);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Run(10_000);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // On a loaded machine the runtime may still be moving these methods to their optimized code during the first
+        // measured run, and that bookkeeping allocates a few KiB on this thread; an allocation per segment shows in
+        // every run (10,000 segments at least), so the best of three runs still catches it.
+        long allocated = long.MaxValue;
+        var segments = 1000;
+        for (var attempt = 0; attempt < 3 && allocated != 0; attempt++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            Run(10_000);
+            segments += 10_000;
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
 
         Assert.Equal(0, allocated);
         Assert.Equal(1, reassembler.Statistics.ConnectionsCreated);
         Assert.Equal(0, reassembler.Statistics.Gaps);
-        Assert.Equal(11_000 * 1400 * 11 / 10, handler.Bytes);
+        Assert.Equal((long)segments * 1400 * 11 / 10, handler.Bytes);
     }
 
     private static void Process(TcpReassembler reassembler, bool fromClient, uint sequence, uint acknowledgment, byte[] payload, int index)
