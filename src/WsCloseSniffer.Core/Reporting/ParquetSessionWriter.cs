@@ -136,43 +136,43 @@ public sealed class ParquetSessionWriter : ISessionSink
 
         using (var group = _writer.CreateRowGroup())
         {
-            Longs(group, s_sessionId, r => r.SessionId);
+            Write(group, s_sessionId, r => r.SessionId);
             Strings(group, s_captureFile, r => r.CaptureFile);
             Times(group, s_startTime, r => r.StartTime);
             Times(group, s_endTime, r => r.EndTime);
             Strings(group, s_clientIp, r => r.ClientIp);
-            Ints(group, s_clientPort, r => r.ClientPort);
+            Write(group, s_clientPort, r => r.ClientPort);
             Strings(group, s_serverIp, r => r.ServerIp);
-            Ints(group, s_serverPort, r => r.ServerPort);
+            Write(group, s_serverPort, r => r.ServerPort);
             Strings(group, s_host, r => r.Host);
             Strings(group, s_path, r => r.Path);
             Strings(group, s_offered, r => r.OfferedExtensions);
             Strings(group, s_accepted, r => r.AcceptedExtensions);
             Strings(group, s_initiator, r => r.CloseInitiator);
-            NullableInts(group, s_closeCode, r => r.CloseCode);
+            Write(group, s_closeCode, r => r.CloseCode);
             Strings(group, s_closeReason, r => r.CloseReason);
-            NullableInts(group, s_replyCloseCode, r => r.ReplyCloseCode);
+            Write(group, s_replyCloseCode, r => r.ReplyCloseCode);
             Strings(group, s_classification, r => r.Classification);
             Strings(group, s_diagnosis, r => r.Diagnosis);
-            Longs(group, s_clientFrames, r => r.ClientFrames);
-            Longs(group, s_serverFrames, r => r.ServerFrames);
-            Longs(group, s_clientBytes, r => r.ClientPayloadBytes);
-            Longs(group, s_serverBytes, r => r.ServerPayloadBytes);
+            Write(group, s_clientFrames, r => r.ClientFrames);
+            Write(group, s_serverFrames, r => r.ServerFrames);
+            Write(group, s_clientBytes, r => r.ClientPayloadBytes);
+            Write(group, s_serverBytes, r => r.ServerPayloadBytes);
             Write(group, s_duration, r => r.DurationMicroseconds / 1e6);
             Strings(group, s_tcpEnd, r => r.TcpEnd);
             Strings(group, s_tcpEndBy, r => r.TcpEndBy);
             Write(group, s_idleBeforeEnd, r => r.IdleBeforeEndMicroseconds / 1e6);
-            Longs(group, s_clientPings, r => r.ClientPings);
-            Longs(group, s_serverPings, r => r.ServerPings);
-            Longs(group, s_clientPongs, r => r.ClientPongs);
-            Longs(group, s_serverPongs, r => r.ServerPongs);
-            Longs(group, s_unansweredPings, r => r.UnansweredPings);
+            Write(group, s_clientPings, r => r.ClientPings);
+            Write(group, s_serverPings, r => r.ServerPings);
+            Write(group, s_clientPongs, r => r.ClientPongs);
+            Write(group, s_serverPongs, r => r.ServerPongs);
+            Write(group, s_unansweredPings, r => r.UnansweredPings);
             Write(group, s_maxPingGap, r => r.MaxPingGapMicroseconds / 1e6);
-            Longs(group, s_clientLargest, r => r.ClientLargestMessageBytes);
-            Longs(group, s_serverLargest, r => r.ServerLargestMessageBytes);
+            Write(group, s_clientLargest, r => r.ClientLargestMessageBytes);
+            Write(group, s_serverLargest, r => r.ServerLargestMessageBytes);
             Strings(group, s_lastMessage, r => r.LastMessageBytes);
-            Longs(group, s_compressed, r => r.CompressedMessages);
-            Longs(group, s_inflateErrors, r => r.InflateErrors);
+            Write(group, s_compressed, r => r.CompressedMessages);
+            Write(group, s_inflateErrors, r => r.InflateErrors);
             Strings(group, s_notices, r => r.Notices.Count == 0 ? null : string.Join(';', r.Notices));
             Strings(group, s_tlsVersion, r => r.TlsVersion);
             Strings(group, s_tlsCipher, r => r.TlsCipher);
@@ -185,8 +185,6 @@ public sealed class ParquetSessionWriter : ISessionSink
         _pending.Clear();
     }
 
-    private void Longs(ParquetRowGroupWriter group, DataField<long> field, Func<SessionRecord, long> value) => Write(group, field, value);
-
     private void Write<T>(ParquetRowGroupWriter group, DataField<T> field, Func<SessionRecord, T> value)
         where T : struct =>
         group.WriteAsync(field, new ReadOnlyMemory<T>(_pending.Select(value).ToArray())).GetAwaiter().GetResult();
@@ -194,12 +192,6 @@ public sealed class ParquetSessionWriter : ISessionSink
     private void Write<T>(ParquetRowGroupWriter group, DataField<T?> field, Func<SessionRecord, T?> value)
         where T : struct =>
         group.WriteAsync(field, new ReadOnlyMemory<T?>(_pending.Select(value).ToArray())).GetAwaiter().GetResult();
-
-    private void Ints(ParquetRowGroupWriter group, DataField<int> field, Func<SessionRecord, int> value) =>
-        group.WriteAsync(field, new ReadOnlyMemory<int>(_pending.Select(value).ToArray())).GetAwaiter().GetResult();
-
-    private void NullableInts(ParquetRowGroupWriter group, DataField<int?> field, Func<SessionRecord, int?> value) =>
-        group.WriteAsync(field, new ReadOnlyMemory<int?>(_pending.Select(value).ToArray())).GetAwaiter().GetResult();
 
     private void Times(ParquetRowGroupWriter group, DateTimeDataField field, Func<SessionRecord, string> value) =>
         group.WriteAsync(field, new ReadOnlyMemory<DateTime>(_pending.Select(r => ParseUtc(value(r))).ToArray())).GetAwaiter().GetResult();
