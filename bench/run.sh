@@ -120,7 +120,7 @@ bench_file() { # FILE SIZE_MB: the full comparison on one capture of our generat
 compare_capture() {
   local file=$1 expected=$2 packets=$3 sessions=$4 want=$5
   local bytes
-  bytes=$(stat -c %s "$file")
+  bytes=$(stat -L -c %s "$file")
   echo
   echo "== $(basename "$file"): $(fmt "$(echo "$bytes / 1048576" | bc -l)" 1) MiB, $packets packets, $sessions sessions"
 
@@ -159,7 +159,7 @@ compare_capture() {
     if [[ -n "$prefix_mb" ]]; then
       target="$WORK/prefix.pcap"; pcap_prefix "$file" "$target" "$prefix_mb"; cat "$target" >/dev/null
     fi
-    local tbytes; tbytes=$(stat -c %s "$target")
+    local tbytes; tbytes=$(stat -L -c %s "$target")
     measure tshark tshark -r "$target" -Y 'websocket.opcode==8' -T fields -e frame.number -e ip.src -e ipv6.src \
       -e tcp.srcport -e websocket.payload.close.status_code -e websocket.payload.close.reason
     local ts_mbs; ts_mbs=$(echo "$tbytes / $SECONDS_TAKEN / 1000000" | bc -l)
