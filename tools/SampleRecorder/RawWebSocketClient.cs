@@ -59,17 +59,7 @@ internal static class RawWebSocketClient
 
     private static async Task ExchangeAndResetAsync(Socket socket, Stream stream, IPEndPoint server, string path, string extraHeaderLines, CancellationToken cancellationToken)
     {
-
-        string request =
-            $"GET {path} HTTP/1.1\r\n" +
-            $"Host: {server}\r\n" +
-            "Upgrade: websocket\r\n" +
-            "Connection: Upgrade\r\n" +
-            $"Sec-WebSocket-Key: {Key}\r\n" +
-            "Sec-WebSocket-Version: 13\r\n" +
-            extraHeaderLines +
-            "\r\n";
-        await SendAllAsync(stream, Encoding.ASCII.GetBytes(request), cancellationToken).ConfigureAwait(false);
+        await SendAllAsync(stream, UpgradeRequest(server, path, extraHeaderLines), cancellationToken).ConfigureAwait(false);
 
         string head = await ReadResponseHeadAsync(stream, cancellationToken).ConfigureAwait(false);
         if (!head.StartsWith("HTTP/1.1 101", StringComparison.Ordinal)
@@ -112,15 +102,7 @@ internal static class RawWebSocketClient
 
         await ReadUntilAsync(stream, "0\r\n\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
 
-        string request =
-            $"GET {path} HTTP/1.1\r\n" +
-            $"Host: {server}\r\n" +
-            "Upgrade: websocket\r\n" +
-            "Connection: Upgrade\r\n" +
-            $"Sec-WebSocket-Key: {Key}\r\n" +
-            "Sec-WebSocket-Version: 13\r\n" +
-            "\r\n";
-        await SendAllAsync(stream, Encoding.ASCII.GetBytes(request), cancellationToken).ConfigureAwait(false);
+        await SendAllAsync(stream, UpgradeRequest(server, path), cancellationToken).ConfigureAwait(false);
         head = await ReadResponseHeadAsync(stream, cancellationToken).ConfigureAwait(false);
         if (!head.StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
         {
@@ -189,6 +171,18 @@ internal static class RawWebSocketClient
         {
         }
     }
+
+    /// <summary>A valid RFC 6455 upgrade request (the RFC's example key), with <paramref name="extraHeaderLines"/> before its blank line.</summary>
+    private static byte[] UpgradeRequest(IPEndPoint server, string path, string extraHeaderLines = "") =>
+        Encoding.ASCII.GetBytes(
+            $"GET {path} HTTP/1.1\r\n" +
+            $"Host: {server}\r\n" +
+            "Upgrade: websocket\r\n" +
+            "Connection: Upgrade\r\n" +
+            $"Sec-WebSocket-Key: {Key}\r\n" +
+            "Sec-WebSocket-Version: 13\r\n" +
+            extraHeaderLines +
+            "\r\n");
 
     private static async Task SendAllAsync(Stream stream, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
