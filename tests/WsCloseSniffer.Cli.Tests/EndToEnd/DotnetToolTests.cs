@@ -8,7 +8,8 @@ namespace WsCloseSniffer.Tests.EndToEnd;
 
 /// <summary>
 /// The Cli project packed as a .NET tool, installed into a temporary --tool-path and run on samples/pcaps: the same
-/// report as in-process, and the packed runtimeconfig keeps the measured performance settings, and the package carries its licence and source revision. Packing is slow, so one test packs and checks all of it.
+/// report as in-process, the packed runtimeconfig keeps the measured performance settings, and the package carries its
+/// licence and source revision. Packing is slow, so one test packs and checks all of it.
 /// </summary>
 public sealed class DotnetToolTests
 {
