@@ -91,6 +91,17 @@ public static class DiagnosisTemplates
 
     public const string MessageTooBigNone = "no whole message from the {other} was seen in the capture";
 
+    // The summary's line for many sessions ending after the same time (Reporting/EndingTimeGroups.cs): {count}
+    // sessions, {center} and {spread} (seconds, +-), and a matching well-known timeout's {timeout} and {timeoutWho}.
+    public const string SummaryIdleGroupKnown =
+        "{count} sessions ended after {center} s +-{spread} s of idle time: an idle timeout of about {timeout} between client and server ({timeoutWho}); send pings more often than that or raise the timeout";
+
+    public const string SummaryIdleGroup =
+        "{count} sessions ended after {center} s +-{spread} s of idle time: an idle timeout between client and server (a proxy, a load balancer or one of the ends); send pings more often than that or raise the timeout";
+
+    public const string SummaryDurationGroup =
+        "{count} sessions ended {center} s +-{spread} s after they started: a limit on how long a connection may last between client and server (a proxy's or server's maximum connection age), or a timer in one of the ends";
+
     public const string Echoed = "the {other} echoed the close ({code})";
     public const string EchoedWithoutCode = "the {other} echoed the close (without a code)";
     public const string NotEchoed = "the {other} did not echo it in the capture";
