@@ -206,4 +206,22 @@ public class WhyDiagnosisTests
         Assert.Contains("an idle timeout of about 60 s (nginx's proxy_read_timeout", session.Diagnosis, StringComparison.Ordinal);
         Assert.Contains("no keepalive pings were running", session.Diagnosis, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Summary_BuiltCaptureOfThreeSessionsIdleSixtySeconds_OneLineNamingTheTimeout()
+    {
+        var connections = Enumerable.Range(0, 3).Select(i => new SessionPacketBuilder(clientPort: (ushort)(51000 + i), startUnixSeconds: 1_800_000_000 + i * 7)
+            .Connect()
+            .Client(SessionHandshake.Request()).Server(SessionHandshake.SwitchingProtocols())
+            .Wait(59.6 + i * 0.3)
+            .ServerRst()).ToArray();
+        var sessions = SessionPacketBuilder.Analyze(out var statistics, connections);
+        using var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture) { NewLine = "\n" };
+
+        WsCloseSniffer.Reporting.SummaryWriter.Write(text, sessions, statistics, inputCount: 1);
+
+        Assert.Contains(
+            "\n3 sessions ended after 59.9 s +-0.3 s of idle time: an idle timeout of about 60 s between client and server (nginx's proxy_read_timeout",
+            text.ToString(), StringComparison.Ordinal);
+    }
 }
