@@ -154,7 +154,7 @@ public static class Classifier
             return string.Empty;
         }
 
-        Timestamp? quietSince = own is Timestamp o && (peer is not Timestamp q || o > q) ? o : peer ?? evidence.OpenedAt;
+        var quietSince = Latest(own, peer) ?? evidence.OpenedAt;
         if (quietSince is not Timestamp since || first.Time.NanosecondsSince(since) < IdleWorthSayingSeconds * Timestamp.NanosecondsPerSecond)
         {
             return string.Empty;
@@ -351,6 +351,8 @@ public static class Classifier
 
         return text;
     }
+
+    private static Timestamp? Latest(Timestamp? a, Timestamp? b) => a is Timestamp x && b is Timestamp y ? (x > y ? x : y) : a ?? b;
 
     private static string OneDecimal(double seconds) => seconds.ToString("0.0", CultureInfo.InvariantCulture);
 

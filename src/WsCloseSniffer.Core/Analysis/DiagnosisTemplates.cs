@@ -77,7 +77,7 @@ public static class DiagnosisTemplates
     /// answering pings ("keepalive ping timeout"), and what other libraries' ping timeouts look like too.
     /// </summary>
     public const string KeepaliveCloseTimeout =
-        "The {side} closed with {said} after {unanswered} keepalive ping(s) of its own got no pong from the {other} for {wait} s: a keepalive ping timeout, and {echo}; check that the {other} answers pings promptly (a blocked event loop or a proxy that drops control frames) or give the {side} a longer ping timeout";
+        "The {side} closed with {said}, after {unanswered} keepalive ping(s) of its own got no pong from the {other} for {wait} s: a keepalive ping timeout, and {echo}; check that the {other} answers pings promptly (a blocked event loop or a proxy that drops control frames) or give the {side} a longer ping timeout";
 
     /// <summary>Appended to a close such as 1001 that came after at least <see cref="Classifier.IdleWorthSayingSeconds"/> without a frame.</summary>
     public const string IdleThenClose = "; the {side} sent it after {idle} s without a frame ({duration} s after the connection started)";

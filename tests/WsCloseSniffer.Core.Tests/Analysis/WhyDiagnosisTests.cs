@@ -78,7 +78,7 @@ public class WhyDiagnosisTests
             .ServerClosed(TcpCloseKind.Fin).End(TcpCloseKind.Fin);
 
         Assert.Equal("internal_error", record.Classification);
-        Assert.StartsWith("The server closed with 1011 Internal Error, reason \"keepalive ping timeout\" after 1 keepalive ping(s) of its own got no pong from the client for 20.0 s: a keepalive ping timeout, and the client did not echo it in the capture; check that the client answers pings promptly", record.Diagnosis, StringComparison.Ordinal);
+        Assert.StartsWith("The server closed with 1011 Internal Error, reason \"keepalive ping timeout\", after 1 keepalive ping(s) of its own got no pong from the client for 20.0 s: a keepalive ping timeout, and the client did not echo it in the capture; check that the client answers pings promptly", record.Diagnosis, StringComparison.Ordinal);
         Assert.Equal(1, record.UnansweredPings);
     }
 
