@@ -35,7 +35,8 @@ internal sealed record Scenario(
     string Path,
     Func<ScenarioContext, CancellationToken, Task> RunClientAsync,
     TlsSetup? Tls = null,
-    bool ServerSessionExpected = true);
+    bool ServerSessionExpected = true,
+    string? RotatedCopyDirectory = null);
 
 /// <summary>
 /// A wss:// recording: the protocol version and, on Linux, the one cipher suite the server allows; with
@@ -89,6 +90,11 @@ internal static class Scenarios
             new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_128_GCM_SHA256), ServerSessionExpected: false),
         new("29-wss-h2-tls13-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, Http2CloseNormalAsync,
             new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_128_GCM_SHA256, Http2: true)),
+
+        // One session over three seconds, recorded twice at once: whole by the recorder, and by tcpdump -G 1 cut
+        // into one file per second (40-rotated-1000/).
+        new("41-rotated-1000-whole.pcap", IPAddress.Loopback, SampleServer.EchoPath, LongClientCloseNormalAsync,
+            RotatedCopyDirectory: "40-rotated-1000"),
     ];
 
     // A client offering 1,500 extension variants: a 100 KiB request head, past the analyzer's 64 KiB cap.
@@ -193,6 +199,24 @@ internal static class Scenarios
         using ClientWebSocket client = ClientSession.Create();
         await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
         await ClientSession.SendAndExpectEchoAsync(client, "hello", cancellationToken).ConfigureAwait(false);
+        await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // Scenario 41/40: messages every 250 ms keep the session open across two of tcpdump's one-second rotations.
+    private const int RotatedSessionMessages = 8;
+    private static readonly TimeSpan s_rotatedMessageInterval = TimeSpan.FromMilliseconds(250);
+
+    private static async Task LongClientCloseNormalAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        for (var i = 1; i <= RotatedSessionMessages; i++)
+        {
+            await ClientSession.SendAndExpectEchoAsync(client, $"tick {i}", cancellationToken).ConfigureAwait(false);
+            await Task.Delay(s_rotatedMessageInterval, cancellationToken).ConfigureAwait(false);
+        }
+
         await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
         await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
     }
