@@ -135,7 +135,7 @@ internal sealed class AnalyzeCommand
         ReportOutputs outputs;
         try
         {
-            outputs = ReportOutputs.Open(csv, json, _console.Out, html, parquet, inputs.Select(i => i.Path).ToList());
+            outputs = ReportOutputs.Open(csv, json, _console.Out, ReportColumns.CaptureSetOf(inputs.Select(i => i.Path)), html, parquet);
         }
         catch (Exception e) when (ExitCodes.IsExpected(e))
         {

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace WsCloseSniffer.Capture;
 
 /// <summary>One file of a capture read as one: when its first packet was taken, and how to open it.</summary>
@@ -89,7 +87,6 @@ public sealed class MergingPacketSource<THeaders> : IHeaderedPacketSource<THeade
 
     public bool TryReadNext(out CapturedPacket packet) => TryReadNext(out packet, out _);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReadNext(out CapturedPacket packet, out THeaders headers)
     {
         if (_current is { } current)
