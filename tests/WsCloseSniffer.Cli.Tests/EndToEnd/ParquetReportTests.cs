@@ -103,14 +103,14 @@ public sealed class ParquetReportTests : IDisposable
         Assert.Equal(16, a.Length);
     }
 
-    private static DuckDBConnection Open()
+    internal static DuckDBConnection Open()
     {
         var db = new DuckDBConnection("Data Source=:memory:");
         db.Open();
         return db;
     }
 
-    private static T Scalar<T>(DuckDBConnection db, string sql)
+    internal static T Scalar<T>(DuckDBConnection db, string sql)
     {
         using var command = db.CreateCommand();
         command.CommandText = sql;
