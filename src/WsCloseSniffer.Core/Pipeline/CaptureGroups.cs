@@ -13,9 +13,14 @@ public sealed record CaptureGroup(IReadOnlyList<CaptureInput> Files, string? Rea
 {
     public bool IsJoined => Files.Count > 1;
 
-    /// <summary>The summary's line about this group: which files were joined and why.</summary>
+    /// <summary>The summary's line about this group: which files were joined (the first and last few of many) and why.</summary>
     public string Describe() =>
-        $"{string.Join(", ", Files.Select(f => f.DisplayName))}: {Reason}";
+        Files.Count <= MaxNamedFiles
+            ? $"{string.Join(", ", Files.Select(f => f.DisplayName))}: {Reason}"
+            : $"{string.Join(", ", Files.Take(2).Select(f => f.DisplayName))}, ... {Files[^1].DisplayName} ({Files.Count} files): {Reason}";
+
+    /// <summary>More files than this are named by the first two and the last.</summary>
+    public const int MaxNamedFiles = 6;
 }
 
 /// <summary>
@@ -56,21 +61,28 @@ public static class CaptureGroups
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(reassembly);
-        var countedBases = new HashSet<string>(StringComparer.Ordinal);
+        // Per directory, the names numbered tcpdump -C files extend: such a name is its rotation's unnumbered first file.
+        var countedBases = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         foreach (var input in inputs)
         {
             if (RotationName.TryParseCounted(Path.GetFileName(input.Path), out var baseName, out _))
             {
-                countedBases.Add(Path.Combine(DirectoryOf(input.Path), baseName));
+                var directory = DirectoryOf(input.Path);
+                if (!countedBases.TryGetValue(directory, out var bases))
+                {
+                    countedBases[directory] = bases = new HashSet<string>(StringComparer.Ordinal);
+                }
+
+                bases.Add(baseName);
             }
         }
 
+        var noBases = new HashSet<string>(StringComparer.Ordinal);
         var candidates = new Dictionary<(string Directory, RotationNaming Naming, string Stem), List<(CaptureInput Input, string Sequence)>>();
         foreach (var input in inputs)
         {
             var directory = DirectoryOf(input.Path);
-            var bases = countedBases.Where(b => Path.GetDirectoryName(b) == directory).Select(Path.GetFileName).OfType<string>().ToHashSet(StringComparer.Ordinal);
-            if (RotationName.TryParse(Path.GetFileName(input.Path), bases, out var name))
+            if (RotationName.TryParse(Path.GetFileName(input.Path), countedBases.GetValueOrDefault(directory) ?? noBases, out var name))
             {
                 var key = (directory, name.Naming, name.Stem);
                 if (!candidates.TryGetValue(key, out var list))

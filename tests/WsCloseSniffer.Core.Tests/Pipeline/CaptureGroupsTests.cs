@@ -149,8 +149,10 @@ public sealed class CaptureGroupsTests : IDisposable
         // 200 files of a rotation (and not named like one): --as-one merges them with at most two open at once.
         var inputs = Enumerable.Range(0, 200).Select(i => File($"part-{i:D3}.pcap", (uint)(i * 10), (uint)(i * 10) + 5, (uint)(i * 10) + 10)).ToList();
 
-        using var result = OfflineAnalysis.Run(CaptureGroups.AsOne(inputs), new AnalyzerOptions());
+        var groups = CaptureGroups.AsOne(inputs);
+        using var result = OfflineAnalysis.Run(groups, new AnalyzerOptions());
 
+        Assert.StartsWith("part-000.pcap, part-001.pcap, ... part-199.pcap (200 files): --as-one", Assert.Single(groups).Describe(), StringComparison.Ordinal);
         Assert.Equal(600, result.Statistics.Packets);
         Assert.Empty(result.Problems);
         Assert.InRange(result.PeakOpenFilesPerGroup, 1, 2);
