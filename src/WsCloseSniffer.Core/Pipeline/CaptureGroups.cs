@@ -135,11 +135,15 @@ public static class CaptureGroups
             return null;
         }
 
+        // Read to their ends on every core, as the files of a run are analyzed.
+        var summaries = new CaptureFileSummary[byName.Count];
+        Parallel.For(0, byName.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+            i => summaries[i] = CaptureFileProbe.Read(byName[i].Input.Path, toEnd: true));
+
         var files = new List<(CaptureInput Input, string Sequence, CaptureFileSummary Summary)>();
         var empty = new List<CaptureInput>();
-        foreach (var (input, sequence) in byName)
+        foreach (var ((input, sequence), summary) in byName.Zip(summaries))
         {
-            var summary = CaptureFileProbe.Read(input.Path, toEnd: true);
             if (summary.Problem is not null)
             {
                 return null;
