@@ -14,7 +14,11 @@ public sealed record CaptureFileSummary(
     Timestamp? LastPacketTime,
     IReadOnlyList<LinkType> LinkTypes,
     string? Problem,
-    Exception? OpenError = null);
+    Exception? OpenError = null)
+{
+    /// <summary>Interfaces described by the file when reading stopped: 1 for classic pcap, the last section's for pcapng.</summary>
+    public int Interfaces { get; init; } = 1;
+}
 
 /// <summary>Reads just enough of a capture file to order it among others, or all of it to learn its time range.</summary>
 public static class CaptureFileProbe
@@ -51,7 +55,7 @@ public static class CaptureFileProbe
                     linkTypes.Add(packet.LinkType);
                     if (!toEnd)
                     {
-                        return new CaptureFileSummary(path, format, first, null, [.. linkTypes], null);
+                        return new CaptureFileSummary(path, format, first, null, [.. linkTypes], null) { Interfaces = InterfacesOf(file) };
                     }
                 }
             }
@@ -60,7 +64,9 @@ public static class CaptureFileProbe
                 return new CaptureFileSummary(path, format, first, null, [.. linkTypes], e.Message);
             }
 
-            return new CaptureFileSummary(path, format, first, first is null ? null : last, [.. linkTypes], file.Damage?.ToString());
+            return new CaptureFileSummary(path, format, first, first is null ? null : last, [.. linkTypes], file.Damage?.ToString()) { Interfaces = InterfacesOf(file) };
         }
     }
+
+    private static int InterfacesOf(IPacketSource file) => file is PcapNgReader pcapNg ? pcapNg.InterfaceCount : 1;
 }

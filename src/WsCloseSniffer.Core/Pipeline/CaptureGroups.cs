@@ -50,7 +50,7 @@ public static class CaptureGroups
     /// of these hold: (1) the files are in one directory and named by one tool's rotation scheme with one stem
     /// (<see cref="RotationName"/>); (2) each is readable to its end and undamaged, and at least two hold packets
     /// (files without packets join, but take no part in the checks on time); (3) all have the same format and the
-    /// files with packets the same link types; (4) in packet-time order, each file starts no earlier than
+    /// files with packets the same number of interfaces (pcapng) and the same link types; (4) in packet-time order, each file starts no earlier than
     /// <see cref="MaxRotationOverlapMilliseconds"/> before the previous file's last packet and no later than the
     /// reassembler's idle timeout after it (so no connection could have gone idle in between); (5) the time order
     /// is the names' order (for tcpdump -C -W, whose numbers wrap, a rotation of it). Learning each file's last
@@ -165,7 +165,7 @@ public static class CaptureGroups
         }
 
         var first = files[0].Summary;
-        if (files.Any(f => f.Summary.Format != first.Format || !f.Summary.LinkTypes.SequenceEqual(first.LinkTypes))
+        if (files.Any(f => f.Summary.Format != first.Format || f.Summary.Interfaces != first.Interfaces || !f.Summary.LinkTypes.SequenceEqual(first.LinkTypes))
             || empty.Any(e => CaptureFileProbe.Read(e.Path, toEnd: false).Format != first.Format))
         {
             return null;
@@ -198,8 +198,9 @@ public static class CaptureGroups
             _ => "dumpcap ring-buffer names (one stem, a number and a date and time)",
         };
         var links = string.Join(" and ", first.LinkTypes.Select(LinkTypeNames.Describe));
+        var interfaces = first.Format == "pcapng" ? string.Create(CultureInfo.InvariantCulture, $" with {first.Interfaces} interface{(first.Interfaces == 1 ? string.Empty : "s")}") : string.Empty;
         var reason = string.Create(CultureInfo.InvariantCulture,
-            $"joined as one rotation: {scheme}; each file starts after the previous one's last packet (largest gap {largestGap / 1_000_000_000.0:0.000} s, at most {reassembly.IdleTimeoutSeconds} s); all {first.Format}, {links}");
+            $"joined as one rotation: {scheme}; each file starts after the previous one's last packet (largest gap {largestGap / 1_000_000_000.0:0.000} s, at most {reassembly.IdleTimeoutSeconds} s); all {first.Format}{interfaces}, {links}");
         return new CaptureGroup([.. byTime.Select(f => f.Input), .. empty], reason);
     }
 

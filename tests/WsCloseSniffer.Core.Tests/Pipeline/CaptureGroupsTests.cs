@@ -53,6 +53,21 @@ public sealed class CaptureGroupsTests : IDisposable
     }
 
     [Fact]
+    public void Expand_DirectoryOfATcpdumpCountRotation_FindsTheNumberedFilesAndJoinsThem()
+    {
+        File("trace.pcap", 0, 5);
+        File("trace.pcap1", 6, 8);
+        File("trace.pcap2", 9);
+        System.IO.File.WriteAllText(Path.Combine(_directory, "trace.pcap.txt1"), "notes");
+
+        var inputs = CaptureInputs.Expand([_directory]);
+        var group = Assert.Single(CaptureGroups.DetectRotations(inputs, new ReassemblyOptions()));
+
+        Assert.Equal(["trace.pcap", "trace.pcap1", "trace.pcap2"], inputs.Select(i => i.DisplayName));
+        Assert.Equal(["trace.pcap", "trace.pcap1", "trace.pcap2"], group.Files.Select(f => f.DisplayName));
+    }
+
+    [Fact]
     public void DetectRotations_TcpdumpRingThatWrapped_JoinedFromTheOldestFile()
     {
         // tcpdump -C 1 -W 3 reuses trace.pcap0 after trace.pcap2: time order is 1, 2, 0.
@@ -113,6 +128,31 @@ public sealed class CaptureGroupsTests : IDisposable
         var groups = Detect(FileOfLinkType("trace.pcap", 1, 0, 9), FileOfLinkType("trace.pcap1", 113, 10));
 
         Assert.Equal(2, groups.Count);
+    }
+
+    [Fact]
+    public void DetectRotations_DumpcapRingWithAnInterfaceMore_NotJoined()
+    {
+        // Default pcapng resolution: microseconds.
+        CaptureInput PcapNg(string name, int interfaces, uint second)
+        {
+            var pcapNg = new PcapNgFileBuilder().Section();
+            for (var i = 0; i < interfaces; i++)
+            {
+                pcapNg.Interface(1);
+            }
+
+            pcapNg.EnhancedPacket(0, (ulong)(BaseSeconds + second) * 1_000_000, CaptureBytes.Frame(60, 1));
+            var path = Path.Combine(_directory, name);
+            System.IO.File.WriteAllBytes(path, pcapNg.ToArray());
+            return new CaptureInput(path, name);
+        }
+
+        var same = Detect(PcapNg("a_00001_20261203101500.pcapng", 1, 0), PcapNg("a_00002_20261203101501.pcapng", 1, 1));
+        var more = Detect(PcapNg("b_00001_20261203101500.pcapng", 1, 0), PcapNg("b_00002_20261203101501.pcapng", 2, 1));
+
+        Assert.Contains("all pcapng with 1 interface, LINKTYPE_ETHERNET (1)", Assert.Single(same).Reason, StringComparison.Ordinal);
+        Assert.Equal(2, more.Count);
     }
 
     [Fact]
