@@ -140,6 +140,49 @@ public sealed class MergingPacketSourceTests
     }
 
     [Fact]
+    public void Read_InterleavedFilesInSteadyState_AllocatesNothingPerPacket()
+    {
+        // Every packet of two interleaved files goes through the held copies and the queue: once they have their size,
+        // reading allocates nothing.
+        const int PerFile = 10_000;
+        static byte[] Interleaved(byte file, uint offset)
+        {
+            var pcap = new PcapFileBuilder(snapLength: 262144);
+            for (var i = 0; i < PerFile; i++)
+            {
+                var microseconds = (uint)(i * 20) + offset;
+                pcap.Packet(BaseSeconds + (microseconds / 1_000_000), microseconds % 1_000_000, CaptureBytes.Frame(60 + (i % 1400), file));
+            }
+
+            return pcap.ToArray();
+        }
+
+        var a = Interleaved(1, 0);
+        var b = Interleaved(2, 10);
+        using var merged = new MergingPacketSource<DecodedTcp>([Part("a.pcap", a), Part("b.pcap", b)], "a.pcap");
+        long bytes = 0;
+        // Past each file's largest frame (1,459 bytes, packet 1,399): the held copies have their final size.
+        const int WarmUp = 3000;
+        for (var i = 0; i < WarmUp && merged.TryReadNext(out var packet, out _); i++)
+        {
+            bytes += packet.Data.Length;
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var read = 0;
+        while (merged.TryReadNext(out var packet, out _) && read < (2 * PerFile) - WarmUp - 1)
+        {
+            bytes += packet.Data.Length;
+            read++;
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal((2 * PerFile) - WarmUp - 1, read);
+        Assert.True(bytes > 0);
+        Assert.True(allocated < 1024, $"{allocated} bytes allocated over {read} merged packets");
+    }
+
+    [Fact]
     public void Create_PartsOutOfFirstPacketOrder_Throws()
     {
         Assert.Throws<ArgumentException>(() => new MergingPacketSource<DecodedTcp>([Part("late.pcap", Pcap(1, 50)), Part("early.pcap", Pcap(2, 10))], "x"));
