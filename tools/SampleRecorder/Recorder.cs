@@ -20,7 +20,26 @@ internal static class Recorder
 
     private static readonly TimeSpan s_toolTimeout = TimeSpan.FromSeconds(10);
 
+    // A rotated recording whose session did not fall into exactly the expected files is recorded again, this often.
+    private const int MaxRotatedAttempts = 5;
+
     public static async Task RecordAsync(Scenario scenario, string outputDirectory)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await RecordOnceAsync(scenario, outputDirectory).ConfigureAwait(false);
+                return;
+            }
+            catch (RotationMissedException e) when (attempt < MaxRotatedAttempts)
+            {
+                Console.WriteLine($"{scenario.FileName}: {e.Message}; recording again");
+            }
+        }
+    }
+
+    private static async Task RecordOnceAsync(Scenario scenario, string outputDirectory)
     {
         using var timeout = new CancellationTokenSource(s_scenarioTimeout);
         CancellationToken cancellationToken = timeout.Token;
@@ -41,7 +60,12 @@ internal static class Recorder
             int[] ports = [.. new[] { server.Port, proxy?.Port, python?.Port }.OfType<int>()];
 
             string path = Path.Combine(outputDirectory, scenario.FileName);
-            using LoopbackCapture capture = LoopbackCapture.Start(LoopbackInterface, ports, path);
+
+            // A rotated recording is made by tcpdump -G alone; the whole capture is then its parts merged by mergecap.
+            using LoopbackCapture? capture = scenario.RotatedCopyDirectory is null ? LoopbackCapture.Start(LoopbackInterface, ports, path) : null;
+            using RotatingTcpdump? rotated = scenario.RotatedCopyDirectory is { } directory
+                ? await RotatingTcpdump.StartAsync(Path.Combine(outputDirectory, directory), server.Port, cancellationToken).ConfigureAwait(false)
+                : null;
             await Task.Delay(CaptureWarmUpMilliseconds, cancellationToken).ConfigureAwait(false);
 
             var context = new ScenarioContext(new IPEndPoint(scenario.Address, clientPort), scenario.Path, server.SessionEnded, scenario.Tls);
@@ -55,8 +79,19 @@ internal static class Recorder
             }
 
             await Task.Delay(SettleMilliseconds, cancellationToken).ConfigureAwait(false);
-            int packets = capture.Stop();
-            Console.WriteLine($"{scenario.FileName}: {packets} packets, port {server.Port}, server: {outcome}");
+            if (capture is not null)
+            {
+                int packets = capture.Stop();
+                Console.WriteLine($"{scenario.FileName}: {packets} packets, port {server.Port}, server: {outcome}");
+            }
+
+            if (rotated is not null)
+            {
+                var files = await rotated.StopAsync(cancellationToken).ConfigureAwait(false);
+                Console.WriteLine($"{scenario.RotatedCopyDirectory}/: tcpdump -G {RotatingTcpdump.RotateEverySeconds}, port {server.Port}, server: {outcome}: {string.Join(", ", files.Select(Path.GetFileName))}");
+                await RunToolAsync("mergecap", ["-F", "pcap", "-w", path, .. files]).ConfigureAwait(false);
+                Console.WriteLine($"{scenario.FileName}: mergecap -F pcap {scenario.RotatedCopyDirectory}/*.pcap");
+            }
         }
     }
 

@@ -41,7 +41,8 @@ internal sealed record Scenario(
     TlsSetup? Tls = null,
     bool ServerSessionExpected = true,
     TimeSpan? ProxyIdleTimeout = null,
-    string? PythonServerScript = null);
+    string? PythonServerScript = null,
+    string? RotatedCopyDirectory = null);
 
 /// <summary>
 /// A wss:// recording: the protocol version and, on Linux, the one cipher suite the server allows; with
@@ -111,6 +112,11 @@ internal static class Scenarios
             new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_128_GCM_SHA256), ServerSessionExpected: false),
         new("29-wss-h2-tls13-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, Http2CloseNormalAsync,
             new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_128_GCM_SHA256, Http2: true)),
+
+        // One session over three seconds, recorded twice at once: whole by the recorder, and by tcpdump -G 1 cut
+        // into one file per second (40-rotated-1000/).
+        new("41-rotated-1000-whole.pcap", IPAddress.Loopback, SampleServer.EchoPath, LongClientCloseNormalAsync,
+            RotatedCopyDirectory: "40-rotated-1000"),
     ];
 
     // Clients that open a session each and then wait for messages that never come, without keepalive pings: the
@@ -299,6 +305,24 @@ internal static class Scenarios
         using ClientWebSocket client = ClientSession.Create();
         await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
         await ClientSession.SendAndExpectEchoAsync(client, "hello", cancellationToken).ConfigureAwait(false);
+        await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // Scenario 41/40: messages every 250 ms keep the session open across two of tcpdump's one-second rotations.
+    private const int RotatedSessionMessages = 8;
+    private static readonly TimeSpan s_rotatedMessageInterval = TimeSpan.FromMilliseconds(250);
+
+    private static async Task LongClientCloseNormalAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        for (var i = 1; i <= RotatedSessionMessages; i++)
+        {
+            await ClientSession.SendAndExpectEchoAsync(client, $"tick {i}", cancellationToken).ConfigureAwait(false);
+            await Task.Delay(s_rotatedMessageInterval, cancellationToken).ConfigureAwait(false);
+        }
+
         await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
         await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
     }

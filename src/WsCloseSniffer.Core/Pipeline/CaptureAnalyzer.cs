@@ -26,10 +26,17 @@ public sealed class CaptureAnalyzer : IDisposable
     private bool _finished;
 
     public CaptureAnalyzer(string captureName, AnalyzerOptions options, Action<SessionRecord> onSession)
+        : this(_ => captureName, options, onSession)
     {
+    }
+
+    /// <param name="captureNameAt">The file a session is reported under, from its first packet's time (files read as one).</param>
+    public CaptureAnalyzer(Func<Timestamp, string> captureNameAt, AnalyzerOptions options, Action<SessionRecord> onSession)
+    {
+        ArgumentNullException.ThrowIfNull(captureNameAt);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(onSession);
-        _tracker = new SessionTracker(session => onSession(SessionRecord.From(session, captureName, session.Connection.Ordinal)), options);
+        _tracker = new SessionTracker(session => onSession(SessionRecord.From(session, captureNameAt(session.Connection.FirstPacketTime), session.Connection.Ordinal)), options);
         _reassembler = new TcpReassembler(new TlsStreamHandlerFactory(_tracker, options.TlsKeyLog), options.Reassembly);
         _filter = options.FilterFactory?.Invoke();
     }

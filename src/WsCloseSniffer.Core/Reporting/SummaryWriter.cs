@@ -32,9 +32,10 @@ public static class SummaryWriter
     /// <summary>
     /// Writes the summary with the sessions per classification and their ending times already counted
     /// (<see cref="SessionSorter.ClassificationCounts"/>, <see cref="SessionSorter.EndingTimes"/>):
-    /// <paramref name="sessions"/> is enumerated once.
+    /// <paramref name="sessions"/> is enumerated once. <paramref name="joined"/> says, one line per set, which files were
+    /// read as one capture and why.
     /// </summary>
-    public static void Write(TextWriter writer, IEnumerable<SessionRecord> sessions, IReadOnlyDictionary<string, long> counts, EndingTimeGroups endingTimes, AnalysisStatistics statistics, int inputCount)
+    public static void Write(TextWriter writer, IEnumerable<SessionRecord> sessions, IReadOnlyDictionary<string, long> counts, EndingTimeGroups endingTimes, AnalysisStatistics statistics, int inputCount, IReadOnlyList<string>? joined = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(sessions);
@@ -44,6 +45,16 @@ public static class SummaryWriter
         var inv = CultureInfo.InvariantCulture;
         var total = counts.Values.Sum();
         writer.WriteLine(string.Create(inv, $"{Counted(total, "WebSocket session")} in {Counted(inputCount, "capture file")} ({Counted(statistics.Packets, "packet")}, {Counted(statistics.Connections, "TCP connection")})"));
+        if (joined is { Count: > 0 })
+        {
+            writer.WriteLine();
+            writer.WriteLine("Read as one capture:");
+            foreach (var line in joined)
+            {
+                writer.WriteLine($"  {TerminalText.Safe(line)}");
+            }
+        }
+
         if (total > 0)
         {
             writer.WriteLine();

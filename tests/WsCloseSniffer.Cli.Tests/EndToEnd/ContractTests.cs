@@ -13,7 +13,7 @@ public sealed class ContractTests : IDisposable
     // the root-cause evidence, then the TLS columns.
     private const string ReportHeader = ContractHeader +
         ",duration_s,tcp_end,tcp_end_by,idle_before_end_s,client_pings,server_pings,client_pongs,server_pongs,unanswered_pings,max_ping_gap_s,client_largest_message_bytes,server_largest_message_bytes,last_message_bytes,compressed_messages,inflate_errors,notices" +
-        ",tls_version,tls_cipher,tls_sni,tls_alpn,decrypted";
+        ",tls_version,tls_cipher,tls_sni,tls_alpn,decrypted,capture_set";
 
     private readonly string _temp = Directory.CreateTempSubdirectory("wsclosesniffer-tests-").FullName;
 
@@ -112,7 +112,11 @@ public sealed class ContractTests : IDisposable
         var gzip = CliRunner.Run("analyze", Sample("01-client-close-1000.pcap.gz"), "--csv", "-", "--quiet");
 
         Assert.Equal(0, gzip.ExitCode);
-        Assert.Equal(plain.Out.Replace("01-client-close-1000.pcap,", "01-client-close-1000.pcap.gz,", StringComparison.Ordinal), gzip.Out);
+
+        // capture_set, last, names the run's input: another file, another id.
+        static string WithoutCaptureSet(string csv) => string.Join('\n', csv.Split('\n').Select(l => l.Contains(',', StringComparison.Ordinal) ? l[..l.LastIndexOf(',')] : l));
+        Assert.Equal(WithoutCaptureSet(plain.Out).Replace("01-client-close-1000.pcap,", "01-client-close-1000.pcap.gz,", StringComparison.Ordinal), WithoutCaptureSet(gzip.Out));
+        Assert.NotEqual(plain.Out.Split('\n')[1][^16..], gzip.Out.Split('\n')[1][^16..]);
     }
 
     [Fact]
