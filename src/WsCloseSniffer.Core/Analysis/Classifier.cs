@@ -102,7 +102,8 @@ public static class Classifier
             ("code", code is int c ? c.ToString(CultureInfo.InvariantCulture) : string.Empty),
             ("name", code is int n ? CloseCode.Name(n) : string.Empty),
             ("reason", Reason(first.Frame)),
-            ("time", first.Time.ToIso8601()));
+            ("time", first.Time.ToIso8601()))
+            + CompressionEvidence(session, outcome);
     }
 
     private static string DiagnoseMandatoryExtension(WebSocketSession session, CloseRecord first, string said)
@@ -171,7 +172,7 @@ public static class Classifier
                 : DiagnosisTemplates.AbnormalFin;
             var who = session.IsClient(by) ? "client" : "server";
             return DiagnosisTemplates.Fill(template, ("who", who), ("how", rst ? DiagnosisTemplates.HowRst : DiagnosisTemplates.HowFin))
-                + (beforeResponse ? string.Empty : IdleEvidence(session, who));
+                + (beforeResponse ? string.Empty : CompressionEvidence(session, outcome) + IdleEvidence(session, who));
         }
 
         var timedOut = session.End?.Kind == TcpCloseKind.Timeout;
@@ -242,6 +243,46 @@ public static class Classifier
 
         return DiagnosisTemplates.Fill(template, values);
     }
+
+    /// <summary>
+    /// For endings a broken compressed frame explains (1002, 1007, or a cut connection): the first frame that could not
+    /// be inflated or misused RSV1, and the first inflated text that was not UTF-8, each with its sender, number and time.
+    /// </summary>
+    private static string CompressionEvidence(WebSocketSession session, Outcome outcome)
+    {
+        if (outcome is not (Outcome.ProtocolError or Outcome.InvalidPayload or Outcome.AbnormalClosure))
+        {
+            return string.Empty;
+        }
+
+        var evidence = session.Evidence;
+        var text = string.Empty;
+        if (evidence.FirstInflateError is { } fault)
+        {
+            var cause = DiagnosisTemplates.Fill(DiagnosisTemplates.InflateFailureCauses[(int)fault.Cause],
+                ("detail", fault.Detail ?? "no detail"), ("sender", Side(fault.FromClient)));
+            text += DiagnosisTemplates.Fill(DiagnosisTemplates.InflateFailure, FaultValues(fault, ("cause", cause)));
+        }
+
+        if (evidence.FirstInvalidText is { } invalid)
+        {
+            text += DiagnosisTemplates.Fill(DiagnosisTemplates.InvalidUtf8Text, FaultValues(invalid));
+        }
+        else if (outcome == Outcome.InvalidPayload && text.Length == 0 && session.FirstClose is { } close
+            && evidence.LastMessageBefore(close.Time) is MessageSize last && last.FromClient != close.FromClient)
+        {
+            text += DiagnosisTemplates.Fill(DiagnosisTemplates.Utf8NotChecked, ("sender", Side(last.FromClient)),
+                ("bytes", last.Bytes.ToString(CultureInfo.InvariantCulture)), ("time", last.Time.ToIso8601()));
+        }
+
+        return text;
+    }
+
+    private static (string, string)[] FaultValues(FrameFault fault, params (string, string)[] more) =>
+    [
+        ("sender", Side(fault.FromClient)), ("message", fault.MessageNumber.ToString(CultureInfo.InvariantCulture)),
+        ("time", fault.Time.ToIso8601()), .. more,
+    ];
 
     /// <summary>What the timing says about a connection cut without a close frame: idle time, a matching timeout, keepalive.</summary>
     private static string IdleEvidence(WebSocketSession session, string who)
