@@ -41,7 +41,10 @@ public static class Classifier
     {
         ArgumentNullException.ThrowIfNull(session);
         var sentence = DiagnoseMain(session, outcome);
-        var extra = session.Notices.Where(Notice.IsWorthSaying).Select(n => Describe(session, n)).ToList();
+
+        // Endings the compression evidence explains already name the broken frame: its notice would only repeat it.
+        var explained = ExplainedByCompression(outcome) ? s_compressionNotices : [];
+        var extra = session.Notices.Where(n => Notice.IsWorthSaying(n) && !explained.Contains(n)).Select(n => Describe(session, n)).ToList();
         if (extra.Count > 0)
         {
             sentence += DiagnosisTemplates.Fill(DiagnosisTemplates.AlsoSeen, ("notices", string.Join("; ", extra)));
@@ -250,7 +253,7 @@ public static class Classifier
     /// </summary>
     private static string CompressionEvidence(WebSocketSession session, Outcome outcome)
     {
-        if (outcome is not (Outcome.ProtocolError or Outcome.InvalidPayload or Outcome.AbnormalClosure))
+        if (!ExplainedByCompression(outcome))
         {
             return string.Empty;
         }
@@ -259,8 +262,7 @@ public static class Classifier
         var text = string.Empty;
         if (evidence.FirstInflateError is { } fault)
         {
-            var cause = DiagnosisTemplates.Fill(DiagnosisTemplates.InflateFailureCauses[(int)fault.Cause],
-                ("detail", fault.Detail ?? "no detail"), ("sender", Side(fault.FromClient)));
+            var cause = DiagnosisTemplates.Fill(DiagnosisTemplates.InflateFailureCauses[(int)fault.Cause], ("sender", Side(fault.FromClient)));
             text += DiagnosisTemplates.Fill(DiagnosisTemplates.InflateFailure, FaultValues(fault, ("cause", cause)));
         }
 
@@ -277,6 +279,11 @@ public static class Classifier
 
         return text;
     }
+
+    private static readonly string[] s_compressionNotices = [Notice.WsDeflateInvalidData, Notice.WsTextInvalidUtf8];
+
+    private static bool ExplainedByCompression(Outcome outcome) =>
+        outcome is Outcome.ProtocolError or Outcome.InvalidPayload or Outcome.AbnormalClosure;
 
     private static (string, string)[] FaultValues(FrameFault fault, params (string, string)[] more) =>
     [

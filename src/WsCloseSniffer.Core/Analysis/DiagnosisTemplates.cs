@@ -16,8 +16,7 @@ namespace WsCloseSniffer.Analysis;
 /// and for idle endings <c>{idle}</c> and <c>{duration}</c> (seconds), <c>{timeout}</c> and <c>{timeoutWho}</c> (a matching <see cref="IdleTimeoutTable"/> row),
 /// <c>{unanswered}</c> (pings without a pong),
 /// and for compressed frames <c>{sender}</c> (client/server), <c>{message}</c> (its number in that direction),
-/// <c>{time}</c>, <c>{bytes}</c> and <c>{cause}</c> (an <see cref="InflateFailureCauses"/> text, itself with <c>{detail}</c>:
-/// the inflater's words).
+/// <c>{time}</c>, <c>{bytes}</c> and <c>{cause}</c> (an <see cref="InflateFailureCauses"/> text).
 /// </summary>
 public static class DiagnosisTemplates
 {
@@ -124,7 +123,7 @@ public static class DiagnosisTemplates
     /// <summary>The cause of an inflate failure, by <see cref="InflateFailureCause"/> (index = value).</summary>
     public static IReadOnlyList<string> InflateFailureCauses { get; } =
     [
-        "is not valid DEFLATE data ({detail}), so the receiver could not inflate it (RFC 7692 7.2.2): check the {sender}'s compressor and what sits between the two (a proxy rewriting frames)",
+        "is not valid DEFLATE data, so the receiver could not inflate it (RFC 7692 7.2.2): check the {sender}'s compressor and what sits between the two (a proxy rewriting frames)",
         "is a control frame with RSV1 set, which RFC 7692 6.1 forbids (only data messages are compressed)",
         "has RSV1 set on a continuation frame, which RFC 7692 6.1 forbids (only a message's first frame carries it)",
         "has RSV1 set although no extension that defines it was negotiated",

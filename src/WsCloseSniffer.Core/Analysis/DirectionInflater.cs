@@ -280,7 +280,6 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
                 _contextLost |= !_resetsContext;
                 return;
             default:
-                var detail = _inflater?.LastError;
                 ReleaseInflater();
                 _unitBroken = true;
                 _messageSizeKnown = false;
@@ -292,7 +291,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
                 }
 
                 _session.AddNotice(Notice.WsDeflateInvalidData);
-                _session.Evidence.OnInflateFailure(_fromClient, time, detail);
+                _session.Evidence.OnInflateFailure(_fromClient, time);
                 _stopped |= !_resetsContext;
                 return;
         }

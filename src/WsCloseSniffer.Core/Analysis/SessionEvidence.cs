@@ -25,8 +25,7 @@ public enum InflateFailureCause : byte
 }
 
 /// <summary>A frame the evidence names: who sent it, the number of its message in that direction (1-based) and when.</summary>
-/// <param name="Detail">The inflater's own words for invalid DEFLATE data; null otherwise.</param>
-public sealed record FrameFault(bool FromClient, long MessageNumber, Timestamp Time, InflateFailureCause Cause, string? Detail = null);
+public sealed record FrameFault(bool FromClient, long MessageNumber, Timestamp Time, InflateFailureCause Cause);
 
 /// <summary>
 /// What a session's frames say about why it ended: keepalive pings and pongs, the gaps between them, message sizes,
@@ -80,8 +79,8 @@ public sealed class SessionEvidence
     /// <summary>The number the next (or current, while it is open) message in that direction has: 1-based.</summary>
     public long CurrentMessageNumber(bool fromClient) => (fromClient ? _client : _server).Messages + 1;
 
-    internal void OnInflateFailure(bool fromClient, Timestamp time, string? detail) =>
-        OnInflateError(fromClient, CurrentMessageNumber(fromClient), time, InflateFailureCause.InvalidDeflateData, detail);
+    internal void OnInflateFailure(bool fromClient, Timestamp time) =>
+        OnInflateError(fromClient, CurrentMessageNumber(fromClient), time, InflateFailureCause.InvalidDeflateData);
 
     internal void OnInvalidText(bool fromClient, Timestamp time) =>
         FirstInvalidText ??= new FrameFault(fromClient, CurrentMessageNumber(fromClient), time, InflateFailureCause.InvalidDeflateData);
@@ -220,10 +219,10 @@ public sealed class SessionEvidence
         _anyKeepalive = true;
     }
 
-    private void OnInflateError(bool fromClient, long messageNumber, Timestamp time, InflateFailureCause cause, string? detail = null)
+    private void OnInflateError(bool fromClient, long messageNumber, Timestamp time, InflateFailureCause cause)
     {
         InflateErrors++;
-        FirstInflateError ??= new FrameFault(fromClient, messageNumber, time, cause, detail);
+        FirstInflateError ??= new FrameFault(fromClient, messageNumber, time, cause);
     }
 
     private sealed class SideEvidence

@@ -85,7 +85,7 @@ public sealed class OutcomeTests
             ("alert", "AL"), ("cipher", "CI"), ("random", "RA"), ("lines", "L"),
             ("problems", "P"), ("wanted", "WA"), ("proxy", "PR"), ("version", "V"),
             ("idle", "I"), ("duration", "D"), ("timeout", "TO"), ("timeoutWho", "TW"), ("unanswered", "U"),
-            ("sender", "SE"), ("message", "ME"), ("cause", "CA"), ("detail", "DE"), ("bytes", "B"),
+            ("sender", "SE"), ("message", "ME"), ("cause", "CA"), ("bytes", "B"),
         ];
         var templates = Outcomes.All.Select(row => row.Diagnosis).Concat(
             typeof(DiagnosisTemplates).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!))
