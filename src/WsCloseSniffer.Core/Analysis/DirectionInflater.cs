@@ -51,6 +51,9 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
     private bool _unitOpen;
     private bool _unitBroken;
     private bool _unitLimited;
+
+    // The DEFLATE stream ended (BFINAL) inside the unit: the unit is whole, the rest of its payload is not read.
+    private bool _unitEnded;
     private long _unitWireBytes;
     private InflatedUnit _unit;
 
@@ -109,7 +112,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
 
     public void OnPayload(in FrameHeader header, ReadOnlySpan<byte> bytes, long payloadOffset, Timestamp time)
     {
-        if (!_unitOpen || _unitBroken)
+        if (!_unitOpen || _unitBroken || _unitEnded)
         {
             return;
         }
@@ -122,7 +125,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
 
     public void OnPayloadGap(in FrameHeader header, long missingBytes)
     {
-        if (!_unitOpen || _unitBroken)
+        if (!_unitOpen || _unitBroken || _unitEnded)
         {
             return;
         }
@@ -185,6 +188,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
         _unitOpen = true;
         _unitBroken = false;
         _unitLimited = false;
+        _unitEnded = false;
         _unitWireBytes = 0;
         _unit = new InflatedUnit(_limit, _messageText && _textChecked, _utf8);
         if (_stopped)
@@ -223,7 +227,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
     private void EndUnit(Timestamp time)
     {
         _unitOpen = false;
-        if (!_unitBroken)
+        if (!_unitBroken && !_unitEnded)
         {
             OnStatus(_inflater!.EndUnit(ref _unit), time);
         }
@@ -268,6 +272,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
                 return;
             case InflateStatus.StreamEnded:
                 // The unit is whole; a sender with context takeover may still refer back past the ended stream.
+                _unitEnded = true;
                 ReleaseInflater();
                 _contextLost |= !_resetsContext;
                 return;

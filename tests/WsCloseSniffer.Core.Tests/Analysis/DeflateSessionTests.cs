@@ -89,6 +89,33 @@ public class DeflateSessionTests
     }
 
     [Fact]
+    public void Inflate_FinalBlockInsideAMessageThenMore_UnitWholeAndTheNextInflatedFresh()
+    {
+        // RFC 7692 7.2.3.3 lets a sender end a message's data with a BFINAL block; bytes after it are not read.
+        var text = Encoding.UTF8.GetBytes(Message(9, 900));
+        var output = new MemoryStream();
+        using (var deflate = new DeflateStream(output, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            deflate.Write(text);
+        }
+
+        byte[] payload = [.. output.ToArray(), 0x00, 0x00];
+        var frame = Frame(Text, payload, mask: ClientMask, rsv1: true);
+        var next = DeflateFrames.SyncFlushed(Encoding.UTF8.GetBytes("after the final block"))[0];
+        var budget = new InflaterBudget(4);
+        var record = new SessionDriver(inflaters: budget).Open(offered: "permessage-deflate", accepted: "permessage-deflate")
+            .Client(frame[..^2])
+            .Client(frame[^2..])
+            .Client(Frame(Text, next, mask: ClientMask, rsv1: true))
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal(900, record.ClientLargestMessageBytes);
+        Assert.Equal("client:21", record.LastMessageBytes);
+        Assert.Equal(0, record.InflateErrors);
+        Assert.Equal(0, budget.Live);
+    }
+
+    [Fact]
     public void Inflate_CorruptDeflateThen1002_CountsOneErrorAndNamesTheFrame()
     {
         var good = DeflateFrames.Messages(fromClient: true, 15, contextTakeover: true, [("hello hello hello", null)])[0];
