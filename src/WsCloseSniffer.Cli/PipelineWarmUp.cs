@@ -135,7 +135,7 @@ public static class PipelineWarmUp
                 json.Write(sorted[0]);
             }
 
-            SummaryWriter.Write(TextWriter.Null, sorter.Sorted(), sorter.ClassificationCounts, analyzer.Statistics, inputCount: 1);
+            SummaryWriter.Write(TextWriter.Null, sorter.Sorted(), sorter.ClassificationCounts, sorter.EndingTimes, analyzer.Statistics, inputCount: 1);
         }
 
         return record;

@@ -27,7 +27,8 @@ internal sealed class LoopbackCapture : IDisposable
         _writer = writer;
     }
 
-    public static LoopbackCapture Start(string interfaceName, int port, string outputPath)
+    /// <summary>Starts capturing the TCP packets of any of <paramref name="ports"/> (a server's, and a proxy's in front of it).</summary>
+    public static LoopbackCapture Start(string interfaceName, IReadOnlyCollection<int> ports, string outputPath)
     {
         LibPcapLiveDevice device = LibPcapLiveDeviceList.New().FirstOrDefault(d => d.Name == interfaceName)
             ?? throw new InvalidOperationException($"Capture interface '{interfaceName}' not found (are we root?).");
@@ -39,7 +40,7 @@ internal sealed class LoopbackCapture : IDisposable
             ReadTimeout = ReadTimeoutMilliseconds,
             Immediate = true,
         });
-        device.Filter = $"tcp port {port}";
+        device.Filter = "tcp and (" + string.Join(" or ", ports.Select(port => $"port {port}")) + ")";
 
         var writer = new CaptureFileWriterDevice(outputPath, FileMode.Create);
         // Open(device) would write libpcap's 65536 default into the file header instead of the real snap length.

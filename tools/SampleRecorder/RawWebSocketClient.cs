@@ -16,6 +16,9 @@ internal static class RawWebSocketClient
     private const string ExpectedAccept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
     private const int MaxResponseHeadBytes = 4096;
 
+    // A stuck client waits this long at most for the server to give up on it.
+    private static readonly TimeSpan s_stuckClientLimit = TimeSpan.FromSeconds(8);
+
     // RFC 6455 section 5.7: a single-frame masked text message "Hello" with mask 37 fa 21 3d.
     private static readonly byte[] s_maskedHello = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
 
@@ -79,6 +82,44 @@ internal static class RawWebSocketClient
         // Linger on with a zero timeout makes close() send a RST (SO_LINGER semantics), like a crashed client.
         socket.LingerState = new LingerOption(enable: true, seconds: 0);
         socket.Close();
+    }
+
+    /// <summary>
+    /// Handshakes and then reads nothing: a client whose application is stuck, so its pings go unanswered and any
+    /// close frame unechoed. Waits (at most <see cref="s_stuckClientLimit"/>) for the server to end the
+    /// connection, then closes its own side with a FIN.
+    /// </summary>
+    public static async Task HandshakeAndIgnoreAsync(IPEndPoint server, string path, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server, cancellationToken).ConfigureAwait(false);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await SendAllAsync(stream, UpgradeRequest(server, path), cancellationToken).ConfigureAwait(false);
+        string head = await ReadResponseHeadAsync(stream, cancellationToken).ConfigureAwait(false);
+        if (!head.StartsWith("HTTP/1.1 101", StringComparison.Ordinal)
+            || !head.Contains($"Sec-WebSocket-Accept: {ExpectedAccept}", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"Unexpected upgrade response:\n{head}");
+        }
+
+        // The kernel still takes in what the server sends (it ACKs), as for a stuck application; the bytes are
+        // drained only to see the server's FIN.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(s_stuckClientLimit);
+        byte[] rest = new byte[1024];
+        try
+        {
+            while (await socket.ReceiveAsync(rest, SocketFlags.None, limit.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (SocketException)
+        {
+            // A server that aborts may reset the connection instead.
+            return;
+        }
+
+        socket.Shutdown(SocketShutdown.Send);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Runtime.CompilerServices;
 
 namespace WsCloseSniffer.SampleRecorder;
 
@@ -27,15 +28,31 @@ internal static class Recorder
         SampleServer server = await SampleServer.StartAsync(scenario.Address, s_scenarioTimeout, scenario.Tls, cancellationToken).ConfigureAwait(false);
         await using (server.ConfigureAwait(false))
         {
+            // The client talks to Kestrel, or to a proxy in front of it, or to a python-websockets server instead.
+            IdleTimeoutProxy? proxy = scenario.ProxyIdleTimeout is TimeSpan idle
+                ? IdleTimeoutProxy.Start(new IPEndPoint(scenario.Address, server.Port), idle, cancellationToken)
+                : null;
+            PythonWebSocketServer? python = scenario.PythonServerScript is string script
+                ? await PythonWebSocketServer.StartAsync(script, cancellationToken).ConfigureAwait(false)
+                : null;
+            await using ConfiguredAsyncDisposable proxyLifetime = ((IAsyncDisposable?)proxy ?? NothingToDispose.Instance).ConfigureAwait(false);
+            await using ConfiguredAsyncDisposable pythonLifetime = ((IAsyncDisposable?)python ?? NothingToDispose.Instance).ConfigureAwait(false);
+            int clientPort = python?.Port ?? proxy?.Port ?? server.Port;
+            int[] ports = [.. new[] { server.Port, proxy?.Port, python?.Port }.OfType<int>()];
+
             string path = Path.Combine(outputDirectory, scenario.FileName);
-            using LoopbackCapture capture = LoopbackCapture.Start(LoopbackInterface, server.Port, path);
+            using LoopbackCapture capture = LoopbackCapture.Start(LoopbackInterface, ports, path);
             await Task.Delay(CaptureWarmUpMilliseconds, cancellationToken).ConfigureAwait(false);
 
-            var context = new ScenarioContext(new IPEndPoint(scenario.Address, server.Port), scenario.Path, server.SessionEnded, scenario.Tls);
+            var context = new ScenarioContext(new IPEndPoint(scenario.Address, clientPort), scenario.Path, server.SessionEnded, scenario.Tls);
             await scenario.RunClientAsync(context, cancellationToken).ConfigureAwait(false);
-            string outcome = scenario.ServerSessionExpected
-                ? await server.SessionEnded.WaitAsync(cancellationToken).ConfigureAwait(false)
+            string outcome = python is not null ? await python.WaitForExitAsync(cancellationToken).ConfigureAwait(false)
+                : scenario.ServerSessionExpected ? await server.SessionEnded.WaitAsync(cancellationToken).ConfigureAwait(false)
                 : "no session (TLS handshake refused)";
+            if (proxy is not null)
+            {
+                outcome += $"; proxy cut {proxy.Cut} connection(s) idle for {scenario.ProxyIdleTimeout!.Value.TotalSeconds} s";
+            }
 
             await Task.Delay(SettleMilliseconds, cancellationToken).ConfigureAwait(false);
             int packets = capture.Stop();
@@ -65,6 +82,13 @@ internal static class Recorder
     {
         await RunToolAsync("editcap", ["--inject-secrets", $"tls,{keyLogFile}", Path.Combine(outputDirectory, source), Path.Combine(outputDirectory, target)]).ConfigureAwait(false);
         Console.WriteLine($"{target}: editcap --inject-secrets tls,{Path.GetFileName(keyLogFile)} {source}");
+    }
+
+    private sealed class NothingToDispose : IAsyncDisposable
+    {
+        public static readonly NothingToDispose Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     private static async Task RunToolAsync(string fileName, IEnumerable<string> arguments)

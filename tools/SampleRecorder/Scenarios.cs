@@ -28,14 +28,20 @@ internal sealed class ScenarioContext(IPEndPoint server, string path, Task<strin
     }
 }
 
-/// <summary>One recording: a server path on one loopback address, and the client application's behaviour.</summary>
+/// <summary>
+/// One recording: a server path on one loopback address, and the client application's behaviour. With
+/// <paramref name="ProxyIdleTimeout"/> the client goes through an <see cref="IdleTimeoutProxy"/> (both legs are
+/// captured); with <paramref name="PythonServerScript"/> it talks to that python-websockets server instead of Kestrel.
+/// </summary>
 internal sealed record Scenario(
     string FileName,
     IPAddress Address,
     string Path,
     Func<ScenarioContext, CancellationToken, Task> RunClientAsync,
     TlsSetup? Tls = null,
-    bool ServerSessionExpected = true);
+    bool ServerSessionExpected = true,
+    TimeSpan? ProxyIdleTimeout = null,
+    string? PythonServerScript = null);
 
 /// <summary>
 /// A wss:// recording: the protocol version and, on Linux, the one cipher suite the server allows; with
@@ -52,6 +58,14 @@ internal static class Scenarios
     private static readonly TimeSpan s_keepAliveInterval = TimeSpan.FromMilliseconds(250);
     private const int IdleWithPingsMilliseconds = 650;
 
+    // Scenarios 35 and 36: a proxy that cuts connections idle for 3 s, and clients idle past it.
+    private static readonly TimeSpan s_proxyIdleTimeout = TimeSpan.FromSeconds(3);
+    private const int IdleClients = 3;
+    private const int PastProxyTimeoutMilliseconds = 4500;
+
+    // Scenario 39: past the sample server's 64 KiB receive limit.
+    private const int LargeMessageBytes = 100_000;
+
     public static IReadOnlyList<Scenario> All { get; } =
     [
         new("01-client-close-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, ClientCloseNormalAsync),
@@ -67,6 +81,14 @@ internal static class Scenarios
         new("11-rejected-400-version-8.pcap", IPAddress.Loopback, SampleServer.EchoPath, WrongVersionAsync),
         new("12-upgrade-after-chunked-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, UpgradeAfterChunkedAsync),
         new("13-huge-offer-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, HugeOfferAsync),
+
+        // Why sessions end: idle timeouts, keepalive ping timeouts, message size limits.
+        new("35-idle-proxy-cut-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, IdleUntilCutAsync, ProxyIdleTimeout: s_proxyIdleTimeout),
+        new("36-idle-proxy-pings-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, PingsThroughIdleProxyAsync, ProxyIdleTimeout: s_proxyIdleTimeout),
+        new("37-kestrel-ping-timeout-abort.pcap", IPAddress.Loopback, SampleServer.PingTimeoutPath, NeverAnswerPingsAsync),
+        new("38-python-ping-timeout-1011.pcap", IPAddress.Loopback, "/", NeverAnswerPingsAsync,
+            ServerSessionExpected: false, PythonServerScript: "ping_timeout_server.py"),
+        new("39-message-too-big-1009.pcap", IPAddress.Loopback, SampleServer.EchoPath, MessageTooBigAsync),
 
         // wss://: keys logged by .NET itself (SSLKEYLOGFILE) into wss.keylog beside the captures.
         new("20-wss-tls13-aes128gcm-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, ClientCloseNormalAsync,
@@ -190,6 +212,91 @@ internal static class Scenarios
             // The reset.
         }
 
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+
+    // Clients that open a session each and then wait for messages that never come, without keepalive pings: the
+    // proxy's idle timeout resets every connection, each 3 s after its 101.
+    private static async Task IdleUntilCutAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        var clients = new List<ClientWebSocket>();
+        try
+        {
+            for (int i = 0; i < IdleClients; i++)
+            {
+                ClientWebSocket client = ClientSession.Create();
+                clients.Add(client);
+                await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+            }
+
+            await Task.WhenAll(clients.Select(client => ExpectCutAsync(client, cancellationToken))).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (ClientWebSocket client in clients)
+            {
+                client.Dispose();
+            }
+        }
+
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task ExpectCutAsync(ClientWebSocket client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            ReceivedMessage message = await ClientSession.ReceiveAsync(client, cancellationToken).ConfigureAwait(false);
+            throw new InvalidOperationException($"Expected the proxy to cut the idle connection, got a {message.Type} message.");
+        }
+        catch (WebSocketException)
+        {
+            // ConnectionClosedPrematurely: the reset, as the application sees it.
+        }
+    }
+
+    // The same proxy, but the client pings every second (and Kestrel answers): the session outlives the 3 s idle
+    // timeout and closes normally.
+    private static async Task PingsThroughIdleProxyAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        client.Options.KeepAliveInterval = TimeSpan.FromSeconds(1);
+        client.Options.KeepAliveTimeout = TimeSpan.FromSeconds(2);
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, "hello", cancellationToken).ConfigureAwait(false);
+
+        // No message for longer than the proxy's idle timeout: only the pings and pongs cross it. A receive stays
+        // pending meanwhile, since .NET takes in pongs only while one is (without, its KeepAliveTimeout aborts);
+        // it completes with the echo of the message sent after the wait.
+        Task<ReceivedMessage> echo = ClientSession.ReceiveAsync(client, cancellationToken);
+        await Task.Delay(PastProxyTimeoutMilliseconds, cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendTextAsync(client, "still there?", cancellationToken).ConfigureAwait(false);
+        if ((await echo.ConfigureAwait(false)).Text != "still there?")
+        {
+            throw new InvalidOperationException("Expected the echo of the message sent after the idle time.");
+        }
+
+        await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // A client whose application is stuck (a blocked event loop): it reads nothing and so answers no ping. Kestrel
+    // (KeepAliveTimeout) aborts the connection; python-websockets closes with 1011 "keepalive ping timeout".
+    private static async Task NeverAnswerPingsAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        await RawWebSocketClient.HandshakeAndIgnoreAsync(context.Server, context.Path, cancellationToken).ConfigureAwait(false);
+    }
+
+    // A client sending a message larger than the server's 64 KiB receive limit: the server closes with 1009.
+    private static async Task MessageTooBigAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, "hello", cancellationToken).ConfigureAwait(false);
+        byte[] large = [.. Enumerable.Range(0, LargeMessageBytes).Select(i => (byte)i)];
+        await client.SendAsync(large, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        await ClientSession.EchoServerCloseAsync(client, WebSocketCloseStatus.MessageTooBig, cancellationToken).ConfigureAwait(false);
         await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
     }
 

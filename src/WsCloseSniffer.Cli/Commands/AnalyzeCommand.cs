@@ -119,7 +119,7 @@ internal sealed class AnalyzeCommand
             // The summary (stdout) is written while the report (a file) is: each reads the sorted sessions on its own.
             var summary = outputs.WritesToStandardOutput
                 ? Task.CompletedTask
-                : Task.Run(() => SummaryWriter.Write(_console.Out, result.Sessions.Sorted(), result.Sessions.ClassificationCounts, result.Statistics, inputs.Count), CancellationToken.None);
+                : Task.Run(() => SummaryWriter.Write(_console.Out, result.Sessions.Sorted(), result.Sessions.ClassificationCounts, result.Sessions.EndingTimes, result.Statistics, inputs.Count), CancellationToken.None);
             try
             {
                 foreach (var session in result.Sessions.Sorted())

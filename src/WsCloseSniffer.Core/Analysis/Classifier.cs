@@ -84,10 +84,13 @@ public static class Classifier
                 ("side", side), ("ending", $"{char.ToLowerInvariant(ending[0])}{ending[1..]}"));
         }
 
+        var evidence = session.Evidence;
+        var unanswered = evidence.UnansweredPingsFrom(first.FromClient);
         var template = outcome switch
         {
             Outcome.MandatoryExtension => null,
             Outcome.InvalidCloseCode when first.Frame.Status == CloseFramePayloadStatus.OneByte => DiagnosisTemplates.ClosePayloadOneByte,
+            Outcome.InternalError when unanswered > 0 => DiagnosisTemplates.KeepaliveCloseTimeout,
             _ => Outcomes.Of(outcome).Diagnosis,
         };
         if (template is null)
@@ -97,7 +100,8 @@ public static class Classifier
 
         var other = Side(!first.FromClient);
         var code = first.Frame.Code;
-        return DiagnosisTemplates.Fill(template,
+        var wait = evidence.OldestUnansweredPingFrom(first.FromClient) is Timestamp ping ? Seconds(first.Time.NanosecondsSince(ping)) : string.Empty;
+        var sentence = DiagnosisTemplates.Fill(template,
             ("side", side),
             ("other", other),
             ("said", Said(first.Frame)),
@@ -105,8 +109,66 @@ public static class Classifier
             ("code", code is int c ? c.ToString(CultureInfo.InvariantCulture) : string.Empty),
             ("name", code is int n ? CloseCode.Name(n) : string.Empty),
             ("reason", Reason(first.Frame)),
-            ("time", first.Time.ToIso8601()))
+            ("time", first.Time.ToIso8601()),
+            ("unanswered", unanswered.ToString(CultureInfo.InvariantCulture)),
+            ("wait", wait),
+            ("sizes", outcome == Outcome.MessageTooBig ? MessageSizes(evidence, first) : string.Empty))
             + CompressionEvidence(session, outcome);
+
+        // A going-away or 1006-like close (1006 must not be sent, yet some proxies do) after a quiet spell is
+        // what an idle timeout that closes politely looks like (AWS API Gateway sends 1001).
+        return outcome == Outcome.GoingAway || code == CloseCode.AbnormalClosure
+            ? sentence + IdleBeforeClose(session, first, side)
+            : sentence;
+    }
+
+    /// <summary>A 1009's evidence: the sizes of the messages that may have been too big, and who sent them.</summary>
+    private static string MessageSizes(SessionEvidence evidence, CloseRecord first)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var other = Side(!first.FromClient);
+        var largest = (first.FromClient ? evidence.ServerLargestMessageBytes : evidence.ClientLargestMessageBytes).ToString(inv);
+        if (evidence.UnfinishedMessageBytesFrom(!first.FromClient) is long unfinished)
+        {
+            return DiagnosisTemplates.Fill(DiagnosisTemplates.MessageTooBigUnfinished,
+                ("other", other), ("unfinished", unfinished.ToString(inv)), ("largest", largest));
+        }
+
+        if (evidence.LastMessageBefore(first.Time) is MessageSize last)
+        {
+            return DiagnosisTemplates.Fill(DiagnosisTemplates.MessageTooBigLast,
+                ("other", other), ("last", last.Bytes.ToString(inv)), ("lastWho", Side(last.FromClient)), ("largest", largest));
+        }
+
+        return DiagnosisTemplates.Fill(DiagnosisTemplates.MessageTooBigNone, ("other", other));
+    }
+
+    /// <summary>
+    /// How long the session had been quiet when the first close frame was sent, and what that matches. Directions
+    /// are delivered independently, so a peer frame later in packet time than the close means the session was not
+    /// quiet then: nothing is said rather than a wrong idle time.
+    /// </summary>
+    private static string IdleBeforeClose(WebSocketSession session, CloseRecord first, string side)
+    {
+        var evidence = session.Evidence;
+        var own = evidence.LastFrameBesidesCloseFrom(first.FromClient);
+        var peer = evidence.LastFrameBesidesCloseFrom(!first.FromClient);
+        if (peer is Timestamp p && p > first.Time)
+        {
+            return string.Empty;
+        }
+
+        var quietSince = Latest(own, peer) ?? evidence.OpenedAt;
+        if (quietSince is not Timestamp since || first.Time.NanosecondsSince(since) < IdleWorthSayingSeconds * Timestamp.NanosecondsPerSecond)
+        {
+            return string.Empty;
+        }
+
+        var idle = first.Time.NanosecondsSince(since) / (double)Timestamp.NanosecondsPerSecond;
+        var duration = first.Time.NanosecondsSince(session.Connection.FirstPacketTime) / (double)Timestamp.NanosecondsPerSecond;
+        var text = DiagnosisTemplates.Fill(DiagnosisTemplates.IdleThenClose, ("side", side),
+            ("idle", OneDecimal(idle)), ("duration", OneDecimal(duration)));
+        return text + TimeoutAndKeepalive(evidence, idle, duration);
     }
 
     private static string DiagnoseMandatoryExtension(WebSocketSession session, CloseRecord first, string said)
@@ -297,10 +359,16 @@ public static class Classifier
         var ending = SessionEnding.Of(session);
         var evidence = session.Evidence;
         var text = string.Empty;
-        if (evidence.UnansweredPings > 0)
+        var endTime = ending.OpenUntil;
+        foreach (var client in (ReadOnlySpan<bool>)[true, false])
         {
-            text += DiagnosisTemplates.Fill(DiagnosisTemplates.KeepalivePingTimeout,
-                ("unanswered", evidence.UnansweredPings.ToString(CultureInfo.InvariantCulture)));
+            var unanswered = evidence.UnansweredPingsFrom(client);
+            if (unanswered > 0 && evidence.OldestUnansweredPingFrom(client) is Timestamp oldest)
+            {
+                text += DiagnosisTemplates.Fill(DiagnosisTemplates.KeepalivePingTimeout,
+                    ("unanswered", unanswered.ToString(CultureInfo.InvariantCulture)), ("pinger", Side(client)), ("other", Side(!client)),
+                    ("wait", Seconds(endTime > oldest ? endTime.NanosecondsSince(oldest) : 0)));
+            }
         }
 
         if (ending.IdleBeforeEndNanoseconds is not long idleNs || idleNs < IdleWorthSayingSeconds * Timestamp.NanosecondsPerSecond)
@@ -311,7 +379,14 @@ public static class Classifier
         var idle = idleNs / (double)Timestamp.NanosecondsPerSecond;
         var duration = ending.DurationNanoseconds / (double)Timestamp.NanosecondsPerSecond;
         text += DiagnosisTemplates.Fill(DiagnosisTemplates.IdleThenCut, ("who", who),
-            ("idle", idle.ToString("0.0", CultureInfo.InvariantCulture)), ("duration", duration.ToString("0.0", CultureInfo.InvariantCulture)));
+            ("idle", OneDecimal(idle)), ("duration", OneDecimal(duration)));
+        return text + TimeoutAndKeepalive(evidence, idle, duration);
+    }
+
+    /// <summary>The well-known idle timeout the idle time (or else the duration) matches, and a missing keepalive.</summary>
+    private static string TimeoutAndKeepalive(SessionEvidence evidence, double idle, double duration)
+    {
+        var text = string.Empty;
         if ((IdleTimeoutTable.Match(idle) ?? IdleTimeoutTable.Match(duration)) is { } match)
         {
             text += DiagnosisTemplates.Fill(DiagnosisTemplates.IdleTimeoutMatch, ("timeout", IdleTimeoutTable.Length(match)), ("timeoutWho", match.Who));
@@ -324,6 +399,12 @@ public static class Classifier
 
         return text;
     }
+
+    private static Timestamp? Latest(Timestamp? a, Timestamp? b) => a is Timestamp x && b is Timestamp y ? (x > y ? x : y) : a ?? b;
+
+    private static string OneDecimal(double seconds) => seconds.ToString("0.0", CultureInfo.InvariantCulture);
+
+    private static string Seconds(long nanoseconds) => OneDecimal(nanoseconds / (double)Timestamp.NanosecondsPerSecond);
 
     private static string Echo(WebSocketSession session, string other)
     {

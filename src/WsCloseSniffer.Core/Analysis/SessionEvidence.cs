@@ -74,6 +74,22 @@ public sealed class SessionEvidence
 
     public bool HasKeepalive => _anyKeepalive;
 
+    /// <summary>Pings from one side still waiting for a pong from the other.</summary>
+    public long UnansweredPingsFrom(bool client) => (client ? _client : _server).PendingPings;
+
+    /// <summary>When the oldest of one side's unanswered pings was sent; null when none is waiting.</summary>
+    public Timestamp? OldestUnansweredPingFrom(bool client) => (client ? _client : _server).FirstPendingPingAt;
+
+    /// <summary>Packet time of one side's latest frame other than a close frame; null when it sent none.</summary>
+    public Timestamp? LastFrameBesidesCloseFrom(bool client) => (client ? _client : _server).LastFrameBesidesClose;
+
+    /// <summary>The bytes so far of a data message one side began and did not finish; null when none is open.</summary>
+    public long? UnfinishedMessageBytesFrom(bool client)
+    {
+        var side = client ? _client : _server;
+        return side.InMessage ? side.MessageBytes : null;
+    }
+
     internal void OnOpened(Timestamp time) => OpenedAt ??= time;
 
     /// <summary>The number the next (or current, while it is open) message in that direction has: 1-based.</summary>
@@ -98,6 +114,11 @@ public sealed class SessionEvidence
         }
 
         var side = fromClient ? _client : _server;
+        if (header.Opcode != WebSocketOpcode.Close && (side.LastFrameBesidesClose is not Timestamp own || time > own))
+        {
+            side.LastFrameBesidesClose = time;
+        }
+
         if (header.IsControl)
         {
             if (header.Rsv1)
@@ -108,13 +129,19 @@ public sealed class SessionEvidence
             if (header.Opcode == WebSocketOpcode.Ping)
             {
                 side.Pings++;
-                side.PendingPings++;
+                if (side.PendingPings++ == 0)
+                {
+                    side.FirstPendingPingAt = time;
+                }
+
                 OnKeepalive(time);
             }
             else if (header.Opcode == WebSocketOpcode.Pong)
             {
                 side.Pongs++;
-                (fromClient ? _server : _client).PendingPings = 0;
+                var pinger = fromClient ? _server : _client;
+                pinger.PendingPings = 0;
+                pinger.FirstPendingPingAt = null;
                 OnKeepalive(time);
             }
 
@@ -138,6 +165,7 @@ public sealed class SessionEvidence
         {
             side.MessageBytes = 0;
             side.MessageCompressed = header.Rsv1;
+            side.InMessage = true;
             if (header.Rsv1)
             {
                 CompressedMessages++;
@@ -160,6 +188,7 @@ public sealed class SessionEvidence
                 side.MessageBytes = decompressed;
             }
 
+            side.InMessage = false;
             side.Messages++;
             side.LargestMessage = Math.Max(side.LargestMessage, side.MessageBytes);
             if (!side.SentClose)
@@ -236,5 +265,8 @@ public sealed class SessionEvidence
         public long LargestMessage;
         public MessageSize? LastMessage;
         public bool SentClose;
+        public bool InMessage;
+        public Timestamp? FirstPendingPingAt;
+        public Timestamp? LastFrameBesidesClose;
     }
 }

@@ -5,7 +5,8 @@ using WsCloseSniffer.Capture;
 namespace WsCloseSniffer.Reporting;
 
 /// <summary>
-/// The human summary: counts per classification, one line per session that did not close cleanly with
+/// The human summary: counts per classification, the groups of sessions cut after the same idle time or duration
+/// (<see cref="EndingTimeGroups"/>), one line per session that did not close cleanly with
 /// its diagnosis, then what was skipped or dropped and the notices seen.
 /// </summary>
 public static class SummaryWriter
@@ -18,23 +19,27 @@ public static class SummaryWriter
     {
         ArgumentNullException.ThrowIfNull(sessions);
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var endingTimes = new EndingTimeGroups();
         foreach (var session in sessions)
         {
             counts[session.Classification] = counts.GetValueOrDefault(session.Classification) + 1;
+            endingTimes.Add(session);
         }
 
-        Write(writer, sessions, counts, statistics, inputCount);
+        Write(writer, sessions, counts, endingTimes, statistics, inputCount);
     }
 
     /// <summary>
-    /// Writes the summary with the sessions per classification already counted (<see cref="SessionSorter.ClassificationCounts"/>):
+    /// Writes the summary with the sessions per classification and their ending times already counted
+    /// (<see cref="SessionSorter.ClassificationCounts"/>, <see cref="SessionSorter.EndingTimes"/>):
     /// <paramref name="sessions"/> is enumerated once.
     /// </summary>
-    public static void Write(TextWriter writer, IEnumerable<SessionRecord> sessions, IReadOnlyDictionary<string, long> counts, AnalysisStatistics statistics, int inputCount)
+    public static void Write(TextWriter writer, IEnumerable<SessionRecord> sessions, IReadOnlyDictionary<string, long> counts, EndingTimeGroups endingTimes, AnalysisStatistics statistics, int inputCount)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(sessions);
         ArgumentNullException.ThrowIfNull(counts);
+        ArgumentNullException.ThrowIfNull(endingTimes);
         ArgumentNullException.ThrowIfNull(statistics);
         var inv = CultureInfo.InvariantCulture;
         var total = counts.Values.Sum();
@@ -46,6 +51,16 @@ public static class SummaryWriter
             foreach (var row in Outcomes.All.Where(row => counts.ContainsKey(row.Word)))
             {
                 writer.WriteLine(string.Create(inv, $"  {row.SummaryLabel.PadRight(width)}  {counts[row.Word],6}"));
+            }
+        }
+
+        var groups = endingTimes.Find();
+        if (groups.Count > 0)
+        {
+            writer.WriteLine();
+            foreach (var group in groups)
+            {
+                writer.WriteLine($"{EndingTimeGroups.Describe(group)}.");
             }
         }
 

@@ -67,6 +67,13 @@ internal sealed class SessionDriver
 
     public SessionDriver ClientSegment(params byte[][] parts) => Client(PacketFrames.Concat(parts));
 
+    /// <summary>Lets <paramref name="seconds"/> pass (whole milliseconds) before the next call, as an idle connection does.</summary>
+    public SessionDriver Wait(double seconds)
+    {
+        _tick += (long)Math.Round(seconds * 1000);
+        return this;
+    }
+
     public SessionDriver ClientGap(long bytes)
     {
         Session.OnGap(ClientDirection, bytes, Next());
