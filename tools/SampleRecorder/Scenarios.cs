@@ -113,11 +113,113 @@ internal static class Scenarios
         new("29-wss-h2-tls13-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, Http2CloseNormalAsync,
             new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_128_GCM_SHA256, Http2: true)),
 
+        // permessage-deflate with the window sizes and context takeover .NET's client asks for; Kestrel agrees.
+        new("30-deflate-window9-no-takeover-1000.pcap", IPAddress.Loopback, SampleServer.EchoDeflatePath,
+            (context, cancellationToken) => DeflateWindowAsync(context, windowBits: 9, clientTakeover: false, serverTakeover: false, cancellationToken)),
+        new("31-deflate-window15-takeover-1000.pcap", IPAddress.Loopback, SampleServer.EchoDeflatePath,
+            (context, cancellationToken) => DeflateWindowAsync(context, windowBits: 15, clientTakeover: true, serverTakeover: true, cancellationToken)),
+        new("32-deflate-corrupt-frame-rst.pcap", IPAddress.Loopback, SampleServer.EchoDeflatePath, CorruptCompressedFrameAsync),
+        new("33-deflate-invalid-utf8-rst.pcap", IPAddress.Loopback, SampleServer.EchoDeflatePath, CompressedInvalidUtf8Async),
+        new("34-deflate-window11-server-no-takeover-1000.pcap", IPAddress.Loopback, SampleServer.EchoDeflatePath,
+            (context, cancellationToken) => DeflateWindowAsync(context, windowBits: 11, clientTakeover: true, serverTakeover: false, cancellationToken)),
         // One session over three seconds, recorded twice at once: whole by the recorder, and by tcpdump -G 1 cut
         // into one file per second (40-rotated-1000/).
         new("41-rotated-1000-whole.pcap", IPAddress.Loopback, SampleServer.EchoPath, LongClientCloseNormalAsync,
             RotatedCopyDirectory: "40-rotated-1000"),
     ];
+
+    // The same 1,500 seeded-random letters in every message: with context takeover and a window that reaches back
+    // (zlib's reach is the window less 262 bytes: 1,786 for 11 bits) the later messages shrink to references into the
+    // first; without it each is compressed on its own.
+    private static readonly string s_deflatePayload = DeflatePayload();
+
+    private static string DeflatePayload()
+    {
+#pragma warning disable CA5394 // A fixed seed for repeatable sample content, not security.
+        var random = new Random(7);
+        return new string([.. Enumerable.Range(0, 1500).Select(_ => (char)('a' + random.Next(23)))]);
+#pragma warning restore CA5394
+    }
+
+    private static async Task DeflateWindowAsync(ScenarioContext context, int windowBits, bool clientTakeover, bool serverTakeover, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        client.Options.DangerousDeflateOptions = new WebSocketDeflateOptions
+        {
+            ClientMaxWindowBits = windowBits,
+            ServerMaxWindowBits = windowBits,
+            ClientContextTakeover = clientTakeover,
+            ServerContextTakeover = serverTakeover,
+        };
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+
+        string accepted = ClientSession.AcceptedExtensions(client);
+        if (!accepted.Contains("permessage-deflate", StringComparison.OrdinalIgnoreCase)
+            || (!serverTakeover && !accepted.Contains("server_no_context_takeover", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new InvalidOperationException($"The server was expected to accept the offered permessage-deflate parameters, accepted '{accepted}'.");
+        }
+
+        for (int sequence = 1; sequence <= 3; sequence++)
+        {
+            await ClientSession.SendAndExpectEchoAsync(client, $"{{\"seq\":{sequence},\"data\":\"{s_deflatePayload}\"}}", cancellationToken).ConfigureAwait(false);
+        }
+
+        await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // A client whose compressor emits a broken block: a real compressed "hello" with its block type set to the
+    // reserved 11 (RFC 1951 3.2.3). What Kestrel answers is recorded as it comes.
+    private static async Task CorruptCompressedFrameAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        int? code = await RawWebSocketClient.CompressedFrameThenCloseAsync(context.Server, context.Path, CorruptDeflate(), cancellationToken).ConfigureAwait(false);
+        if (code is not null)
+        {
+            throw new InvalidOperationException($"Kestrel was seen to reset the connection; it sent close {code} this time: rename the sample.");
+        }
+
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static byte[] CorruptDeflate()
+    {
+        using var output = new MemoryStream();
+        using (var deflate = new System.IO.Compression.DeflateStream(output, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        {
+            deflate.Write("hello hello hello"u8);
+            deflate.Flush();
+        }
+
+        byte[] data = output.ToArray();
+        data[0] |= 0x06;
+        return data[..^4];
+    }
+
+    // A client that sends bytes that are not UTF-8 as a compressed text message (.NET does not check what it sends).
+    // Kestrel was seen to reset the connection without a close frame (no 1007).
+    private static async Task CompressedInvalidUtf8Async(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        client.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, "valid first", cancellationToken).ConfigureAwait(false);
+
+        byte[] invalid = [.. "caf"u8, 0xC3, 0x28, .. " au lait"u8];
+        await client.SendAsync(invalid, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ReceivedMessage answer = await ClientSession.ReceiveAsync(client, cancellationToken).ConfigureAwait(false);
+            throw new InvalidOperationException($"Kestrel was seen to reset the connection; it sent {answer.Type} {(int?)client.CloseStatus} this time: rename the sample.");
+        }
+        catch (WebSocketException)
+        {
+            // The reset.
+        }
+
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
 
     // Clients that open a session each and then wait for messages that never come, without keepalive pings: the
     // proxy's idle timeout resets every connection, each 3 s after its 101.

@@ -17,6 +17,18 @@ public sealed record AnalyzerOptions
     /// <summary>How much of a control frame's payload is held; the rest of an oversized one is skipped.</summary>
     public int MaxControlPayloadBytes { get; init; } = FrameDecoder.MaxHeldControlPayloadBytes;
 
+    /// <summary>
+    /// Inflated bytes counted per compressed message; past it the message's rest is skipped (notice
+    /// ws_inflate_cap_reached), so a deflate bomb costs bounded time.
+    /// </summary>
+    public long MaxInflatedMessageBytes { get; init; } = DefaultMaxInflatedMessageBytes;
+
+    /// <summary>Inflaters alive at once per capture source (about 50 KiB each); directions past it are not inflated (notice ws_deflate_not_inflated).</summary>
+    public int MaxInflaters { get; init; } = DefaultMaxInflaters;
+
+    public const long DefaultMaxInflatedMessageBytes = 64L * 1024 * 1024;
+    public const int DefaultMaxInflaters = 2048;
+
     /// <summary>TLS secrets (--tls-keylog); each capture adds the secrets it carries itself (pcapng DSB) on top.</summary>
     public TlsKeyLog? TlsKeyLog { get; init; }
 

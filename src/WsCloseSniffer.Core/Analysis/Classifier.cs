@@ -41,7 +41,10 @@ public static class Classifier
     {
         ArgumentNullException.ThrowIfNull(session);
         var sentence = DiagnoseMain(session, outcome);
-        var extra = session.Notices.Where(Notice.IsWorthSaying).Select(n => Describe(session, n)).ToList();
+
+        // Endings the compression evidence explains already name the broken frame: its notice would only repeat it.
+        var explained = ExplainedByCompression(outcome) ? s_compressionNotices : [];
+        var extra = session.Notices.Where(n => Notice.IsWorthSaying(n) && !explained.Contains(n)).Select(n => Describe(session, n)).ToList();
         if (extra.Count > 0)
         {
             sentence += DiagnosisTemplates.Fill(DiagnosisTemplates.AlsoSeen, ("notices", string.Join("; ", extra)));
@@ -109,7 +112,8 @@ public static class Classifier
             ("time", first.Time.ToIso8601()),
             ("unanswered", unanswered.ToString(CultureInfo.InvariantCulture)),
             ("wait", wait),
-            ("sizes", outcome == Outcome.MessageTooBig ? MessageSizes(evidence, first) : string.Empty));
+            ("sizes", outcome == Outcome.MessageTooBig ? MessageSizes(evidence, first) : string.Empty))
+            + CompressionEvidence(session, outcome);
 
         // A going-away or 1006-like close (1006 must not be sent, yet some proxies do) after a quiet spell is
         // what an idle timeout that closes politely looks like (AWS API Gateway sends 1001).
@@ -233,7 +237,7 @@ public static class Classifier
                 : DiagnosisTemplates.AbnormalFin;
             var who = session.IsClient(by) ? "client" : "server";
             return DiagnosisTemplates.Fill(template, ("who", who), ("how", rst ? DiagnosisTemplates.HowRst : DiagnosisTemplates.HowFin))
-                + (beforeResponse ? string.Empty : IdleEvidence(session, who));
+                + (beforeResponse ? string.Empty : CompressionEvidence(session, outcome) + IdleEvidence(session, who));
         }
 
         var timedOut = session.End?.Kind == TcpCloseKind.Timeout;
@@ -304,6 +308,50 @@ public static class Classifier
 
         return DiagnosisTemplates.Fill(template, values);
     }
+
+    /// <summary>
+    /// For endings a broken compressed frame explains (1002, 1007, or a cut connection): the first frame that could not
+    /// be inflated or misused RSV1, and the first inflated text that was not UTF-8, each with its sender, number and time.
+    /// </summary>
+    private static string CompressionEvidence(WebSocketSession session, Outcome outcome)
+    {
+        if (!ExplainedByCompression(outcome))
+        {
+            return string.Empty;
+        }
+
+        var evidence = session.Evidence;
+        var text = string.Empty;
+        if (evidence.FirstInflateError is { } fault)
+        {
+            var cause = DiagnosisTemplates.Fill(DiagnosisTemplates.InflateFailureCauses[(int)fault.Cause], ("sender", Side(fault.FromClient)));
+            text += DiagnosisTemplates.Fill(DiagnosisTemplates.InflateFailure, FaultValues(fault, ("cause", cause)));
+        }
+
+        if (evidence.FirstInvalidText is { } invalid)
+        {
+            text += DiagnosisTemplates.Fill(DiagnosisTemplates.InvalidUtf8Text, FaultValues(invalid));
+        }
+        else if (outcome == Outcome.InvalidPayload && text.Length == 0 && session.FirstClose is { } close
+            && evidence.LastMessageBefore(close.Time) is MessageSize last && last.FromClient != close.FromClient)
+        {
+            text += DiagnosisTemplates.Fill(DiagnosisTemplates.Utf8NotChecked, ("sender", Side(last.FromClient)),
+                ("bytes", last.Bytes.ToString(CultureInfo.InvariantCulture)), ("time", last.Time.ToIso8601()));
+        }
+
+        return text;
+    }
+
+    private static readonly string[] s_compressionNotices = [Notice.WsDeflateInvalidData, Notice.WsTextInvalidUtf8];
+
+    private static bool ExplainedByCompression(Outcome outcome) =>
+        outcome is Outcome.ProtocolError or Outcome.InvalidPayload or Outcome.AbnormalClosure;
+
+    private static (string, string)[] FaultValues(FrameFault fault, params (string, string)[] more) =>
+    [
+        ("sender", Side(fault.FromClient)), ("message", fault.MessageNumber.ToString(CultureInfo.InvariantCulture)),
+        ("time", fault.Time.ToIso8601()), .. more,
+    ];
 
     /// <summary>What the timing says about a connection cut without a close frame: idle time, a matching timeout, keepalive.</summary>
     private static string IdleEvidence(WebSocketSession session, string who)

@@ -16,7 +16,9 @@ namespace WsCloseSniffer.Analysis;
 /// and for idle endings <c>{idle}</c> and <c>{duration}</c> (seconds), <c>{timeout}</c> and <c>{timeoutWho}</c> (a matching <see cref="IdleTimeoutTable"/> row),
 /// <c>{unanswered}</c> (pings without a pong), <c>{pinger}</c> (whose pings) and <c>{wait}</c> (seconds since the oldest of them),
 /// and for 1009 <c>{sizes}</c> (one of the <c>MessageTooBig*</c> clauses: <c>{last}</c>, <c>{lastWho}</c>, <c>{largest}</c>,
-/// <c>{unfinished}</c>, in bytes).
+/// <c>{unfinished}</c>, in bytes),
+/// and for compressed frames <c>{sender}</c> (client/server), <c>{message}</c> (its number in that direction),
+/// <c>{time}</c>, <c>{bytes}</c> and <c>{cause}</c> (an <see cref="InflateFailureCauses"/> text).
 /// </summary>
 public static class DiagnosisTemplates
 {
@@ -139,6 +141,26 @@ public static class DiagnosisTemplates
     public const string TlsEndedBy = "it ended with {how} from the {who}";
     public const string TlsIdle = "the connection went idle";
     public const string TlsCaptureEnded = "the capture ended with the connection open";
+
+    /// <summary>Appended to a 1002, 1007 or 1006 ending when a compressed frame could not be inflated before it.</summary>
+    public const string InflateFailure = "; the {sender}'s message {message} ({time}) {cause}";
+
+    /// <summary>Appended to a 1007 (or 1002, 1006) ending when an inflated text message was not UTF-8.</summary>
+    public const string InvalidUtf8Text =
+        "; the {sender}'s text message {message} ({time}) is not valid UTF-8 once inflated (RFC 6455 8.1 makes the receiver fail the connection)";
+
+    /// <summary>Appended to a 1007 ending when no inflated text explains it: uncompressed payloads are not read.</summary>
+    public const string Utf8NotChecked =
+        "; uncompressed text is not read, so it was not checked: look at the {sender}'s last message before the close ({bytes} bytes, {time})";
+
+    /// <summary>The cause of an inflate failure, by <see cref="InflateFailureCause"/> (index = value).</summary>
+    public static IReadOnlyList<string> InflateFailureCauses { get; } =
+    [
+        "is not valid DEFLATE data, so the receiver could not inflate it (RFC 7692 7.2.2): check the {sender}'s compressor and what sits between the two (a proxy rewriting frames)",
+        "is a control frame with RSV1 set, which RFC 7692 6.1 forbids (only data messages are compressed)",
+        "has RSV1 set on a continuation frame, which RFC 7692 6.1 forbids (only a message's first frame carries it)",
+        "has RSV1 set although no extension that defines it was negotiated",
+    ];
 
     /// <summary>What to check for a rejected upgrade, by HTTP status: the first row whose range holds the status.</summary>
     public static IReadOnlyList<(int First, int Last, string Hint)> RejectionHints { get; } =

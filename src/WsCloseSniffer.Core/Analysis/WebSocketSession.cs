@@ -46,12 +46,15 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
     // RSV1 has a meaning once any extension is negotiated (permessage-deflate or one we do not know), as for the notice.
     private bool _compressionNegotiated;
+    private InflaterBudget? _inflaters;
 
-    public WebSocketSession(in ConnectionInfo connection, Action<WebSocketSession> onEnded, AnalyzerOptions? options = null)
+    /// <param name="inflaters">Shared by the sessions of one analysis; null: this session has its own, of the options' size.</param>
+    public WebSocketSession(in ConnectionInfo connection, Action<WebSocketSession> onEnded, AnalyzerOptions? options = null, InflaterBudget? inflaters = null)
     {
         _connection = connection;
         _onEnded = onEnded;
         _options = options ?? s_defaultOptions;
+        _inflaters = inflaters;
         _directions = [new DirectionState(this, FlowDirection.FromOriginator), new DirectionState(this, FlowDirection.FromResponder)];
     }
 
@@ -108,6 +111,9 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
     public void OnTlsSession(TlsSessionInfo info) => Tls = info;
 
+    /// <summary>The DEFLATE compression the 101 response agreed to; <see cref="DeflateParameters.None"/> when none.</summary>
+    public DeflateParameters Deflate { get; private set; } = DeflateParameters.None;
+
     public ExtensionList NegotiatedExtensions => Response?.IsSwitchingProtocols == true ? Response.Extensions : ExtensionList.Empty;
 
     public FrameCounts CountsFrom(bool client)
@@ -158,6 +164,10 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     public void OnConnectionEnd(in ConnectionEnd connectionEnd)
     {
         End = connectionEnd;
+
+        // Inflaters with context takeover live as long as the session; their memory goes back now.
+        _directions[0].Inflater?.Dispose();
+        _directions[1].Inflater?.Dispose();
 
         // Echoing the client's 1010 is fine; only a server that starts the close with 1010 breaks RFC 6455 7.4.1.
         if (FirstClose is { FromClient: false, Frame.Code: CloseCode.MandatoryExtension })
@@ -256,6 +266,7 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         Evidence.OnOpened(time);
         _compressionNegotiated = response.Extensions.Items.Count > 0;
         CheckAcceptedHandshake(response);
+        StartInflating(response);
         return DirectionMode.Frames;
     }
 
@@ -355,6 +366,26 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
     }
 
+    private void StartInflating(UpgradeResponse response)
+    {
+        Deflate = DeflateParameters.FromAccepted(response.Extensions);
+        if (Deflate.Problems.Count > 0)
+        {
+            AddNotice(Notice.WsDeflateParametersInvalid);
+        }
+
+        if (!Deflate.Applies)
+        {
+            return;
+        }
+
+        _inflaters ??= new InflaterBudget(_options.MaxInflaters);
+        foreach (var state in _directions)
+        {
+            state.AttachInflater(new DirectionInflater(this, IsClient(state.Direction), Deflate, _options.MaxInflatedMessageBytes, _inflaters));
+        }
+    }
+
     private void OnHeadFailed(FlowDirection direction, HttpHeadStatus status)
     {
         if (Phase == SessionPhase.Detecting)
@@ -394,7 +425,8 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
 
         CheckReservedBits(header);
-        Evidence.OnFrame(fromClient, header, _compressionNegotiated, time);
+        var messageBytes = header.IsControl ? null : state.Inflater?.OnDataFrame(header, time);
+        Evidence.OnFrame(fromClient, header, _compressionNegotiated, time, messageBytes, Deflate.Extension == DeflateExtension.PerFrame);
         if (!header.IsKnownOpcode)
         {
             AddNotice(Notice.WsUnknownOpcode);
@@ -510,6 +542,20 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     {
         private HttpHeadParser? _parser;
         private bool _messageOpen;
+
+        public FlowDirection Direction => direction;
+
+        /// <summary>Set once compression was agreed: reads this direction's compressed payloads.</summary>
+        public DirectionInflater? Inflater { get; private set; }
+
+        public void AttachInflater(DirectionInflater inflater)
+        {
+            Inflater = inflater;
+            if (Decoder is not null)
+            {
+                Decoder.PayloadHandler = inflater;
+            }
+        }
 
         public DirectionMode Mode { get; private set; }
 
@@ -698,7 +744,7 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
             if (mode == DirectionMode.Frames)
             {
-                Decoder ??= new FrameDecoder(session._options.MaxControlPayloadBytes);
+                Decoder ??= new FrameDecoder(session._options.MaxControlPayloadBytes) { PayloadHandler = Inflater };
             }
         }
     }

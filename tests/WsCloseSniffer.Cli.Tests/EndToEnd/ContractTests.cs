@@ -175,10 +175,24 @@ public sealed class ContractTests : IDisposable
         var normal = CliRunner.Run(["analyze", .. samples, "--csv", "-", "--quiet"]);
         var limited = CliRunner.Run(["analyze", .. samples, "--csv", "-", "--quiet",
             "--max-connections", "10", "--max-buffered-bytes", "4096", "--max-buffered-total-mb", "1",
-            "--max-http-head-bytes", "2048", "--max-control-payload-bytes", "125", "--idle-timeout", "30"]);
+            "--max-http-head-bytes", "2048", "--max-control-payload-bytes", "125", "--idle-timeout", "30",
+            "--max-inflated-message-mb", "1", "--max-inflaters", "4"]);
 
         Assert.Equal(0, limited.ExitCode);
         Assert.Equal(normal.Out, limited.Out);
+    }
+
+    [Fact]
+    public void Analyze_InflaterCapOfOne_SecondDirectionNotInflatedAndNamed()
+    {
+        var sample = Path.Combine(RepositoryPaths.Samples, "04-deflate-1000.pcap");
+
+        var normal = CliRunner.Run("analyze", sample, "--json", "-", "--quiet");
+        var limited = CliRunner.Run("analyze", sample, "--json", "-", "--quiet", "--max-inflaters", "1");
+
+        Assert.Equal(0, limited.ExitCode);
+        Assert.DoesNotContain("ws_deflate_not_inflated", normal.Out, StringComparison.Ordinal);
+        Assert.Contains("ws_deflate_not_inflated", limited.Out, StringComparison.Ordinal);
     }
 
     [Fact]

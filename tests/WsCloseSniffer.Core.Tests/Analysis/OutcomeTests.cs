@@ -85,11 +85,13 @@ public sealed class OutcomeTests
             ("alert", "AL"), ("cipher", "CI"), ("random", "RA"), ("lines", "L"),
             ("problems", "P"), ("wanted", "WA"), ("proxy", "PR"), ("version", "V"),
             ("idle", "I"), ("duration", "D"), ("timeout", "TO"), ("timeoutWho", "TW"), ("unanswered", "U"),
+            ("sender", "SE"), ("message", "ME"), ("cause", "CA"), ("bytes", "B"),
             ("pinger", "PI"), ("wait", "WT"), ("sizes", "SZ"), ("last", "LA"), ("lastWho", "LW"), ("largest", "LG"), ("unfinished", "UF"),
             ("count", "CO"), ("center", "CE"), ("spread", "SP"),
         ];
         var templates = Outcomes.All.Select(row => row.Diagnosis).Concat(
-            typeof(DiagnosisTemplates).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!));
+            typeof(DiagnosisTemplates).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!))
+            .Concat(DiagnosisTemplates.InflateFailureCauses);
         foreach (var template in templates)
         {
             var filled = DiagnosisTemplates.Fill(template, all);

@@ -21,14 +21,14 @@ internal sealed class SessionDriver
     private bool _sawRst;
 
     /// <param name="clientIsOriginator">False when the server sent the SYN (the client is the responder).</param>
-    public SessionDriver(bool clientIsOriginator = true)
+    public SessionDriver(bool clientIsOriginator = true, AnalyzerOptions? options = null, InflaterBudget? inflaters = null)
     {
         ClientDirection = clientIsOriginator ? FlowDirection.FromOriginator : FlowDirection.FromResponder;
         ServerDirection = clientIsOriginator ? FlowDirection.FromResponder : FlowDirection.FromOriginator;
         var info = clientIsOriginator
             ? new ConnectionInfo(ClientEndpoint, ServerEndpoint, Start, SawSyn: true, Ordinal: 0)
             : new ConnectionInfo(ServerEndpoint, ClientEndpoint, Start, SawSyn: true, Ordinal: 0);
-        Session = new WebSocketSession(info, s => Ended.Add(s));
+        Session = new WebSocketSession(info, s => Ended.Add(s), options, inflaters);
     }
 
     public WebSocketSession Session { get; }
