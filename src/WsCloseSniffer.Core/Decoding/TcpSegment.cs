@@ -72,7 +72,7 @@ public enum DecodeStatus : byte
     Tcp = 0,
     /// <summary>A well-formed packet that is not TCP (UDP, ICMP, ARP, ...).</summary>
     NotTcp = 1,
-    /// <summary>An IP fragment: counted and skipped (reassembling IP fragments is out of scope).</summary>
+    /// <summary>An IP fragment that could carry TCP: for <see cref="IpDefragmenter"/> (<see cref="PacketDecoder.TryDecodeFragment"/> finds it).</summary>
     IpFragment = 2,
     /// <summary>A link type the decoder does not understand.</summary>
     UnsupportedLinkType = 3,
