@@ -68,6 +68,11 @@ internal static class Scenarios
         new("12-upgrade-after-chunked-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, UpgradeAfterChunkedAsync),
         new("13-huge-offer-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, HugeOfferAsync),
 
+        // Recorded whole, then fragmented by tools/fragment-pcap.py (Program.cs): 17 at an MTU of 1,500, 18 at
+        // IPv6's minimum of 1,280; 19 is 17's recording with each packet's fragments last first, some twice.
+        new("17-ipv4-fragments-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, LargeMessagesAsync),
+        new("18-ipv6-fragments-1000.pcap", IPAddress.IPv6Loopback, SampleServer.EchoPath, LargeMessagesAsync),
+
         // wss://: keys logged by .NET itself (SSLKEYLOGFILE) into wss.keylog beside the captures.
         new("20-wss-tls13-aes128gcm-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, ClientCloseNormalAsync,
             new(SslProtocols.Tls13, TlsCipherSuite.TLS_AES_128_GCM_SHA256)),
@@ -193,6 +198,17 @@ internal static class Scenarios
         using ClientWebSocket client = ClientSession.Create();
         await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
         await ClientSession.SendAndExpectEchoAsync(client, "hello", cancellationToken).ConfigureAwait(false);
+        await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // Messages larger than an Ethernet MTU, each sent as one frame: loopback carries them in segments of up to 64 KiB.
+    private static async Task LargeMessagesAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, new string('a', 4000), cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, Enumerable.Range(0, 20_000).Select(i => (byte)i).ToArray(), cancellationToken).ConfigureAwait(false);
         await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
         await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
     }
