@@ -547,6 +547,7 @@ public static class PacketDecoder
             return DecodeStatus.Malformed;
         }
 
+        var flags = (TcpFlags)payload[13];
         segment = new TcpSegment(
             source,
             destination,
@@ -554,11 +555,52 @@ public static class PacketDecoder
             destinationPort: BinaryPrimitives.ReadUInt16BigEndian(payload[2..]),
             sequenceNumber: BinaryPrimitives.ReadUInt32BigEndian(payload[4..]),
             acknowledgmentNumber: BinaryPrimitives.ReadUInt32BigEndian(payload[8..]),
-            flags: (TcpFlags)payload[13],
+            flags,
             window: BinaryPrimitives.ReadUInt16BigEndian(payload[14..]),
             payload: payload[headerLength..],
-            originalPayloadLength: payloadLength - headerLength);
+            originalPayloadLength: payloadLength - headerLength,
+            windowScale: (flags & TcpFlags.Syn) != 0 ? WindowScaleOption(payload[TcpMinHeaderBytes..headerLength]) : TcpSegment.NoWindowScale);
         return DecodeStatus.Tcp;
+    }
+
+    /// <summary>
+    /// RFC 7323 section 2.2: the Window Scale option (kind 3, length 3, shift count) of a SYN; -1 when absent or when
+    /// the options are malformed (then no option can be trusted).
+    /// </summary>
+    private static sbyte WindowScaleOption(ReadOnlySpan<byte> options)
+    {
+        const byte EndOfOptions = 0;
+        const byte NoOperation = 1;
+        const byte WindowScale = 3;
+        while (!options.IsEmpty)
+        {
+            var kind = options[0];
+            if (kind == EndOfOptions)
+            {
+                break;
+            }
+
+            if (kind == NoOperation)
+            {
+                options = options[1..];
+                continue;
+            }
+
+            if (options.Length < 2 || options[1] < 2 || options[1] > options.Length)
+            {
+                return TcpSegment.NoWindowScale;
+            }
+
+            if (kind == WindowScale && options[1] == 3)
+            {
+                // A shift above 14 is taken as 14 (RFC 7323 section 2.3).
+                return (sbyte)Math.Min(options[2], TcpSegment.MaxWindowScale);
+            }
+
+            options = options[options[1]..];
+        }
+
+        return TcpSegment.NoWindowScale;
     }
 
     private static DecodeStatus DecodeUdp(ReadOnlySpan<byte> payload, int payloadLength, int depth, out TcpSegment segment, scoped ref IpFragment fragment)

@@ -316,6 +316,8 @@ public sealed class ResourceBoundTests
     [InlineData(-(1L << 30))]
     [InlineData(100L * 1024 * 1024)]
     [InlineData(-(100L * 1024 * 1024))]
+    [InlineData(2L * 1024 * 1024)] // within the fixed bound, past four of the client's 64 KiB windows (handshake seen)
+    [InlineData(16L * 1024 * 1024)]
     public void Pipeline_ForgedSegmentsFarFromTheWindowInterleaved_RealSessionExact(long distance)
     {
         static SessionPacketBuilder Build(long? forged)
