@@ -114,4 +114,74 @@ public sealed class CaptureAnalyzerFragmentTests
         Assert.Equal(1000, record.CloseCode);
         Assert.Contains(Notice.TcpGapOverFrameHeader, record.Notices);
     }
+
+    private static readonly TcpSpec s_bigSegment = TcpSpec.Default() with { Payload = Enumerable.Range(0, 3000).Select(i => (byte)i).ToArray() };
+
+    private static (Timestamp, byte[]) Ethernet(byte[] ip, int second = 0) =>
+        (Timestamp.FromSeconds(1_800_000_000 + second, 0), PacketFrames.Concat(PacketFrames.EthernetHeader(0x0800), ip));
+
+    /// <summary>An outer IPv4 header (protocol 4, IP-in-IP) around <paramref name="inner"/>, built by PacketDotNet.</summary>
+    private static byte[] InIPv4(byte[] inner, byte protocol)
+    {
+        var outer = new PacketDotNet.IPv4Packet(System.Net.IPAddress.Parse("203.0.113.1"), System.Net.IPAddress.Parse("203.0.113.2"))
+        {
+            PayloadData = inner,
+            Protocol = (PacketDotNet.ProtocolType)protocol,
+        };
+        outer.UpdateCalculatedValues();
+        var bytes = outer.Bytes;
+        bytes[9] = protocol;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(2), (ushort)bytes.Length);
+        return bytes;
+    }
+
+    [Fact]
+    public void Process_FragmentsCarriedInFragmentedTunnelPackets_BothLevelsReassembled()
+    {
+        // The inner packet was fragmented at 1,480 bytes, then each piece tunnelled and fragmented again at 1,000.
+        var inner = PacketFrames.IPv4Tcp(s_bigSegment);
+        var frames = new List<(Timestamp, byte[])>();
+        ushort outerId = 100;
+        foreach (var innerFragment in IpFragmentBuilder.IPv4(inner, 1480, identification: 7))
+        {
+            frames.AddRange(IpFragmentBuilder.IPv4(InIPv4(innerFragment, 4), 1000, outerId++).Select(f => Ethernet(f)));
+        }
+
+        var (_, statistics) = Analyze(frames);
+
+        // The inner pieces carry 1,480, 1,480 and 72 bytes: the last one's tunnel packet needs no fragmenting.
+        Assert.Equal(2 + 2 + 1, frames.Count);
+        Assert.Equal(1, statistics.TcpSegments);
+        Assert.Equal(1, statistics.Connections);
+        Assert.Equal(2 + 1, statistics.IpDatagramsReassembled);
+        Assert.Equal(4 + 3, statistics.IpFragments);
+        Assert.Equal(0, statistics.Malformed);
+    }
+
+    [Fact]
+    public void Process_FragmentedGtpUserPlaneDatagram_ReassembledAndItsTcpDecoded()
+    {
+        // The outer UDP datagram: only its first fragment shows port 2152; the later ones join it.
+        var gtp = PacketFrames.Gtp(0x30, 0xFF, "", PacketFrames.IPv4Tcp(s_bigSegment, "10.140.206.74", "18.135.206.102"));
+        var fragments = IpFragmentBuilder.IPv4(PacketFrames.IPv4Udp(2152, 2152, gtp), 1480);
+
+        var (_, statistics) = Analyze(fragments.Select(f => Ethernet(f)));
+
+        Assert.Equal(3, fragments.Count);
+        Assert.Equal(1, statistics.IpDatagramsReassembled);
+        Assert.Equal(1, statistics.TcpSegments);
+        Assert.Equal(0, statistics.NotTcp);
+    }
+
+    [Fact]
+    public void Process_FragmentedDnsAnswer_NotHeldAndCountedAsNotTcp()
+    {
+        var fragments = IpFragmentBuilder.IPv4(PacketFrames.IPv4Udp(53, 40000, new byte[4000]), 1480);
+
+        var (_, statistics) = Analyze(fragments.Select(f => Ethernet(f)));
+
+        Assert.Equal(3, statistics.NotTcp);
+        Assert.Equal(0, statistics.IpFragments);
+        Assert.Equal(0, statistics.IpDatagramsIncomplete);
+    }
 }
