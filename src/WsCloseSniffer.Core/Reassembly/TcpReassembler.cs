@@ -340,14 +340,17 @@ public sealed class TcpReassembler
     /// of the largest such window past the next expected byte is forged or from another connection.
     /// </summary>
     /// <remarks>
-    /// The window bound is only as good as what the capture showed of the connection, so it is not used: without both
-    /// SYNs (the window scale is unknown: RFC 7323 section 2.2 scales only when both carry the option, and a capture
-    /// seeing one side only cannot tell); when a SYN was retransmitted with another Window Scale option; and after the
-    /// receiver acknowledged bytes the capture never showed (the capture lost packets, and perhaps the window updates
-    /// and acknowledgments that let the sender go further). It is still unsound in one case, which the factor makes
-    /// rare: a capture that loses, in both directions at once, more than the factor's worth of windows of one
-    /// direction, and no acknowledgment of it yet: the segments right after such a hole, until the next
-    /// acknowledgment shows the loss, are dropped, lengthening a gap the capture already made.
+    /// A receiver itself discards data beyond its window (RFC 9293 section 3.10.7.4), so the bound drops only what the
+    /// receiver would, as long as the capture saw the windows the receiver advertised. It is not used where that is in
+    /// doubt: without both SYNs (the window scale is unknown: RFC 7323 section 2.2 scales only when both carry the
+    /// option, and a capture seeing one side only cannot tell); when a SYN was retransmitted with another Window Scale
+    /// option; and after the receiver acknowledged bytes the capture never showed (the capture lost packets, and perhaps
+    /// the window updates and acknowledgments that let the sender go further). It is still unsound in one case, which
+    /// the factor makes rare: a capture that loses, in both directions at once, more than the factor's worth of windows
+    /// of one direction: the segments right after such a hole, until the next acknowledgment shows the loss, are
+    /// dropped, lengthening a gap the capture already made. (A middlebox that strips or rewrites the Window Scale option
+    /// on one side of the capture makes the hosts themselves disagree; what the capture cannot scale right is then
+    /// smaller than the host's view, or discarded by the receiver too.)
     /// </remarks>
     private bool IsOutsideWindow(StreamHalf half, StreamHalf peer, long offset, int length)
     {
