@@ -53,6 +53,7 @@ public static class PipelineWarmUp
         ("WsCloseSniffer.Decoding.DecodedTcp", ".ctor"),
         ("WsCloseSniffer.Decoding.DecodedTcp", "Decode"),
         ("WsCloseSniffer.Decoding.PacketDecoder", "TryDecodeTcp"),
+        ("WsCloseSniffer.Decoding.PacketDecoder", "Decode"),
         ("WsCloseSniffer.Decoding.PacketDecoder", "DecodeEtherType"),
         ("WsCloseSniffer.Decoding.PacketDecoder", "DecodeIP"),
         ("WsCloseSniffer.Decoding.PacketDecoder", "DecodeIPv4"),

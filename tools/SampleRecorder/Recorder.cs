@@ -119,6 +119,20 @@ internal static class Recorder
         Console.WriteLine($"{target}: editcap --inject-secrets tls,{Path.GetFileName(keyLogFile)} {source}");
     }
 
+    /// <summary>
+    /// The packets of <paramref name="source"/> larger than the MTU cut into IP fragments by tools/fragment-pcap.py
+    /// (standard-library Python: editcap cannot fragment); <paramref name="target"/> may be the source itself.
+    /// </summary>
+    public static async Task FragmentAsync(string outputDirectory, string source, string target, params string[] options)
+    {
+        // Run from the repository root, as record.sh is.
+        string script = Path.Combine("tools", "fragment-pcap.py");
+        string temporary = Path.Combine(outputDirectory, target + ".fragmenting");
+        await RunToolAsync("python3", [script, Path.Combine(outputDirectory, source), temporary, .. options]).ConfigureAwait(false);
+        File.Move(temporary, Path.Combine(outputDirectory, target), overwrite: true);
+        Console.WriteLine($"{target}: fragment-pcap.py {string.Join(' ', options)} {source}");
+    }
+
     private sealed class NothingToDispose : IAsyncDisposable
     {
         public static readonly NothingToDispose Instance = new();

@@ -83,6 +83,11 @@ internal static class Scenarios
         new("12-upgrade-after-chunked-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, UpgradeAfterChunkedAsync),
         new("13-huge-offer-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, HugeOfferAsync),
 
+        // Recorded whole, then fragmented by tools/fragment-pcap.py (Program.cs): 17 at an MTU of 1,500, 18 at
+        // IPv6's minimum of 1,280; 19 is 17's recording with each packet's fragments last first, some twice.
+        new("17-ipv4-fragments-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, LargeMessagesAsync),
+        new("18-ipv6-fragments-1000.pcap", IPAddress.IPv6Loopback, SampleServer.EchoPath, LargeMessagesAsync),
+
         // Why sessions end: idle timeouts, keepalive ping timeouts, message size limits.
         new("35-idle-proxy-cut-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, IdleUntilCutAsync, ProxyIdleTimeout: s_proxyIdleTimeout),
         new("36-idle-proxy-pings-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, PingsThroughIdleProxyAsync, ProxyIdleTimeout: s_proxyIdleTimeout),
@@ -90,6 +95,7 @@ internal static class Scenarios
         new("38-python-ping-timeout-1011.pcap", IPAddress.Loopback, "/", NeverAnswerPingsAsync,
             ServerSessionExpected: false, PythonServerScript: "ping_timeout_server.py"),
         new("39-message-too-big-1009.pcap", IPAddress.Loopback, SampleServer.EchoPath, MessageTooBigAsync),
+
 
         // wss://: keys logged by .NET itself (SSLKEYLOGFILE) into wss.keylog beside the captures.
         new("20-wss-tls13-aes128gcm-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, ClientCloseNormalAsync,
@@ -425,6 +431,17 @@ internal static class Scenarios
             await Task.Delay(s_rotatedMessageInterval, cancellationToken).ConfigureAwait(false);
         }
 
+        await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // Messages larger than an Ethernet MTU, each sent as one frame: loopback carries them in segments of up to 64 KiB.
+    private static async Task LargeMessagesAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, new string('a', 4000), cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, Enumerable.Range(0, 20_000).Select(i => (byte)i).ToArray(), cancellationToken).ConfigureAwait(false);
         await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
         await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
     }

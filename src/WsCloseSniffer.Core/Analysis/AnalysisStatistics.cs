@@ -12,7 +12,29 @@ public sealed class AnalysisStatistics
     public long Bytes { get; set; }
     public long TcpSegments { get; set; }
     public long NotTcp { get; set; }
+    /// <summary>IP fragments given to the defragmenter (those that could carry TCP).</summary>
     public long IpFragments { get; set; }
+
+    /// <summary>IP datagrams reassembled from fragments and decoded like captured packets.</summary>
+    public long IpDatagramsReassembled { get; set; }
+
+    /// <summary>Fragments wholly inside data already received: ignored.</summary>
+    public long IpDuplicateFragments { get; set; }
+
+    /// <summary>Fragments with no data, or not a multiple of 8 bytes before the last: dropped.</summary>
+    public long IpMalformedFragments { get; set; }
+
+    /// <summary>Datagrams dropped for overlapping fragments or contradicting lengths.</summary>
+    public long IpDatagramsOverlapping { get; set; }
+
+    /// <summary>Datagrams dropped for being longer than 65,535 bytes.</summary>
+    public long IpDatagramsTooLarge { get; set; }
+
+    /// <summary>Datagrams dropped incomplete at their reassembly timeout or the end of input.</summary>
+    public long IpDatagramsIncomplete { get; set; }
+
+    /// <summary>Datagrams dropped incomplete to honour the defragmenter's caps.</summary>
+    public long IpDatagramsEvictedByCap { get; set; }
     public long Malformed { get; set; }
     public long FilteredOut { get; set; }
     public long Connections { get; set; }
@@ -40,6 +62,13 @@ public sealed class AnalysisStatistics
         TcpSegments += other.TcpSegments;
         NotTcp += other.NotTcp;
         IpFragments += other.IpFragments;
+        IpDatagramsReassembled += other.IpDatagramsReassembled;
+        IpDuplicateFragments += other.IpDuplicateFragments;
+        IpMalformedFragments += other.IpMalformedFragments;
+        IpDatagramsOverlapping += other.IpDatagramsOverlapping;
+        IpDatagramsTooLarge += other.IpDatagramsTooLarge;
+        IpDatagramsIncomplete += other.IpDatagramsIncomplete;
+        IpDatagramsEvictedByCap += other.IpDatagramsEvictedByCap;
         Malformed += other.Malformed;
         FilteredOut += other.FilteredOut;
         Connections += other.Connections;

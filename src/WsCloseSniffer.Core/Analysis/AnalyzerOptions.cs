@@ -1,4 +1,5 @@
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Http;
 using WsCloseSniffer.Reassembly;
 using WsCloseSniffer.Tls;
@@ -10,6 +11,9 @@ namespace WsCloseSniffer.Analysis;
 public sealed record AnalyzerOptions
 {
     public ReassemblyOptions Reassembly { get; init; } = new();
+
+    /// <summary>Bounds of IP fragment reassembly.</summary>
+    public DefragmentationOptions Defragmentation { get; init; } = new();
 
     /// <summary>An HTTP head (upgrade request or response) longer than this is given up on (notice http_head_too_large).</summary>
     public int MaxHttpHeadBytes { get; init; } = HttpHeadParser.DefaultMaxHeadBytes;

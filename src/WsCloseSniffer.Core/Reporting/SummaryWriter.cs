@@ -44,7 +44,7 @@ public static class SummaryWriter
         ArgumentNullException.ThrowIfNull(statistics);
         var inv = CultureInfo.InvariantCulture;
         var total = counts.Values.Sum();
-        writer.WriteLine(string.Create(inv, $"{Counted(total, "WebSocket session")} in {Counted(inputCount, "capture file")} ({Counted(statistics.Packets, "packet")}, {Counted(statistics.Connections, "TCP connection")})"));
+        writer.WriteLine(string.Create(inv, $"{Counted(total, "WebSocket session")} in {Counted(inputCount, "capture file")} ({Counted(statistics.Packets, "packet")}, {Reassembled(statistics)}{Counted(statistics.Connections, "TCP connection")})"));
         if (joined is { Count: > 0 })
         {
             writer.WriteLine();
@@ -116,7 +116,12 @@ public static class SummaryWriter
         }
 
         Add(statistics.FilteredOut, "packets not matching the filter");
-        Add(statistics.IpFragments, "IP fragments skipped (fragments are not reassembled)");
+        Add(statistics.IpDatagramsIncomplete, "IP datagrams dropped incomplete (a fragment not captured within the reassembly timeout or before the end)");
+        Add(statistics.IpDatagramsOverlapping, "IP datagrams dropped for overlapping fragments");
+        Add(statistics.IpDatagramsTooLarge, "IP datagrams dropped as longer than 65,535 bytes");
+        Add(statistics.IpDatagramsEvictedByCap, "IP datagrams dropped by the fragment buffer cap");
+        Add(statistics.IpDuplicateFragments, "duplicate IP fragments ignored");
+        Add(statistics.IpMalformedFragments, "malformed IP fragments skipped");
         Add(statistics.Malformed, "malformed packets skipped");
         foreach (var (linkType, count) in statistics.UnsupportedLinkTypes.OrderBy(l => (uint)l.Key))
         {
@@ -146,6 +151,12 @@ public static class SummaryWriter
         ip.Contains(':', StringComparison.Ordinal)
             ? string.Create(CultureInfo.InvariantCulture, $"[{ip}]:{port}")
             : string.Create(CultureInfo.InvariantCulture, $"{ip}:{port}");
+
+    /// <summary>Said only when fragments were seen, so captures without any read as before.</summary>
+    private static string Reassembled(AnalysisStatistics statistics) =>
+        statistics.IpFragments == 0
+            ? string.Empty
+            : string.Create(CultureInfo.InvariantCulture, $"{Counted(statistics.IpDatagramsReassembled, "IP datagram")} reassembled from {Counted(statistics.IpFragments, "fragment")}, ");
 
     private static string Counted(long count, string noun) =>
         string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? string.Empty : "s")}");
