@@ -28,17 +28,28 @@ internal static class Recorder
         await using (server.ConfigureAwait(false))
         {
             string path = Path.Combine(outputDirectory, scenario.FileName);
-            using LoopbackCapture capture = LoopbackCapture.Start(LoopbackInterface, server.Port, path);
-            await Task.Delay(CaptureWarmUpMilliseconds, cancellationToken).ConfigureAwait(false);
+            LoopbackCapture? capture = null;
+            async Task StartCaptureAsync(CancellationToken token)
+            {
+                capture = LoopbackCapture.Start(LoopbackInterface, server.Port, path, scenario.SnapLengthBytes);
+                await Task.Delay(CaptureWarmUpMilliseconds, token).ConfigureAwait(false);
+            }
 
-            var context = new ScenarioContext(new IPEndPoint(scenario.Address, server.Port), scenario.Path, server.SessionEnded, scenario.Tls);
+            if (!scenario.CaptureStartsLater)
+            {
+                await StartCaptureAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            using var stopCapture = new CaptureStopper(() => capture);
+            var context = new ScenarioContext(new IPEndPoint(scenario.Address, server.Port), scenario.Path, server.SessionEnded, scenario.Tls,
+                scenario.CaptureStartsLater ? StartCaptureAsync : null);
             await scenario.RunClientAsync(context, cancellationToken).ConfigureAwait(false);
             string outcome = scenario.ServerSessionExpected
                 ? await server.SessionEnded.WaitAsync(cancellationToken).ConfigureAwait(false)
                 : "no session (TLS handshake refused)";
 
             await Task.Delay(SettleMilliseconds, cancellationToken).ConfigureAwait(false);
-            int packets = capture.Stop();
+            int packets = capture?.Stop() ?? throw new InvalidOperationException($"{scenario.FileName}: the scenario never started its capture.");
             Console.WriteLine($"{scenario.FileName}: {packets} packets, port {server.Port}, server: {outcome}");
         }
     }
@@ -86,5 +97,11 @@ internal static class Recorder
         {
             throw new InvalidOperationException($"{fileName} failed with exit code {process.ExitCode}.");
         }
+    }
+
+    /// <summary>Disposes the scenario's capture, whenever it was started (a late-starting one may never be).</summary>
+    private sealed class CaptureStopper(Func<LoopbackCapture?> capture) : IDisposable
+    {
+        public void Dispose() => capture()?.Dispose();
     }
 }

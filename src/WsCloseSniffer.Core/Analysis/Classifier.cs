@@ -50,10 +50,19 @@ public static class Classifier
         return sentence + ".";
     }
 
-    private static string Describe(WebSocketSession session, string notice) =>
-        notice == Notice.HttpInvalidUpgradeAccepted
-            ? DiagnosisTemplates.Fill(DiagnosisTemplates.InvalidUpgradeAccepted, ("problems", string.Join(" and ", session.Request!.Problems)))
-            : Notice.Describe(notice);
+    private static string Describe(WebSocketSession session, string notice) => notice switch
+    {
+        Notice.HttpInvalidUpgradeAccepted =>
+            DiagnosisTemplates.Fill(DiagnosisTemplates.InvalidUpgradeAccepted, ("problems", string.Join(" and ", session.Request!.Problems))),
+        Notice.CaptureSnapLength when session.HandshakeCutByCapture =>
+            DiagnosisTemplates.Fill(DiagnosisTemplates.SnapLengthHandshakeCut, ("heads", (session.Request?.IsCutByCapture, session.Response?.IsCutByCapture) switch
+            {
+                (true, true) => "request and response were",
+                (true, _) => "request was",
+                _ => "response was",
+            })),
+        _ => Notice.Describe(notice),
+    };
 
     private static string DiagnoseMain(WebSocketSession session, Outcome outcome)
     {

@@ -44,6 +44,10 @@ public static class DiagnosisTemplates
     public const string RejectedProxyDropsConnection = ", or the proxy in between that drops the hop-by-hop Connection header";
 
     /// <summary>The notice http_invalid_upgrade_accepted in a diagnosis, naming the faults.</summary>
+    /// <summary>The notice capture_snap_length when the cut fell in the handshake; {heads} is "request was", "response was" or both.</summary>
+    public const string SnapLengthHandshakeCut =
+        "packets cut by the capture's snap length: the upgrade {heads} cut, so its fields after the cut (Sec-WebSocket-Key or -Accept, extensions) are not known and their columns are empty; frame payloads were skipped as gaps of known length";
+
     public const string InvalidUpgradeAccepted = "the server switched protocols although the upgrade request had {problems}";
 
     public const string HowRst = "a TCP reset (RST)";

@@ -37,6 +37,7 @@ public static class Notice
     public const string WsContinuationWithoutStart = "ws_continuation_without_start";
     public const string WsFragmentedMessageInterrupted = "ws_fragmented_message_interrupted";
     public const string WsFrameLengthInvalid = "ws_frame_length_invalid";
+    public const string CaptureSnapLength = "capture_snap_length";
 
     /// <summary>Every notice: adding one is a constant above and a row here.</summary>
     public static IReadOnlyList<NoticeRow> All { get; } =
@@ -67,6 +68,7 @@ public static class Notice
         new(WsContinuationWithoutStart, "a continuation frame with no message to continue", false),
         new(WsFragmentedMessageInterrupted, "a new data message started before the fragmented one ended", false),
         new(WsFrameLengthInvalid, "a frame length with the most significant bit set", true),
+        new(CaptureSnapLength, "packets cut by the capture's snap length: frame payloads were skipped as gaps of known length, and frames whose header lay in a cut part are not counted", true),
     ];
 
     private static readonly Dictionary<string, NoticeRow> s_byName = All.ToDictionary(row => row.Name, StringComparer.Ordinal);

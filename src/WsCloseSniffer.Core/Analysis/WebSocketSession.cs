@@ -47,6 +47,9 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     // RSV1 has a meaning once any extension is negotiated (permessage-deflate or one we do not know), as for the notice.
     private bool _compressionNegotiated;
 
+    // The handshake that negotiated the extensions was not captured whole: no reserved bit can be called unexplained.
+    private bool _extensionsUnknown;
+
     public WebSocketSession(in ConnectionInfo connection, Action<WebSocketSession> onEnded, AnalyzerOptions? options = null)
     {
         _connection = connection;
@@ -92,8 +95,15 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         ? [.. (_notices ?? []).Union(tls.Notices, StringComparer.Ordinal).Order(StringComparer.Ordinal)]
         : (IReadOnlyCollection<string>?)_notices ?? [];
 
-    /// <summary>True when the connection carried a WebSocket upgrade request: only those are reported.</summary>
-    public bool IsWebSocket => Request is not null;
+    /// <summary>
+    /// True when the connection carried a WebSocket upgrade request: only those are reported. A GET whose head the
+    /// snap length cut before its Upgrade field counts once the server switched protocols.
+    /// </summary>
+    public bool IsWebSocket => Request is { } request
+        && (request.AsksForWebSocket || Response?.IsSwitchingProtocols == true);
+
+    /// <summary>The snap length cut the upgrade request or response: the fields after the cut are unknown.</summary>
+    public bool HandshakeCutByCapture => Request?.IsCutByCapture == true || Response?.IsCutByCapture == true;
 
     /// <summary>Set when the connection is TLS: its handshake details; the stream this session sees is the decrypted one.</summary>
     public TlsSessionInfo? Tls { get; private set; }
@@ -130,14 +140,17 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         _directions[(int)direction].OnData(data, time);
     }
 
-    public void OnGap(FlowDirection direction, long missingBytes, Timestamp time)
+    public void OnGap(FlowDirection direction, long missingBytes, Timestamp time) =>
+        OnGap(direction, missingBytes, GapCause.NotCaptured, time);
+
+    public void OnGap(FlowDirection direction, long missingBytes, GapCause cause, Timestamp time)
     {
         if (Phase == SessionPhase.NotWebSocket)
         {
             return;
         }
 
-        _directions[(int)direction].OnGap(missingBytes, time);
+        _directions[(int)direction].OnGap(missingBytes, cause, time);
     }
 
     public void OnClosed(FlowDirection direction, TcpCloseKind kind, Timestamp time)
@@ -236,9 +249,9 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
 
         var response = UpgradeResponse.From(head);
-        Response = response;
         if (!response.IsSwitchingProtocols)
         {
+            Response = response;
             Phase = SessionPhase.Rejected;
 
             // The client may retry on this connection once the refusal's body is past.
@@ -246,17 +259,79 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
             return SkipPlainMessage(direction, head);
         }
 
+        return OnResponse(response, time, cut: false);
+    }
+
+    /// <summary>The answer to the upgrade request; for a cut head any status, else a 101.</summary>
+    private DirectionMode OnResponse(UpgradeResponse response, Timestamp time, bool cut)
+    {
+        Response = response;
+        if (!response.IsSwitchingProtocols)
+        {
+            // The refusal's body cannot be stepped over without its Content-Length: nothing more is read.
+            Phase = SessionPhase.Rejected;
+            return DirectionMode.Ignored;
+        }
+
         Phase = SessionPhase.Open;
-        if (Request!.Problems.Count > 0)
+        Evidence.OnOpened(time);
+        if (cut)
+        {
+            // What was negotiated is not known: RSV1 may mean compression, and no accept or extension can be checked.
+            _compressionNegotiated = true;
+            _extensionsUnknown = true;
+            return DirectionMode.Frames;
+        }
+
+        _compressionNegotiated = response.Extensions.Items.Count > 0;
+        if (Request!.IsCutByCapture)
+        {
+            // The key and the offer were in the cut: the accept and the accepted extensions cannot be checked against them.
+            return DirectionMode.Frames;
+        }
+
+        if (Request.Problems.Count > 0)
         {
             // A lenient server (or a proxy that rewrote the request) switched anyway: the frames are analyzed as usual.
             AddNotice(Notice.HttpInvalidUpgradeAccepted);
         }
 
-        Evidence.OnOpened(time);
-        _compressionNegotiated = response.Extensions.Items.Count > 0;
         CheckAcceptedHandshake(response);
         return DirectionMode.Frames;
+    }
+
+    /// <summary>
+    /// The snap length cut a head in <paramref name="direction"/> (see <see cref="HttpHeadParser.CutHead"/>): what it
+    /// shows is used, and the stream is taken to resume after the head at the next segment, where a frame (or the
+    /// next head) starts. A cut head's body cannot be stepped over, so plain HTTP is given up on.
+    /// </summary>
+    private DirectionMode OnCutHead(FlowDirection direction, HttpHead head, Timestamp time)
+    {
+        if (Phase == SessionPhase.Detecting)
+        {
+            if (UpgradeRequest.TryFromCut(head, out var request))
+            {
+                Request = request;
+                ClientDirection = direction;
+                Phase = SessionPhase.AwaitingResponse;
+                _directions[(int)Other(direction)].ExpectHead();
+                return DirectionMode.Frames;
+            }
+
+            return DirectionMode.Ignored;
+        }
+
+        if (Phase != SessionPhase.AwaitingResponse || direction == ClientDirection || head.IsRequest)
+        {
+            return DirectionMode.Ignored;
+        }
+
+        if (head.StatusCode is >= 100 and < 200 and not 101)
+        {
+            return DirectionMode.Head;
+        }
+
+        return OnResponse(UpgradeResponse.From(head), time, cut: true);
     }
 
     /// <summary>
@@ -426,6 +501,11 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckReservedBits(in FrameHeader header)
     {
+        if (_extensionsUnknown)
+        {
+            return;
+        }
+
         // RFC 7692: permessage-deflate (and its predecessors) give RSV1 a meaning and nothing else; an extension
         // we do not know may define any bit, so only bits no negotiated extension can explain are flagged.
         var extensions = NegotiatedExtensions;
@@ -519,6 +599,10 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
         private ChunkedBodySkipper _chunked;
         private HttpHead? _truncatedHead;
+
+        // The snap length cut this direction where a frame header (or the rest of a head) lay: decoding waits for a
+        // segment that starts with a frame.
+        private bool _resumePending;
         private HttpHeadEndFinder _headEnd;
 
         /// <summary>Bytes of a plain HTTP message body still to step over before the next head.</summary>
@@ -545,6 +629,11 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
                 switch (Mode)
                 {
                     case DirectionMode.Frames:
+                        if (_resumePending && !TryResume(data))
+                        {
+                            return;
+                        }
+
                         Decoder!.Decode(data, this, time);
                         if (Decoder.Stop == FrameDecoderStop.InvalidLength)
                         {
@@ -625,17 +714,53 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
             }
         }
 
-        public void OnGap(long missingBytes, Timestamp time)
+        public void OnGap(long missingBytes, GapCause cause, Timestamp time)
         {
+            var cutBySnapLength = cause == GapCause.SnapLength;
+            if (cutBySnapLength)
+            {
+                session.AddNotice(Notice.CaptureSnapLength);
+            }
+
             switch (Mode)
             {
                 case DirectionMode.Frames:
-                    if (Decoder!.IsStopped)
+                    if (Decoder!.IsStopped || _resumePending)
                     {
                         return;
                     }
 
-                    session.AddNotice(Decoder.SkipGap(missingBytes, this, time) ? Notice.TcpGapInStream : Notice.TcpGapOverFrameHeader);
+                    if (Decoder.SkipGap(missingBytes, this, time))
+                    {
+                        if (!cutBySnapLength)
+                        {
+                            session.AddNotice(Notice.TcpGapInStream);
+                        }
+                    }
+                    else if (cutBySnapLength)
+                    {
+                        // A frame header lies in the cut tail; the next segment most likely starts with a frame.
+                        _resumePending = true;
+                    }
+                    else
+                    {
+                        session.AddNotice(Notice.TcpGapOverFrameHeader);
+                    }
+
+                    return;
+                case DirectionMode.Head when cutBySnapLength && _parser?.CutHead() is { } cutHead:
+                    SetMode(session.OnCutHead(direction, cutHead, time));
+                    _parser?.Reset();
+                    if (Mode == DirectionMode.Frames)
+                    {
+                        // The rest of the head is in the cut: frames start at the next segment, checked there.
+                        _resumePending = true;
+                    }
+                    else if (Mode == DirectionMode.Ignored)
+                    {
+                        session.OnHeadFailed(direction, HttpHeadStatus.Malformed);
+                    }
+
                     return;
                 case DirectionMode.Head when missingBytes <= BodyToSkip:
                     // Lost inside a plain message's body, which is skipped anyway.
@@ -658,6 +783,32 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
         public void OnFrame(in FrameHeader header, in ControlPayload controlPayload, Timestamp time) =>
             session.OnFrame(direction, header, controlPayload, time);
+
+        /// <summary>
+        /// At the start of a segment after a cut tail: decoding resumes here when the segment starts with a well-formed
+        /// frame header masked as this side's frames must be; otherwise the next segment is tried.
+        /// </summary>
+        private bool TryResume(ReadOnlySpan<byte> data)
+        {
+            var status = FrameHeader.TryParse(data, out var header);
+            var plausible = status switch
+            {
+                FrameHeaderStatus.Complete => header.IsStrictlyWellFormed && header.IsMasked == session.IsClient(direction),
+
+                // Fewer bytes than a header: the first two say enough (the gap after them stops the decoder anyway).
+                FrameHeaderStatus.NeedMoreData => data.Length >= 2 && ((data[1] & 0x80) != 0) == session.IsClient(direction)
+                    && (data[0] & 0x30) == 0,
+                _ => false,
+            };
+            if (!plausible)
+            {
+                return false;
+            }
+
+            _resumePending = false;
+            Decoder!.ResumeAtFrameStart();
+            return true;
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void TrackFragmentation(in FrameHeader header)
