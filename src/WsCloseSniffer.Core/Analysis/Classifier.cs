@@ -66,7 +66,7 @@ public static class Classifier
 
     private static string DiagnoseMain(WebSocketSession session, Outcome outcome)
     {
-        if (session.Request is null && session.Tls is { } opaque)
+        if (session.Request is null && !session.HandshakeNotCaptured && session.Tls is { } opaque)
         {
             return DiagnoseOpaqueTls(session, opaque, outcome);
         }
@@ -116,7 +116,7 @@ public static class Classifier
 
     private static string DiagnoseMandatoryExtension(WebSocketSession session, CloseRecord first, string said)
     {
-        var offered = session.Request!.Extensions.Names.ToList();
+        var offered = session.Request?.Extensions.Names.ToList() ?? [];
         var negotiated = session.NegotiatedExtensions;
         var accepted = negotiated.Names.ToList();
         var missing = offered.Where(o => !negotiated.Contains(o)).ToList();

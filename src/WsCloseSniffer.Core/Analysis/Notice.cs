@@ -38,6 +38,7 @@ public static class Notice
     public const string WsFragmentedMessageInterrupted = "ws_fragmented_message_interrupted";
     public const string WsFrameLengthInvalid = "ws_frame_length_invalid";
     public const string CaptureSnapLength = "capture_snap_length";
+    public const string HandshakeNotCaptured = "handshake_not_captured";
 
     /// <summary>Every notice: adding one is a constant above and a row here.</summary>
     public static IReadOnlyList<NoticeRow> All { get; } =
@@ -68,6 +69,7 @@ public static class Notice
         new(WsContinuationWithoutStart, "a continuation frame with no message to continue", false),
         new(WsFragmentedMessageInterrupted, "a new data message started before the fragmented one ended", false),
         new(WsFrameLengthInvalid, "a frame length with the most significant bit set", true),
+        new(HandshakeNotCaptured, "the capture starts after the WebSocket handshake: the session was recognised by its frames (the client's masked, the server's not), so host, path and extensions are not known and frames sent before the capture are not counted", true),
         new(CaptureSnapLength, "packets cut by the capture's snap length: frame payloads were skipped as gaps of known length, and frames whose header lay in a cut part are not counted", true),
     ];
 

@@ -51,6 +51,21 @@ public sealed class SessionEvidence
 
     internal void OnOpened(Timestamp time) => OpenedAt ??= time;
 
+    /// <summary>Forgets every frame seen (frames taken for WebSocket that turned out not to be).</summary>
+    internal void Reset()
+    {
+        _client.Clear();
+        _server.Clear();
+        _lastKeepalive = default;
+        _anyKeepalive = false;
+        _maxKeepaliveGapNanoseconds = 0;
+        OpenedAt = null;
+        LastFrameAt = null;
+        CompressedMessages = 0;
+        InflateErrors = 0;
+        FirstInflateError = null;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void OnFrame(bool fromClient, in FrameHeader header, bool compressionNegotiated, Timestamp time)
     {
@@ -185,5 +200,17 @@ public sealed class SessionEvidence
         public long LargestMessage;
         public MessageSize? LastMessage;
         public bool SentClose;
+
+        public void Clear()
+        {
+            Pings = 0;
+            Pongs = 0;
+            PendingPings = 0;
+            Messages = 0;
+            MessageBytes = 0;
+            LargestMessage = 0;
+            LastMessage = null;
+            SentClose = false;
+        }
     }
 }

@@ -50,6 +50,9 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     // The handshake that negotiated the extensions was not captured whole: no reserved bit can be called unexplained.
     private bool _extensionsUnknown;
 
+    // Some direction looks for frames without a handshake; until both show them, what they decode is tentative.
+    private bool _probing;
+
     public WebSocketSession(in ConnectionInfo connection, Action<WebSocketSession> onEnded, AnalyzerOptions? options = null)
     {
         _connection = connection;
@@ -99,8 +102,14 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     /// True when the connection carried a WebSocket upgrade request: only those are reported. A GET whose head the
     /// snap length cut before its Upgrade field counts once the server switched protocols.
     /// </summary>
-    public bool IsWebSocket => Request is { } request
-        && (request.AsksForWebSocket || Response?.IsSwitchingProtocols == true);
+    public bool IsWebSocket => HandshakeNotCaptured || (Request is { } request
+        && (request.AsksForWebSocket || Response?.IsSwitchingProtocols == true));
+
+    /// <summary>
+    /// No handshake in the capture: the session was recognised by its frames (see <see cref="FrameChainProbe"/>) in
+    /// both directions, the client's masked and the server's not.
+    /// </summary>
+    public bool HandshakeNotCaptured { get; private set; }
 
     /// <summary>The snap length cut the upgrade request or response: the fields after the cut are unknown.</summary>
     public bool HandshakeCutByCapture => Request?.IsCutByCapture == true || Response?.IsCutByCapture == true;
@@ -184,12 +193,12 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
     }
 
-    internal bool IsClient(FlowDirection direction) => Request is not null
+    internal bool IsClient(FlowDirection direction) => Request is not null || _probing || HandshakeNotCaptured
         ? direction == ClientDirection
         : Tls is not null && direction == (Tls.ClientDirection ?? FlowDirection.FromOriginator);
 
     /// <summary>The client's direction: the upgrade's sender, else the TLS ClientHello's.</summary>
-    internal FlowDirection ReportedClientDirection => Request is not null ? ClientDirection : Tls?.ClientDirection ?? FlowDirection.FromOriginator;
+    internal FlowDirection ReportedClientDirection => Request is not null || HandshakeNotCaptured ? ClientDirection : Tls?.ClientDirection ?? FlowDirection.FromOriginator;
 
     internal void AddNotice(string notice) => (_notices ??= new SortedSet<string>(StringComparer.Ordinal)).Add(notice);
 
@@ -449,6 +458,113 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
     }
 
+    /// <summary>Whether a direction whose first bytes are not HTTP may look for frames: only before any HTTP on the connection.</summary>
+    private bool CanProbe => Phase == SessionPhase.Detecting && _plainMessages == 0 && Tls is null;
+
+    private void StartProbing()
+    {
+        _probing = true;
+
+        // Without the handshake nothing says which extensions were agreed: RSV1 may well mean compression.
+        _extensionsUnknown = true;
+        _compressionNegotiated = true;
+    }
+
+    /// <summary>One piece of a probing direction: followed by its probe, and decoded while it continues a chain.</summary>
+    private void OnProbeData(DirectionState state, ReadOnlySpan<byte> data, Timestamp time)
+    {
+        ref var probe = ref state.Probe;
+        var wasChaining = probe.IsChaining;
+        var step = probe.Feed(data, atSegmentStart: true);
+        if (step == FrameChainStep.Broken)
+        {
+            ResetTentative();
+        }
+        else if (step == FrameChainStep.Continues)
+        {
+            ref var other = ref _directions[(int)Other(state.Direction)].Probe;
+            if (!wasChaining && other.IsChaining && other.IsMasked == probe.IsMasked)
+            {
+                // Both directions masked alike are not a client and a server: this chain is not the one.
+                probe.Abandon();
+            }
+            else
+            {
+                if (!wasChaining)
+                {
+                    ClientDirection = probe.IsMasked ? state.Direction : Other(state.Direction);
+                    Evidence.OnOpened(time);
+                }
+
+                state.Decoder!.Decode(data, state, time);
+                if (probe.ShowsFrames && other.ShowsFrames && other.IsMasked != probe.IsMasked)
+                {
+                    ConfirmByFrames();
+                    return;
+                }
+            }
+        }
+
+        GiveUpProbingIfExhausted(probe);
+    }
+
+    private void OnProbeGap(DirectionState state, long missingBytes, Timestamp time)
+    {
+        ref var probe = ref state.Probe;
+        var step = probe.SkipGap(missingBytes);
+        if (step == FrameChainStep.Broken)
+        {
+            ResetTentative();
+        }
+        else if (step == FrameChainStep.Continues)
+        {
+            _ = state.Decoder!.SkipGap(missingBytes, state, time);
+        }
+    }
+
+    private void GiveUpProbingIfExhausted(in FrameChainProbe probe)
+    {
+        if (probe.IsExhausted)
+        {
+            // Not WebSocket as far as the budget looked: nothing more is examined on this connection.
+            ResetTentative();
+            Phase = SessionPhase.NotWebSocket;
+            _probing = false;
+        }
+    }
+
+    /// <summary>A chain broke: whatever the frames decoded so far made of the session is forgotten, in both directions.</summary>
+    private void ResetTentative()
+    {
+        var cut = HasNotice(Notice.CaptureSnapLength);
+        _notices?.Clear();
+        if (cut)
+        {
+            AddNotice(Notice.CaptureSnapLength);
+        }
+
+        Evidence.Reset();
+        FirstClose = null;
+        ReplyClose = null;
+        foreach (var state in _directions)
+        {
+            state.ResetTentative();
+        }
+    }
+
+    /// <summary>Both directions show frames, one side masked and the other not: a WebSocket session whose handshake is not captured.</summary>
+    private void ConfirmByFrames()
+    {
+        HandshakeNotCaptured = true;
+        Phase = SessionPhase.Open;
+        _probing = false;
+        AddNotice(Notice.HandshakeNotCaptured);
+        foreach (var state in _directions)
+        {
+            state.EndProbing();
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void OnFrame(FlowDirection direction, in FrameHeader header, in ControlPayload payload, Timestamp time)
     {
@@ -583,11 +699,21 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         Head = 0,
         Frames = 1,
         Ignored = 2,
+
+        /// <summary>No handshake: looking for a chain of frames (<see cref="FrameChainProbe"/>).</summary>
+        Probe = 3,
     }
 
     /// <summary>One direction's decoding state; the frame handler for that direction.</summary>
     private sealed class DirectionState(WebSocketSession session, FlowDirection direction) : IFrameHandler
     {
+        // Only for a direction that looks for frames without a handshake: connections with one never allocate it.
+        private StrongBox<FrameChainProbe>? _probe;
+
+        public FlowDirection Direction => direction;
+
+        public ref FrameChainProbe Probe => ref (_probe ??= new()).Value;
+
         private HttpHeadParser? _parser;
         private bool _messageOpen;
 
@@ -610,6 +736,28 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
         /// <summary>A plain HTTP message's chunked body is being stepped over before the next head.</summary>
         public bool InChunkedBody { get; set; }
+
+        /// <summary>The frames decoded in a broken chain are forgotten; the probe's budget stays spent.</summary>
+        public void ResetTentative()
+        {
+            Decoder?.Reset();
+            SentClose = false;
+            _messageOpen = false;
+            if (_probe is not null)
+            {
+                _probe.Value.Abandon();
+            }
+        }
+
+        /// <summary>The session is recognised: frames are decoded from here on as after a handshake.</summary>
+        public void EndProbing()
+        {
+            _probe = null;
+            if (Mode == DirectionMode.Probe)
+            {
+                Mode = DirectionMode.Frames;
+            }
+        }
 
         public void ExpectHead()
         {
@@ -642,6 +790,9 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
                         return;
                     case DirectionMode.Ignored:
+                        return;
+                    case DirectionMode.Probe:
+                        session.OnProbeData(this, data, time);
                         return;
                 }
 
@@ -690,6 +841,8 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
                 }
 
                 _parser ??= new HttpHeadParser(session._options.MaxHttpHeadBytes);
+                var pieceStart = data;
+                var headStartsHere = _parser.HeadByteCount == 0;
                 var status = _parser.Append(data, out var consumed);
                 data = data[consumed..];
                 switch (status)
@@ -705,6 +858,14 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
                         _truncatedHead = kept;
                         _headEnd = new HttpHeadEndFinder(_parser.StoppedAtLineStart);
                         _parser = null;
+                        break;
+                    case HttpHeadStatus.Malformed when headStartsHere && session.CanProbe:
+                        // Not HTTP from the first byte of this piece, before any HTTP on the connection: perhaps
+                        // WebSocket frames of a session whose handshake was not captured.
+                        _parser.Reset();
+                        session.StartProbing();
+                        SetMode(DirectionMode.Probe);
+                        data = pieceStart;
                         break;
                     default:
                         SetMode(DirectionMode.Ignored);
@@ -724,6 +885,9 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
             switch (Mode)
             {
+                case DirectionMode.Probe:
+                    session.OnProbeGap(this, missingBytes, time);
+                    return;
                 case DirectionMode.Frames:
                     if (Decoder!.IsStopped || _resumePending)
                     {
@@ -847,7 +1011,7 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
                 _parser = null;
             }
 
-            if (mode == DirectionMode.Frames)
+            if (mode is DirectionMode.Frames or DirectionMode.Probe)
             {
                 Decoder ??= new FrameDecoder(session._options.MaxControlPayloadBytes);
             }

@@ -159,6 +159,14 @@ public sealed class FrameDecoder
         _controlDamaged = false;
     }
 
+    /// <summary>Forgets everything decoded, counters included, as if newly created (the held buffers are kept).</summary>
+    public void Reset()
+    {
+        ResumeAtFrameStart();
+        Frames = 0;
+        PayloadBytes = 0;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<byte> ConsumeHeader(ReadOnlySpan<byte> data, IFrameHandler handler, Timestamp time)
     {
