@@ -55,7 +55,7 @@ public struct FrameChainProbe
     /// <summary>Frames completed in the current chain.</summary>
     public int Frames { readonly get; private set; }
 
-    /// <summary>Frames of the current chain whose last byte was the last byte of a segment.</summary>
+    /// <summary>Frames of the current chain (control frames, or data frames with a payload) whose last byte was the last byte of a segment.</summary>
     public int AlignedFrames { readonly get; private set; }
 
     /// <summary>The current chain holds a complete, valid close frame that ended a segment.</summary>
@@ -334,7 +334,9 @@ public struct FrameChainProbe
         }
 
         Frames++;
-        if (aligned)
+
+        // Empty data frames are no evidence: a run of zero bytes parses as empty continuation frames.
+        if (aligned && (_current.PayloadLength > 0 || _current.IsControl))
         {
             AlignedFrames++;
         }
