@@ -77,7 +77,6 @@ public struct FrameChainProbe
     /// One piece of the stream that starts a segment (<paramref name="atSegmentStart"/>) or continues the previous
     /// piece. A chain starts only at a segment start; the last byte of the piece is taken as a segment's end.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public FrameChainStep Feed(ReadOnlySpan<byte> data, bool atSegmentStart)
     {
         if (!ShowsFrames)
@@ -262,7 +261,6 @@ public struct FrameChainProbe
         _messageOpen = !header.Fin;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool CheckPayload(ReadOnlySpan<byte> bytes)
     {
         var isClose = _current.Opcode == WebSocketOpcode.Close;
