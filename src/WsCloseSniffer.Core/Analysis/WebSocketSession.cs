@@ -458,8 +458,11 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
     }
 
-    /// <summary>Whether a direction whose first bytes are not HTTP may look for frames: only before any HTTP on the connection.</summary>
-    private bool CanProbe => Phase == SessionPhase.Detecting && _plainMessages == 0 && Tls is null;
+    /// <summary>
+    /// Whether a direction whose first bytes are not HTTP may look for frames: only on a connection whose SYN was not
+    /// captured (with the SYN, the handshake would be in the capture too) and before any HTTP on it.
+    /// </summary>
+    private bool CanProbe => !_connection.SawSyn && Phase == SessionPhase.Detecting && _plainMessages == 0 && Tls is null;
 
     private void StartProbing()
     {

@@ -89,6 +89,11 @@ public class SessionNoticeTests
                 return d.Open().Server(Frame(Text, "a"u8, fin: false), Frame(Binary, "b"u8));
             case Notice.WsFrameLengthInvalid:
                 return d.Open().Server(PacketFrames.FromHex("82 7f 80 00 00 00 00 00 00 01"));
+            case Notice.CaptureSnapLength:
+                return d.Open().Server(Frame(Binary, new byte[40])[..12]).ServerCut(30);
+            case Notice.HandshakeNotCaptured:
+                return new SessionDriver(sawSyn: false)
+                    .Client(ClientText("a")).Server(ServerText("b")).Client(ClientText("c")).Server(ServerText("d"));
             default:
                 throw new ArgumentException($"No trigger written for notice {notice}: add one.", nameof(notice));
         }
@@ -113,9 +118,11 @@ public class SessionNoticeTests
     {
         var names = NoticeNames().ToList();
 
-        Assert.Equal(26, names.Count);
+        Assert.Equal(28, names.Count);
         Assert.Equal(names.Count, names.Distinct(StringComparer.Ordinal).Count());
-        Assert.All(names, n => Assert.Matches("^(tcp|http|ws)_[a-z0-9]+(_[a-z0-9]+)*$", n));
+
+        // handshake_not_captured is about the capture as a whole, not one layer, and is published under that name.
+        Assert.All(names.Where(n => n != Notice.HandshakeNotCaptured), n => Assert.Matches("^(capture|tcp|http|ws)_[a-z0-9]+(_[a-z0-9]+)*$", n));
     }
 
     [Fact]

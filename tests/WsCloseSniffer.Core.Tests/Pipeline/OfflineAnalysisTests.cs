@@ -95,8 +95,8 @@ public sealed class OfflineAnalysisTests : IDisposable
         var second = Csv(RunSamples().Sessions.Sorted().ToList());
 
         Assert.Equal(first, second);
-        // Header and 17 sessions: the wss:// samples count only where the capture carries its own TLS secrets.
-        Assert.Equal(18, Rfc4180.Parse(first).Count);
+        // Header and 20 sessions: the wss:// samples count only where the capture carries its own TLS secrets.
+        Assert.Equal(21, Rfc4180.Parse(first).Count);
     }
 
     [Fact]
@@ -107,8 +107,8 @@ public sealed class OfflineAnalysisTests : IDisposable
         var sessions = result.Sessions.Sorted().ToList();
 
         Assert.Empty(result.Problems);
-        Assert.Equal(17, sessions.Count);
-        Assert.Equal(Enumerable.Range(1, 17).Select(i => (long)i), sessions.Select(s => s.SessionId));
+        Assert.Equal(20, sessions.Count);
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), sessions.Select(s => s.SessionId));
         var fileIndex = inputs.Select((input, index) => (input.DisplayName, index)).ToDictionary(p => p.DisplayName, p => p.index);
         for (var i = 1; i < sessions.Count; i++)
         {
