@@ -152,8 +152,9 @@ public sealed class HttpHeadParser
     /// <summary>
     /// The stream was cut inside this head (the capture's snap length kept only a packet's first bytes): the head as
     /// far as it was captured, marked <see cref="HttpHead.IsCutByCapture"/>, with the field lines received whole. Null
-    /// when not even the start line's fixed part was captured (a request line through its HTTP version, a status line
-    /// through its status code), or when the head is not being received. The reason phrase may itself be cut short.
+    /// when not even the start line's fixed part was captured (a request line through the space after its target, a
+    /// status line through its status code), or when the head is not being received. The version of a request and
+    /// the reason phrase of a response may themselves be cut short.
     /// </summary>
     public HttpHead? CutHead()
     {
@@ -170,7 +171,9 @@ public sealed class HttpHeadParser
 
         var statusKnown = _startState is StartLineState.AfterStatusCode or StartLineState.ReasonPhrase
             || (_startState == StartLineState.ExpectLf && IsResponse);
-        var versionKnown = _startState is StartLineState.LineEnd || (_startState == StartLineState.ExpectLf && !IsResponse);
+        // A request's target is known once the space after it was captured (68-byte snap lengths often stop inside the version).
+        var versionKnown = _startState is StartLineState.RequestVersion or StartLineState.LineEnd
+            || (_startState == StartLineState.ExpectLf && !IsResponse);
         if (!statusKnown && !versionKnown)
         {
             return null;

@@ -54,6 +54,30 @@ public sealed class SnapLengthSessionTests
     }
 
     [Fact]
+    public void Analyze_OldDefaultSnapLength68_StillFindsTheSessionAndItsCloseCodes()
+    {
+        // 68 bytes leave 14 of payload behind a 20-byte TCP header: "GET /chat HTTP" and "HTTP/1.1 101 S".
+        var connection = new SessionPacketBuilder().Connect()
+            .Client(SessionHandshake.Request())
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Client(Frame(Text, s_longText, mask: ClientMask))
+            .Server(ServerClose(1008, "policy"))
+            .Client(ClientClose(1008))
+            .CloseTcp();
+
+        var session = Assert.Single(SessionPacketBuilder.Analyze(68, out var statistics, connection));
+
+        Assert.Equal("/chat", session.Path);
+        Assert.Null(session.Host);
+        Assert.Equal("server", session.CloseInitiator);
+        Assert.Equal(1008, session.CloseCode);
+        Assert.Equal("policy", session.CloseReason);
+        Assert.Equal(2, session.ClientFrames);
+        Assert.Contains(Notice.CaptureSnapLength, session.Notices);
+        Assert.Equal(68, statistics.SnapLengthBytes);
+    }
+
+    [Fact]
     public void Analyze_CutGetAnsweredBy200_ReportsNoSession()
     {
         var plainGet = Encoding.ASCII.GetBytes("GET /index.html HTTP/1.1\r\nHost: example.test\r\nAccept: text/html,application/xhtml+xml\r\n\r\n");
