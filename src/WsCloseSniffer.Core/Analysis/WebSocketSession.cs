@@ -862,12 +862,18 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
                         _headEnd = new HttpHeadEndFinder(_parser.StoppedAtLineStart);
                         _parser = null;
                         break;
-                    case HttpHeadStatus.Malformed when headStartsHere && session.CanProbe:
-                        // Not HTTP from the first byte of this piece, before any HTTP on the connection: perhaps
-                        // WebSocket frames of a session whose handshake was not captured.
+                    case HttpHeadStatus.Malformed when session.CanProbe:
+                        // Not HTTP, before any HTTP on the connection: perhaps WebSocket frames of a session whose
+                        // handshake was not captured. A chain may start at this piece when the non-HTTP bytes began
+                        // with it, else at the next one.
                         _parser.Reset();
                         session.StartProbing();
                         SetMode(DirectionMode.Probe);
+                        if (!headStartsHere)
+                        {
+                            return;
+                        }
+
                         data = pieceStart;
                         break;
                     default:

@@ -95,6 +95,26 @@ public sealed class MidStreamSessionTests
     }
 
     [Fact]
+    public void Analyze_CaptureStartsInsideALargeTextMessage_RecognisesTheFramesAfterIt()
+    {
+        // The first segments are the middle of a text frame of letters, which look like the start of an HTTP method
+        // until the second segment: the frames are looked for from the segment after that.
+        var words = Encoding.ASCII.GetBytes(new string('a', 3000));
+        var large = Frame(Text, words);
+        var connection = new SessionPacketBuilder()
+            .Server(large[1000..1020]).Server(large[1020..2000]).Server(large[2000..])
+            .Server(ServerText("a")).Client(ClientText("b"))
+            .Server(ServerText("c")).Client(ClientText("d"))
+            .CloseTcp();
+
+        var session = Assert.Single(SessionPacketBuilder.Analyze(connection));
+
+        Assert.Equal(2, session.ServerFrames);
+        Assert.Equal(2, session.ClientFrames);
+        Assert.Equal("abnormal_closure", session.Classification);
+    }
+
+    [Fact]
     public void Analyze_FramesInOneDirectionOnly_ReportsNoSession()
     {
         var connection = new SessionPacketBuilder()
