@@ -304,7 +304,8 @@ public static class Classifier
             : "no status code";
 
     private static string Reason(CloseFrame frame) =>
-        frame.Reason.Length == 0 ? string.Empty : $", reason \"{frame.Reason}\"";
+        frame.ReasonIsCut ? $", reason \"{frame.Reason}...\" (cut short)"
+        : frame.Reason.Length == 0 ? string.Empty : $", reason \"{frame.Reason}\"";
 
     private static string Side(bool client) => client ? "client" : "server";
 }

@@ -45,6 +45,7 @@ public sealed class SnapLengthSessionTests
         Assert.Equal(1000, session.ReplyCloseCode);
         Assert.Equal(2, session.ClientFrames);
         Assert.Equal(2, session.ServerFrames);
+        Assert.DoesNotContain("cut short", session.Diagnosis, StringComparison.Ordinal);
         Assert.Equal(305, session.ClientPayloadBytes);
         Assert.Equal([Notice.CaptureSnapLength], session.Notices);
         Assert.Contains("the upgrade request and response were cut", session.Diagnosis, StringComparison.Ordinal);
@@ -72,6 +73,7 @@ public sealed class SnapLengthSessionTests
         Assert.Equal("server", session.CloseInitiator);
         Assert.Equal(1008, session.CloseCode);
         Assert.Equal("policy", session.CloseReason);
+        Assert.DoesNotContain("cut short", session.Diagnosis, StringComparison.Ordinal);
         Assert.Equal(2, session.ClientFrames);
         Assert.Contains(Notice.CaptureSnapLength, session.Notices);
         Assert.Equal(68, statistics.SnapLengthBytes);
