@@ -208,6 +208,11 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     /// <summary>A head completed in <paramref name="direction"/>; returns what that direction does next.</summary>
     private DirectionMode OnHead(FlowDirection direction, HttpHead head, Timestamp time)
     {
+        if (_probing)
+        {
+            StopProbing();
+        }
+
         if (Phase == SessionPhase.Detecting)
         {
             if (head.IsRequest && UpgradeRequest.TryFrom(head, out var request))
@@ -536,6 +541,22 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
     }
 
+    /// <summary>
+    /// HTTP on a connection whose other direction was looking for frames (a capture that began inside a response
+    /// body): the connection is HTTP, so that direction reads heads again from its next segment.
+    /// </summary>
+    private void StopProbing()
+    {
+        ResetTentative();
+        _probing = false;
+        _extensionsUnknown = false;
+        _compressionNegotiated = false;
+        foreach (var state in _directions)
+        {
+            state.StopProbing();
+        }
+    }
+
     /// <summary>A chain broke: whatever the frames decoded so far made of the session is forgotten, in both directions.</summary>
     private void ResetTentative()
     {
@@ -749,6 +770,16 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
             if (_probe is not null)
             {
                 _probe.Value.Abandon();
+            }
+        }
+
+        /// <summary>Back to reading heads, at the next piece.</summary>
+        public void StopProbing()
+        {
+            _probe = null;
+            if (Mode == DirectionMode.Probe)
+            {
+                ExpectHead();
             }
         }
 

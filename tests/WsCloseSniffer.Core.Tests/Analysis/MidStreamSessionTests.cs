@@ -115,6 +115,33 @@ public sealed class MidStreamSessionTests
     }
 
     [Fact]
+    public void Analyze_CaptureStartsInsideAResponseBodyThenAnUpgrade_ReportsTheUpgradedSession()
+    {
+        // Kept-alive HTTP joined inside a download: the body's bytes are not frames, the next request is HTTP, and
+        // the upgrade that follows on the connection is found with its handshake.
+        var random = new Random(7);
+        var body = new byte[3000];
+        random.NextBytes(body);
+        var connection = new SessionPacketBuilder()
+            .Server(body[..1400]).Server(body[1400..])
+            .Client(SessionHandshake.Request("/live"))
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Server(Frame(Text, "x"u8, rsv1: true))
+            .Client(ClientClose(1000)).Server(ServerClose(1000))
+            .CloseTcp();
+
+        var session = Assert.Single(SessionPacketBuilder.Analyze(connection));
+
+        Assert.Equal("/live", session.Path);
+        Assert.Equal(101, session.HandshakeStatus);
+        Assert.Equal("normal_closure", session.Classification);
+        Assert.DoesNotContain(Notice.HandshakeNotCaptured, session.Notices);
+
+        // The handshake negotiated no extension, so RSV1 is unexplained again once the connection showed HTTP.
+        Assert.Contains(Notice.WsRsv1WithoutExtension, session.Notices);
+    }
+
+    [Fact]
     public void Analyze_FramesInOneDirectionOnly_ReportsNoSession()
     {
         var connection = new SessionPacketBuilder()
