@@ -54,15 +54,20 @@ public static class Classifier
     {
         Notice.HttpInvalidUpgradeAccepted =>
             DiagnosisTemplates.Fill(DiagnosisTemplates.InvalidUpgradeAccepted, ("problems", string.Join(" and ", session.Request!.Problems))),
-        Notice.CaptureSnapLength when session.HandshakeCutByCapture =>
-            DiagnosisTemplates.Fill(DiagnosisTemplates.SnapLengthHandshakeCut, ("heads", (session.Request?.IsCutByCapture, session.Response?.IsCutByCapture) switch
-            {
-                (true, true) => "request and response were",
-                (true, _) => "request was",
-                _ => "response was",
-            })),
+        Notice.CaptureSnapLength when session.HandshakeCutByCapture => DescribeCutHandshake(session),
         _ => Notice.Describe(notice),
     };
+
+    private static string DescribeCutHandshake(WebSocketSession session)
+    {
+        var (heads, fields) = (session.Request?.IsCutByCapture, session.Response?.IsCutByCapture) switch
+        {
+            (true, true) => ("request and response were", "the key, the accept and the extensions"),
+            (true, _) => ("request was", "its Sec-WebSocket-Key and offered extensions"),
+            _ => ("response was", "its Sec-WebSocket-Accept and accepted extensions"),
+        };
+        return DiagnosisTemplates.Fill(DiagnosisTemplates.SnapLengthHandshakeCut, ("heads", heads), ("fields", fields));
+    }
 
     private static string DiagnoseMain(WebSocketSession session, Outcome outcome)
     {

@@ -83,7 +83,7 @@ public sealed class OutcomeTests
             ("time", "T"), ("who", "W"), ("how", "H"), ("offered", "OF"), ("accepted", "AC"), ("missing", "M"),
             ("status", "ST"), ("hint", "HI"), ("ending", "E"), ("notices", "NO"),
             ("alert", "AL"), ("cipher", "CI"), ("random", "RA"), ("lines", "L"),
-            ("problems", "P"), ("heads", "HE"), ("wanted", "WA"), ("proxy", "PR"), ("version", "V"),
+            ("problems", "P"), ("heads", "HE"), ("fields", "FI"), ("wanted", "WA"), ("proxy", "PR"), ("version", "V"),
             ("idle", "I"), ("duration", "D"), ("timeout", "TO"), ("timeoutWho", "TW"), ("unanswered", "U"),
         ];
         var templates = Outcomes.All.Select(row => row.Diagnosis).Concat(

@@ -49,7 +49,7 @@ public sealed class SnapLengthSessionTests
         Assert.Equal(305, session.ClientPayloadBytes);
         Assert.Equal([Notice.CaptureSnapLength], session.Notices);
         Assert.Contains("the upgrade request and response were cut", session.Diagnosis, StringComparison.Ordinal);
-        Assert.Contains("Sec-WebSocket-Key", session.Diagnosis, StringComparison.Ordinal);
+        Assert.Contains("the key, the accept and the extensions after the cut are not known", session.Diagnosis, StringComparison.Ordinal);
         Assert.Equal(SnapLength, statistics.SnapLengthBytes);
         Assert.Equal(4, statistics.PacketsCutBySnapLength);
     }
@@ -77,6 +77,30 @@ public sealed class SnapLengthSessionTests
         Assert.Equal(2, session.ClientFrames);
         Assert.Contains(Notice.CaptureSnapLength, session.Notices);
         Assert.Equal(68, statistics.SnapLengthBytes);
+    }
+
+    [Fact]
+    public void Analyze_OnlyTheRequestCut_KeepsWhatTheWholeResponseSays()
+    {
+        // The response comes in segments shorter than the 42 bytes kept, so it is captured whole.
+        var response = SessionHandshake.SwitchingProtocols("permessage-deflate");
+        var connection = new SessionPacketBuilder().Connect()
+            .Client(SessionHandshake.Request("/chat", "example.test", "permessage-deflate"));
+        for (var at = 0; at < response.Length; at += 40)
+        {
+            connection.Server(response[at..Math.Min(response.Length, at + 40)]);
+        }
+
+        connection.Client(ClientClose(1000)).Server(ServerClose(1000)).CloseTcp();
+
+        var session = Assert.Single(SessionPacketBuilder.Analyze(SnapLength, out _, connection));
+
+        Assert.Null(session.OfferedExtensions);
+        Assert.Equal("permessage-deflate", session.AcceptedExtensions);
+        Assert.Equal("normal_closure", session.Classification);
+        Assert.DoesNotContain(Notice.HttpAcceptNotOffered, session.Notices);
+        Assert.DoesNotContain(Notice.HttpAcceptMismatch, session.Notices);
+        Assert.Contains("the upgrade request was cut, so its Sec-WebSocket-Key and offered extensions after the cut are not known", session.Diagnosis, StringComparison.Ordinal);
     }
 
     [Fact]
