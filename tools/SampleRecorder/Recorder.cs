@@ -62,13 +62,29 @@ internal static class Recorder
             string path = Path.Combine(outputDirectory, scenario.FileName);
 
             // A rotated recording is made by tcpdump -G alone; the whole capture is then its parts merged by mergecap.
-            using LoopbackCapture? capture = scenario.RotatedCopyDirectory is null ? LoopbackCapture.Start(LoopbackInterface, ports, path) : null;
+            // A mid-session sample's scenario starts the capture itself once its connection is open.
+            LoopbackCapture? capture = null;
+            async Task StartCaptureAsync(CancellationToken token)
+            {
+                capture = LoopbackCapture.Start(LoopbackInterface, ports, path, scenario.SnapLengthBytes);
+                await Task.Delay(CaptureWarmUpMilliseconds, token).ConfigureAwait(false);
+            }
+
             using RotatingTcpdump? rotated = scenario.RotatedCopyDirectory is { } directory
                 ? await RotatingTcpdump.StartAsync(Path.Combine(outputDirectory, directory), server.Port, cancellationToken).ConfigureAwait(false)
                 : null;
-            await Task.Delay(CaptureWarmUpMilliseconds, cancellationToken).ConfigureAwait(false);
+            if (rotated is not null)
+            {
+                await Task.Delay(CaptureWarmUpMilliseconds, cancellationToken).ConfigureAwait(false);
+            }
+            else if (!scenario.CaptureStartsLater)
+            {
+                await StartCaptureAsync(cancellationToken).ConfigureAwait(false);
+            }
 
-            var context = new ScenarioContext(new IPEndPoint(scenario.Address, clientPort), scenario.Path, server.SessionEnded, scenario.Tls);
+            using var stopCapture = new CaptureStopper(() => capture);
+            var context = new ScenarioContext(new IPEndPoint(scenario.Address, clientPort), scenario.Path, server.SessionEnded, scenario.Tls,
+                scenario.CaptureStartsLater ? StartCaptureAsync : null);
             await scenario.RunClientAsync(context, cancellationToken).ConfigureAwait(false);
             string outcome = python is not null ? await python.WaitForExitAsync(cancellationToken).ConfigureAwait(false)
                 : scenario.ServerSessionExpected ? await server.SessionEnded.WaitAsync(cancellationToken).ConfigureAwait(false)
@@ -79,18 +95,17 @@ internal static class Recorder
             }
 
             await Task.Delay(SettleMilliseconds, cancellationToken).ConfigureAwait(false);
-            if (capture is not null)
-            {
-                int packets = capture.Stop();
-                Console.WriteLine($"{scenario.FileName}: {packets} packets, port {server.Port}, server: {outcome}");
-            }
-
             if (rotated is not null)
             {
                 var files = await rotated.StopAsync(cancellationToken).ConfigureAwait(false);
                 Console.WriteLine($"{scenario.RotatedCopyDirectory}/: tcpdump -G {RotatingTcpdump.RotateEverySeconds}, port {server.Port}, server: {outcome}: {string.Join(", ", files.Select(Path.GetFileName))}");
                 await RunToolAsync("mergecap", ["-F", "pcap", "-w", path, .. files]).ConfigureAwait(false);
                 Console.WriteLine($"{scenario.FileName}: mergecap -F pcap {scenario.RotatedCopyDirectory}/*.pcap");
+            }
+            else
+            {
+                int packets = capture?.Stop() ?? throw new InvalidOperationException($"{scenario.FileName}: the scenario never started its capture.");
+                Console.WriteLine($"{scenario.FileName}: {packets} packets, port {server.Port}, server: {outcome}");
             }
         }
     }
@@ -159,5 +174,11 @@ internal static class Recorder
         {
             throw new InvalidOperationException($"{fileName} failed with exit code {process.ExitCode}.");
         }
+    }
+
+    /// <summary>Disposes the scenario's capture, whenever it was started (a late-starting one may never be).</summary>
+    private sealed class CaptureStopper(Func<LoopbackCapture?> capture) : IDisposable
+    {
+        public void Dispose() => capture()?.Dispose();
     }
 }

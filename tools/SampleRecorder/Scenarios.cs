@@ -7,7 +7,7 @@ using System.Text;
 namespace WsCloseSniffer.SampleRecorder;
 
 /// <summary>What a scenario's client needs: where the server is, and when the server is done.</summary>
-internal sealed class ScenarioContext(IPEndPoint server, string path, Task<string> serverSessionEnded, TlsSetup? tls)
+internal sealed class ScenarioContext(IPEndPoint server, string path, Task<string> serverSessionEnded, TlsSetup? tls, Func<CancellationToken, Task>? startCapture = null)
 {
     public IPEndPoint Server { get; } = server;
 
@@ -16,6 +16,12 @@ internal sealed class ScenarioContext(IPEndPoint server, string path, Task<strin
     public TlsSetup? Tls { get; } = tls;
 
     public string Path { get; } = path;
+
+    /// <summary>
+    /// For a scenario recorded from the middle of its session (<see cref="Scenario.CaptureStartsLater"/>): the capture
+    /// starts now, as when a user starts tcpdump on a connection that is already open. A no-op for the others.
+    /// </summary>
+    public Task StartCaptureAsync(CancellationToken cancellationToken) => startCapture?.Invoke(cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>
     /// Waits until the server's handler returned (Kestrel then closes the connection), so the server's FIN
@@ -42,7 +48,9 @@ internal sealed record Scenario(
     bool ServerSessionExpected = true,
     TimeSpan? ProxyIdleTimeout = null,
     string? PythonServerScript = null,
-    string? RotatedCopyDirectory = null);
+    string? RotatedCopyDirectory = null,
+    int SnapLengthBytes = LoopbackCapture.DefaultSnapLengthBytes,
+    bool CaptureStartsLater = false);
 
 /// <summary>
 /// A wss:// recording: the protocol version and, on Linux, the one cipher suite the server allows; with
@@ -83,6 +91,12 @@ internal static class Scenarios
         new("12-upgrade-after-chunked-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, UpgradeAfterChunkedAsync),
         new("13-huge-offer-rst.pcap", IPAddress.Loopback, SampleServer.EchoPath, HugeOfferAsync),
 
+        // Captured as with tcpdump -s 96: each packet cut to its first 96 bytes (30 bytes of TCP payload on lo).
+        new("14-snaplen-96-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, SnapLengthSessionAsync, SnapLengthBytes: 96),
+
+        // Captures started on connections that were already open: no handshake in the file.
+        new("15-midstream-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, MidStreamAsync, CaptureStartsLater: true),
+        new("16-midstream-close-only-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, MidStreamCloseOnlyAsync, CaptureStartsLater: true),
         // Recorded whole, then fragmented by tools/fragment-pcap.py (Program.cs): 17 at an MTU of 1,500, 18 at
         // IPv6's minimum of 1,280; 19 is 17's recording with each packet's fragments last first, some twice.
         new("17-ipv4-fragments-1000.pcap", IPAddress.Loopback, SampleServer.EchoPath, LargeMessagesAsync),
@@ -404,6 +418,43 @@ internal static class Scenarios
         client.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
         await client.ConnectAsync(context.Uri, invoker, cancellationToken).ConfigureAwait(false);
         await ClientSession.SendAndExpectEchoAsync(client, "hello", cancellationToken).ConfigureAwait(false);
+        await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // Messages longer than a 96-byte snap length keeps (text, binary, several segments' worth), then a normal close.
+    private static async Task SnapLengthSessionAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, "hello", cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, new string('a', 300), cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, Enumerable.Range(0, 5000).Select(i => (byte)i).ToArray(), cancellationToken).ConfigureAwait(false);
+        await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "done with the cut capture", cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // The capture starts after the upgrade: three echoed messages and the close are all it holds.
+    private static async Task MidStreamAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, "before the capture", cancellationToken).ConfigureAwait(false);
+        await context.StartCaptureAsync(cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, "one", cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, "two", cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, new byte[] { 1, 2, 3, 4 }, cancellationToken).ConfigureAwait(false);
+        await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
+        await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // The capture starts just before the close: only the two close frames and the TCP ending are in it.
+    private static async Task MidStreamCloseOnlyAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        await ClientSession.SendAndExpectEchoAsync(client, "before the capture", cancellationToken).ConfigureAwait(false);
+        await context.StartCaptureAsync(cancellationToken).ConfigureAwait(false);
         await ClientSession.CloseAndExpectEchoAsync(client, WebSocketCloseStatus.NormalClosure, "bye", cancellationToken).ConfigureAwait(false);
         await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -151,6 +151,11 @@ internal sealed class AnalyzeCommand
                 _console.Warn(problem.ToString());
             }
 
+            if (SummaryWriter.SnapLengthWarning(result.Statistics) is { } cut)
+            {
+                _console.Warn(cut);
+            }
+
             // The summary (stdout) is written while the report (a file) is: each reads the sorted sessions on its own.
             var summary = outputs.WritesToStandardOutput
                 ? Task.CompletedTask

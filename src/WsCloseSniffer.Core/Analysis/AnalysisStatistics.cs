@@ -48,6 +48,12 @@ public sealed class AnalysisStatistics
     /// <summary>TCP segments dropped for lying far outside any plausible window.</summary>
     public long SegmentsOutsideWindow { get; set; }
 
+    /// <summary>Packets the capture's snap length cut (captured length below the length on the wire).</summary>
+    public long PacketsCutBySnapLength { get; set; }
+
+    /// <summary>The largest captured length of a cut packet: the snap length the capture used; 0 when none was cut.</summary>
+    public int SnapLengthBytes { get; set; }
+
     /// <summary>Packets per link type the decoder does not understand.</summary>
     public Dictionary<LinkType, long> UnsupportedLinkTypes { get; } = [];
 
@@ -79,6 +85,8 @@ public sealed class AnalysisStatistics
         EvictedForCap += other.EvictedForCap;
         BufferCapGaps += other.BufferCapGaps;
         SegmentsOutsideWindow += other.SegmentsOutsideWindow;
+        PacketsCutBySnapLength += other.PacketsCutBySnapLength;
+        SnapLengthBytes = Math.Max(SnapLengthBytes, other.SnapLengthBytes);
         foreach (var (linkType, count) in other.UnsupportedLinkTypes)
         {
             UnsupportedLinkTypes[linkType] = UnsupportedLinkTypes.GetValueOrDefault(linkType) + count;

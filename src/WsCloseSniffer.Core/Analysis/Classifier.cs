@@ -53,14 +53,28 @@ public static class Classifier
         return sentence + ".";
     }
 
-    private static string Describe(WebSocketSession session, string notice) =>
-        notice == Notice.HttpInvalidUpgradeAccepted
-            ? DiagnosisTemplates.Fill(DiagnosisTemplates.InvalidUpgradeAccepted, ("problems", string.Join(" and ", session.Request!.Problems)))
-            : Notice.Describe(notice);
+    private static string Describe(WebSocketSession session, string notice) => notice switch
+    {
+        Notice.HttpInvalidUpgradeAccepted =>
+            DiagnosisTemplates.Fill(DiagnosisTemplates.InvalidUpgradeAccepted, ("problems", string.Join(" and ", session.Request!.Problems))),
+        Notice.CaptureSnapLength when session.HandshakeCutByCapture => DescribeCutHandshake(session),
+        _ => Notice.Describe(notice),
+    };
+
+    private static string DescribeCutHandshake(WebSocketSession session)
+    {
+        var (heads, fields) = (session.Request?.IsCutByCapture, session.Response?.IsCutByCapture) switch
+        {
+            (true, true) => ("request and response were", "the key, the accept and the extensions"),
+            (true, _) => ("request was", "its Sec-WebSocket-Key and offered extensions"),
+            _ => ("response was", "its Sec-WebSocket-Accept and accepted extensions"),
+        };
+        return DiagnosisTemplates.Fill(DiagnosisTemplates.SnapLengthHandshakeCut, ("heads", heads), ("fields", fields));
+    }
 
     private static string DiagnoseMain(WebSocketSession session, Outcome outcome)
     {
-        if (session.Request is null && session.Tls is { } opaque)
+        if (session.Request is null && !session.HandshakeNotCaptured && session.Tls is { } opaque)
         {
             return DiagnoseOpaqueTls(session, opaque, outcome);
         }
@@ -173,7 +187,7 @@ public static class Classifier
 
     private static string DiagnoseMandatoryExtension(WebSocketSession session, CloseRecord first, string said)
     {
-        var offered = session.Request!.Extensions.Names.ToList();
+        var offered = session.Request?.Extensions.Names.ToList() ?? [];
         var negotiated = session.NegotiatedExtensions;
         var accepted = negotiated.Names.ToList();
         var missing = offered.Where(o => !negotiated.Contains(o)).ToList();
@@ -424,7 +438,8 @@ public static class Classifier
             : "no status code";
 
     private static string Reason(CloseFrame frame) =>
-        frame.Reason.Length == 0 ? string.Empty : $", reason \"{frame.Reason}\"";
+        frame.ReasonIsCut ? $", reason \"{frame.Reason}...\" (cut short)"
+        : frame.Reason.Length == 0 ? string.Empty : $", reason \"{frame.Reason}\"";
 
     private static string Side(bool client) => client ? "client" : "server";
 }

@@ -48,6 +48,13 @@ public static class DiagnosisTemplates
     public const string RejectedProxyDropsConnection = ", or the proxy in between that drops the hop-by-hop Connection header";
 
     /// <summary>The notice http_invalid_upgrade_accepted in a diagnosis, naming the faults.</summary>
+    /// <summary>
+    /// The notice capture_snap_length when the cut fell in the handshake; {heads} is "request was", "response was" or
+    /// both, {fields} what those heads' cut parts held.
+    /// </summary>
+    public const string SnapLengthHandshakeCut =
+        "packets cut by the capture's snap length: the upgrade {heads} cut, so {fields} after the cut are not known (left empty, never checked); frame payloads were skipped as gaps of known length";
+
     public const string InvalidUpgradeAccepted = "the server switched protocols although the upgrade request had {problems}";
 
     public const string HowRst = "a TCP reset (RST)";

@@ -44,6 +44,8 @@ public static class Notice
     public const string WsDeflateNotInflated = "ws_deflate_not_inflated";
     public const string WsInflateCapReached = "ws_inflate_cap_reached";
     public const string WsTextInvalidUtf8 = "ws_text_invalid_utf8";
+    public const string CaptureSnapLength = "capture_snap_length";
+    public const string HandshakeNotCaptured = "handshake_not_captured";
 
     /// <summary>Every notice: adding one is a constant above and a row here.</summary>
     public static IReadOnlyList<NoticeRow> All { get; } =
@@ -81,6 +83,8 @@ public static class Notice
         new(WsDeflateNotInflated, "compressed messages not inflated because the inflater cap (--max-inflaters) was reached; their sizes are as on the wire", false),
         new(WsInflateCapReached, "a compressed message inflating past the per-message cap (--max-inflated-message-mb): counted up to the cap, the rest skipped", true),
         new(WsTextInvalidUtf8, "an inflated text message that is not valid UTF-8", true),
+        new(HandshakeNotCaptured, "the capture starts after the WebSocket handshake: the session was recognised by its frames (the client's masked, the server's not), so host, path and extensions are not known and frames sent before the capture are not counted", true),
+        new(CaptureSnapLength, "packets cut by the capture's snap length: frame payloads were skipped as gaps of known length, and frames whose header lay in a cut part are not counted", true),
     ];
 
     private static readonly Dictionary<string, NoticeRow> s_byName = All.ToDictionary(row => row.Name, StringComparer.Ordinal);

@@ -101,6 +101,22 @@ public sealed class SessionEvidence
     internal void OnInvalidText(bool fromClient, Timestamp time) =>
         FirstInvalidText ??= new FrameFault(fromClient, CurrentMessageNumber(fromClient), time, InflateFailureCause.InvalidDeflateData);
 
+    /// <summary>Forgets every frame seen (frames taken for WebSocket that turned out not to be).</summary>
+    internal void Reset()
+    {
+        _client.Clear();
+        _server.Clear();
+        _lastKeepalive = default;
+        _anyKeepalive = false;
+        _maxKeepaliveGapNanoseconds = 0;
+        OpenedAt = null;
+        LastFrameAt = null;
+        CompressedMessages = 0;
+        InflateErrors = 0;
+        FirstInflateError = null;
+        FirstInvalidText = null;
+    }
+
     /// <param name="messageBytes">
     /// For a data frame that ends a message: the message's decompressed size when it was inflated, instead of the
     /// payload bytes on the wire; null otherwise.
@@ -268,5 +284,21 @@ public sealed class SessionEvidence
         public bool InMessage;
         public Timestamp? FirstPendingPingAt;
         public Timestamp? LastFrameBesidesClose;
+
+        public void Clear()
+        {
+            Pings = 0;
+            Pongs = 0;
+            PendingPings = 0;
+            Messages = 0;
+            MessageBytes = 0;
+            LargestMessage = 0;
+            LastMessage = null;
+            SentClose = false;
+            MessageCompressed = false;
+            InMessage = false;
+            FirstPendingPingAt = null;
+            LastFrameBesidesClose = null;
+        }
     }
 }

@@ -62,6 +62,10 @@ public sealed class CaptureAnalyzer : IDisposable
     {
         _statistics.Packets++;
         _statistics.Bytes += packet.Data.Length;
+        if (packet.Data.Length < packet.OriginalLength)
+        {
+            CountCut(packet.Data.Length);
+        }
 
         // Each packet keeps its own time in the report; the end of input is the latest time seen. (A clock step
         // back cannot make connections look idle: the reassembler only evicts when time moves forward.)
@@ -73,6 +77,12 @@ public sealed class CaptureAnalyzer : IDisposable
         }
 
         return true;
+    }
+
+    private void CountCut(int capturedBytes)
+    {
+        _statistics.PacketsCutBySnapLength++;
+        _statistics.SnapLengthBytes = Math.Max(_statistics.SnapLengthBytes, capturedBytes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

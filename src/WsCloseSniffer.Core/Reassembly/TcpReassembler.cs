@@ -482,7 +482,7 @@ public sealed class TcpReassembler
             {
                 if (isGap)
                 {
-                    EmitGap(connection, half, pieceLength, time);
+                    EmitGap(connection, half, pieceLength, time, GapCause.SnapLength);
                 }
                 else
                 {
@@ -650,7 +650,7 @@ public sealed class TcpReassembler
             {
                 if (chunk.Data is null)
                 {
-                    EmitGap(connection, half, chunk.Length - skip, chunk.Time);
+                    EmitGap(connection, half, chunk.Length - skip, chunk.Time, GapCause.SnapLength);
                 }
                 else
                 {
@@ -678,11 +678,11 @@ public sealed class TcpReassembler
         }
     }
 
-    private void EmitGap(Connection connection, StreamHalf half, long missingBytes, Timestamp time)
+    private void EmitGap(Connection connection, StreamHalf half, long missingBytes, Timestamp time, GapCause cause = GapCause.NotCaptured)
     {
         Statistics.Gaps++;
         Statistics.GapBytes += missingBytes;
-        connection.Handler!.OnGap(half.Direction, missingBytes, time);
+        connection.Handler!.OnGap(half.Direction, missingBytes, cause, time);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -116,6 +116,7 @@ public static class SummaryWriter
         }
 
         Add(statistics.FilteredOut, "packets not matching the filter");
+        Add(statistics.PacketsCutBySnapLength, string.Create(inv, $"packets cut to {statistics.SnapLengthBytes} bytes by the capture's snap length (their cut tails are gaps of known length; notice capture_snap_length)"));
         Add(statistics.IpDatagramsIncomplete, "IP datagrams dropped incomplete (a fragment not captured within the reassembly timeout or before the end)");
         Add(statistics.IpDatagramsOverlapping, "IP datagrams dropped for overlapping fragments");
         Add(statistics.IpDatagramsTooLarge, "IP datagrams dropped as longer than 65,535 bytes");
@@ -144,6 +145,18 @@ public static class SummaryWriter
         {
             writer.WriteLine(line);
         }
+    }
+
+    /// <summary>
+    /// The one warning for a run whose packets the snap length cut (null when none was): what it costs the report.
+    /// </summary>
+    public static string? SnapLengthWarning(AnalysisStatistics statistics)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        return statistics.PacketsCutBySnapLength == 0
+            ? null
+            : string.Create(CultureInfo.InvariantCulture,
+                $"packets were cut to {statistics.SnapLengthBytes} bytes by the capture's snap length: {Counted(statistics.PacketsCutBySnapLength, "packet")} lost their tails, so handshake headers after the cut are unknown and frames whose header lay in a cut tail are not counted (sessions carry the notice capture_snap_length); capture with a larger snap length (tcpdump -s 0) for complete results");
     }
 
     /// <summary>An address and port as people write them: <c>10.0.0.1:80</c>, <c>[::1]:80</c>.</summary>

@@ -173,6 +173,29 @@ public sealed class FrameDecoder
         return true;
     }
 
+    /// <summary>
+    /// Takes the next byte given to <see cref="Decode"/> as the first byte of a frame header, forgetting a frame in
+    /// progress and a stop: for a stream that resumes at a known frame boundary after bytes whose frames are lost
+    /// (the tail of a segment cut by the snap length, when the next segment starts with a frame).
+    /// </summary>
+    public void ResumeAtFrameStart()
+    {
+        Stop = FrameDecoderStop.None;
+        _headerHeld = 0;
+        _inPayload = false;
+        _payloadRead = 0;
+        _controlHeld = 0;
+        _controlDamaged = false;
+    }
+
+    /// <summary>Forgets everything decoded, counters included, as if newly created (the held buffers are kept).</summary>
+    public void Reset()
+    {
+        ResumeAtFrameStart();
+        Frames = 0;
+        PayloadBytes = 0;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<byte> ConsumeHeader(ReadOnlySpan<byte> data, IFrameHandler handler, Timestamp time)
     {

@@ -83,7 +83,7 @@ public sealed class OutcomeTests
             ("time", "T"), ("who", "W"), ("how", "H"), ("offered", "OF"), ("accepted", "AC"), ("missing", "M"),
             ("status", "ST"), ("hint", "HI"), ("ending", "E"), ("notices", "NO"),
             ("alert", "AL"), ("cipher", "CI"), ("random", "RA"), ("lines", "L"),
-            ("problems", "P"), ("wanted", "WA"), ("proxy", "PR"), ("version", "V"),
+            ("problems", "P"), ("heads", "HE"), ("fields", "FI"), ("wanted", "WA"), ("proxy", "PR"), ("version", "V"),
             ("idle", "I"), ("duration", "D"), ("timeout", "TO"), ("timeoutWho", "TW"), ("unanswered", "U"),
             ("sender", "SE"), ("message", "ME"), ("cause", "CA"), ("bytes", "B"),
             ("pinger", "PI"), ("wait", "WT"), ("sizes", "SZ"), ("last", "LA"), ("lastWho", "LW"), ("largest", "LG"), ("unfinished", "UF"),

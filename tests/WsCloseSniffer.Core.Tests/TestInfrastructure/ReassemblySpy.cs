@@ -94,6 +94,15 @@ internal sealed class RecordingStreamHandler : ITcpStreamHandler
         Record("data", direction, Encoding.Latin1.GetString(data));
     }
 
+    /// <summary>The cause of every gap, in order.</summary>
+    public List<GapCause> GapCauses { get; } = [];
+
+    public void OnGap(FlowDirection direction, long missingBytes, GapCause cause, Timestamp time)
+    {
+        GapCauses.Add(cause);
+        OnGap(direction, missingBytes, time);
+    }
+
     public void OnGap(FlowDirection direction, long missingBytes, Timestamp time)
     {
         CheckOpen(direction);

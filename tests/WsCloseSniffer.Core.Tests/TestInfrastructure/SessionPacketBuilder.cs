@@ -160,7 +160,14 @@ internal sealed class SessionPacketBuilder
     /// <summary>Feeds the connections' packets, merged in time order, through a <see cref="CaptureAnalyzer"/>.</summary>
     public static List<SessionRecord> Analyze(params SessionPacketBuilder[] connections) => Analyze(out _, connections);
 
-    public static List<SessionRecord> Analyze(out AnalysisStatistics statistics, params SessionPacketBuilder[] connections)
+    public static List<SessionRecord> Analyze(out AnalysisStatistics statistics, params SessionPacketBuilder[] connections) =>
+        Analyze(int.MaxValue, out statistics, connections);
+
+    /// <summary>
+    /// As <see cref="Analyze(SessionPacketBuilder[])"/>, each frame cut to its first <paramref name="snapLengthBytes"/>
+    /// bytes as a capture with that snap length keeps it (the original length stays the frame's).
+    /// </summary>
+    public static List<SessionRecord> Analyze(int snapLengthBytes, out AnalysisStatistics statistics, params SessionPacketBuilder[] connections)
     {
         var records = new List<SessionRecord>();
         var packets = connections.SelectMany(c => c.Packets).OrderBy(p => p.Time.UnixNanoseconds).ToList();
@@ -168,7 +175,8 @@ internal sealed class SessionPacketBuilder
         long number = 0;
         foreach (var packet in packets)
         {
-            var captured = new CapturedPacket(packet.Time, LinkType.Ethernet, packet.Frame, packet.Frame.Length, ++number);
+            var kept = packet.Frame.AsSpan(0, Math.Min(packet.Frame.Length, snapLengthBytes));
+            var captured = new CapturedPacket(packet.Time, LinkType.Ethernet, kept, packet.Frame.Length, ++number);
             analyzer.Process(captured, DecodedTcp.Decode(captured));
         }
 
