@@ -95,7 +95,7 @@ public class PacketDecoderIpTests
     public void TryDecodeTcp_EthernetPaddingAndFcs_AreNotPayload()
     {
         // A bare ACK is 54 bytes: Ethernet pads it to 60, and some captures keep the 4-byte FCS.
-        var spec = TcpSpec.Default() with { Flags = TcpFlags.Ack, Payload = [], Options = [] };
+        var spec = TcpSpec.Default() with { Flags = TcpControl.Ack, Payload = [], Options = [] };
         var frame = PacketFrames.Concat(PacketFrames.EthernetIPv4Tcp(spec, ClientV4, ServerV4), PacketFrames.FromHex("ffeeddccbbaa 0badf00d"));
         Assert.Equal(64, frame.Length);
 

@@ -201,7 +201,7 @@ public sealed class ResourceBoundTests
                 }
             }
 
-            pcap.Packet(1_800_000_100, (uint)(i % 1_000_000), HostileCaptures.Syn(i));
+            pcap.Packet(1_800_000_100, (uint)(i % 1_000_000), PacketFrames.FloodSyn(i));
         }
 
         var file = pcap.ToArray();
@@ -386,7 +386,7 @@ public sealed class ResourceBoundTests
     public void CaptureFile_GzipOfTwoGigabytesOfZeros_RejectedAtTheMagic()
     {
         // 32 members of 64 MiB of zeros: 2 GiB once inflated, about 2 MB on disk.
-        var bomb = HostileCaptures.GzipMembers(new byte[64 * 1024 * 1024], 32);
+        var bomb = CaptureBytes.GzipMembers(new byte[64 * 1024 * 1024], 32);
         var stream = new ReadCountingStream(bomb);
 
         CaptureFormatException? error = null;
@@ -413,8 +413,8 @@ public sealed class ResourceBoundTests
         }
 
         var bomb = HostileCaptures.Concat(
-            HostileCaptures.GzipMembers(HostileCaptures.PcapHeader(snapLength: 262_144), 1),
-            HostileCaptures.GzipMembers(member, 16));
+            CaptureBytes.GzipMembers(HostileCaptures.PcapHeader(snapLength: 262_144), 1),
+            CaptureBytes.GzipMembers(member, 16));
 
         // Bound: 1 GiB streams through with under 8 MiB allocated (gzip window, read buffer, statistics).
         PipelineRun? run = null;
