@@ -120,6 +120,33 @@ public sealed class SessionPacketBuilder
         return pcap.ToArray();
     }
 
+    /// <summary>
+    /// A microsecond pcap of <paramref name="syns"/> flood SYNs (<see cref="PacketFrames.FloodSyn"/>, the i-th at
+    /// <paramref name="startUnixSeconds"/> plus i mod 10^6 microseconds) with the connections' packets after the
+    /// first half of them.
+    /// </summary>
+    public static byte[] SynFloodAround(int syns, long startUnixSeconds, params SessionPacketBuilder[] connections)
+    {
+        var pcap = new PcapFileBuilder(snapLength: 262_144);
+        for (var i = 0; i < syns; i++)
+        {
+            if (i == syns / 2)
+            {
+                foreach (var packet in Merge(connections))
+                {
+                    pcap.Packet(
+                        (uint)(packet.UnixNanoseconds / NanosecondsPerSecond),
+                        (uint)(packet.UnixNanoseconds % NanosecondsPerSecond / 1000),
+                        packet.Frame);
+                }
+            }
+
+            pcap.Packet((uint)startUnixSeconds, (uint)(i % 1_000_000), PacketFrames.FloodSyn(i));
+        }
+
+        return pcap.ToArray();
+    }
+
     private SessionPacketBuilder Add(TcpPeer from, TcpControl flags, byte[] payload) => Record(_connection.Segment(from, flags, payload));
 
     private SessionPacketBuilder Record(byte[] frame)

@@ -190,21 +190,7 @@ public sealed class ResourceBoundTests
             .Client(SessionHandshake.Request()).Server(SessionHandshake.SwitchingProtocols())
             .Client(FrameBuilder.ClientClose(1000, "bye")).Server(FrameBuilder.ServerClose(1000, "bye"))
             .CloseTcp();
-        var pcap = new PcapFileBuilder(snapLength: 262_144);
-        for (var i = 0; i < Syns; i++)
-        {
-            if (i == Syns / 2)
-            {
-                foreach (var packet in real.Packets)
-                {
-                    pcap.Packet((uint)packet.Time.Seconds, 0, packet.Frame);
-                }
-            }
-
-            pcap.Packet(1_800_000_100, (uint)(i % 1_000_000), PacketFrames.FloodSyn(i));
-        }
-
-        var file = pcap.ToArray();
+        var file = SessionPacketBuilder.SynFloodAround(Syns, 1_800_000_100, real);
         var options = new AnalyzerOptions { Reassembly = new ReassemblyOptions { MaxConnections = MaxConnections } };
         var baseline = Memory.Retained();
         long peakRetained = 0;
