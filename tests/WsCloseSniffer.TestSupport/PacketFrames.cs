@@ -80,20 +80,19 @@ public static class PacketFrames
             ExplicitCongestionNotificationEcho = (spec.Flags & TcpControl.Ece) != 0,
             CongestionWindowReduced = (spec.Flags & TcpControl.Cwr) != 0,
         };
-        tcp.PayloadData = spec.Payload;
         if (spec.Options.Length == 0)
         {
+            tcp.PayloadData = spec.Payload;
             return tcp;
         }
 
-        // PacketDotNet 1.4.8's Options setter cannot grow a header it built; insert them into its bytes.
+        // PacketDotNet 1.4.8's Options setter cannot grow a header it built; insert them after its 20 bytes.
         if (spec.Options.Length % 4 != 0 || spec.Options.Length > 40)
         {
             throw new ArgumentException("TCP options fill whole 32-bit words, at most 40 bytes.", nameof(spec));
         }
 
-        var bytes = tcp.Bytes;
-        var withOptions = Concat(bytes[..20], spec.Options, bytes[20..]);
+        var withOptions = Concat(tcp.Bytes, spec.Options, spec.Payload);
         withOptions[12] = (byte)(((20 + spec.Options.Length) / 4) << 4 | (withOptions[12] & 0x0F));
         return new TcpPacket(new ByteArraySegment(withOptions));
     }
