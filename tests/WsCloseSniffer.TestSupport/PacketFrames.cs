@@ -24,10 +24,12 @@ public enum TcpControl : byte
     Cwr = 0x80,
 }
 
-/// <summary>How the IP header of a built packet is filled in beyond its addresses.</summary>
-/// <param name="Identification">IPv4 identification field.</param>
-/// <param name="DontFragment">IPv4 DF bit, as stacks that do path MTU discovery set it.</param>
-public readonly record struct IpFields(ushort Identification = 0, bool DontFragment = false);
+/// <summary>How the IPv4 header of a built packet is filled in beyond its addresses (RFC 791 section 3.1).</summary>
+/// <param name="Identification">the identification field.</param>
+/// <param name="DontFragment">the DF bit, as stacks that do path MTU discovery set it.</param>
+/// <param name="MoreFragments">the MF bit: a fragment other than the last.</param>
+/// <param name="FragmentOffset">in 8-byte units.</param>
+public readonly record struct IpFields(ushort Identification = 0, bool DontFragment = false, bool MoreFragments = false, int FragmentOffset = 0);
 
 /// <summary>
 /// Builds frames. IP and TCP (and UDP) headers and checksums come from PacketDotNet, an implementation
@@ -136,6 +138,34 @@ public static class PacketFrames
         };
         Finish(ip, Tcp(spec));
         return ethernet.Bytes;
+    }
+
+    /// <summary>
+    /// An IPv4 or IPv6 packet (by the addresses' family) whose payload is <paramref name="inner"/> with the given
+    /// protocol number: IP in IP (4), IPv6 in IP (41), GRE (47) and the like.
+    /// </summary>
+    public static byte[] Encapsulated(byte[] inner, byte protocol, string source, string destination)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        var outer = IP(IPAddress.Parse(source), IPAddress.Parse(destination), default);
+        outer.PayloadData = inner;
+        outer.Protocol = (PacketDotNet.ProtocolType)protocol;
+        outer.UpdateCalculatedValues();
+        var bytes = outer.Bytes;
+
+        // PacketDotNet 1.4.8 fills in neither the protocol nor the lengths for a raw payload.
+        if (outer is IPv6Packet)
+        {
+            bytes[6] = protocol;
+            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(4), (ushort)(bytes.Length - 40));
+        }
+        else
+        {
+            bytes[9] = protocol;
+            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(2), (ushort)bytes.Length);
+        }
+
+        return bytes;
     }
 
     /// <summary>Ethernet header with an optional stack of (TPID, VLAN id) tags, then the EtherType.</summary>
@@ -272,7 +302,8 @@ public static class PacketFrames
             {
                 TimeToLive = 64,
                 Id = fields.Identification,
-                FragmentFlags = fields.DontFragment ? 0x2 : 0,
+                FragmentFlags = (fields.DontFragment ? 0x2 : 0) | (fields.MoreFragments ? 0x1 : 0),
+                FragmentOffset = fields.FragmentOffset,
             };
 
     private static IPPacket Finish(IPPacket ip, TcpPacket tcp)
