@@ -55,6 +55,25 @@ public sealed class CaptureFileWriterTests : IDisposable
         Assert.Equal(new byte[] { 0x0a, 0x0d, 0x0d, 0x0a }, File.ReadAllBytes(path)[..4]);
     }
 
+    [Fact]
+    public void Create_PcapName_WritesWhatTheTestBuilderWritesFieldByField()
+    {
+        string path = Path.Combine(_directory, "x.pcap");
+        var first = TcpFrame(5);
+        var second = TcpFrame(0);
+        using (var writer = CaptureFileWriter.Create(path, LinkType.Ethernet, 262144))
+        {
+            writer.Write(Timestamp.FromSeconds(1_764_000_000, 123_456_789), first, 0);
+            writer.Write(Timestamp.FromSeconds(1_764_000_001, 0), second, 1514);
+        }
+
+        var expected = new PcapFileBuilder(snapLength: 262144)
+            .Packet(1_764_000_000, 123_456, first)
+            .Packet(1_764_000_001, 0, second, originalLength: 1514)
+            .ToArray();
+        Assert.Equal(PacketFrames.ToHex(expected), PacketFrames.ToHex(File.ReadAllBytes(path)));
+    }
+
     private static byte[] TcpFrame(int payloadBytes) =>
         PacketFrames.EthernetIPv4Tcp(TcpSpec.Default() with { SourcePort = 50000, DestinationPort = 8080, Payload = new byte[payloadBytes] }, "127.0.0.1", "127.0.0.1");
 }
