@@ -41,6 +41,8 @@ public static class PacketFrames
     public static readonly PhysicalAddress SourceMac = PhysicalAddress.Parse("02-00-00-00-00-01");
     public static readonly PhysicalAddress DestinationMac = PhysicalAddress.Parse("02-00-00-00-00-02");
 
+    private static readonly IPAddress s_floodTarget = IPAddress.Parse("10.255.0.1");
+
     /// <summary>"88 02 03 e8" or "8802 03e8": whitespace is ignored.</summary>
     public static byte[] FromHex(string hex)
     {
@@ -292,8 +294,6 @@ public static class PacketFrames
         var source = new IPAddress(new byte[] { 10, (byte)(index >> 16), (byte)(index >> 8), (byte)index });
         return EthernetTcp(spec, source, s_floodTarget, SourceMac, DestinationMac, default);
     }
-
-    private static readonly IPAddress s_floodTarget = IPAddress.Parse("10.255.0.1");
 
     private static IPPacket IP(IPAddress source, IPAddress destination, IpFields fields) =>
         source.AddressFamily == AddressFamily.InterNetworkV6
