@@ -62,7 +62,10 @@ public static class FuzzTargets
         }
     }
 
-    /// <summary>The link/IP/TCP decoder on one frame; byte 0 picks the link type, byte 1 shortens the original length.</summary>
+    /// <summary>
+    /// The link/IP/TCP decoder on one frame; byte 0 picks the link type, byte 1 shortens the original length. A
+    /// fragment goes through the fragment walk and a defragmenter too.
+    /// </summary>
     public static void Decoder(byte[] input)
     {
         if (input.Length < 2)
@@ -78,6 +81,22 @@ public static class FuzzTargets
         {
             Check(segment.Payload.Length <= frame.Length, "payload longer than the frame");
             _ = segment.SourceAddress.ToString() + segment.DestinationAddress.ToString();
+        }
+
+        var isFragment = PacketDecoder.TryDecodeFragment(linkType, frame, originalLength, out var fragment);
+        Check(isFragment == (status == DecodeStatus.IpFragment), "the fragment walk and the TCP walk disagree");
+        if (isFragment)
+        {
+            Check(fragment.Header.Length + fragment.Data.Length <= frame.Length, "fragment longer than the frame");
+            Check(fragment.Data.Length <= fragment.DataWireLength, "fragment data past its announced length");
+
+            // The fragment twice: alone (a whole datagram when it starts at 0 and is the last), then as a duplicate.
+            var defragmenter = new IpDefragmenter(new DefragmentationOptions());
+            _ = defragmenter.Add(fragment, default, out var first, out var firstLength);
+            _ = defragmenter.Add(fragment, default, out _, out _);
+            Check(first.Length <= firstLength, "reassembled packet longer than its length");
+            defragmenter.Finish();
+            Check(defragmenter.Statistics.BytesHeld == 0 && defragmenter.Statistics.DatagramsHeld == 0, "defragmenter kept memory after Finish");
         }
     }
 

@@ -54,6 +54,7 @@ public static class PipelineWarmUp
         ("WsCloseSniffer.Decoding.DecodedTcp", ".ctor"),
         ("WsCloseSniffer.Decoding.DecodedTcp", "Decode"),
         ("WsCloseSniffer.Decoding.PacketDecoder", "TryDecodeTcp"),
+        ("WsCloseSniffer.Decoding.PacketDecoder", "Decode"),
         ("WsCloseSniffer.Decoding.PacketDecoder", "DecodeEtherType"),
         ("WsCloseSniffer.Decoding.PacketDecoder", "DecodeIP"),
         ("WsCloseSniffer.Decoding.PacketDecoder", "DecodeIPv4"),
@@ -136,7 +137,7 @@ public static class PipelineWarmUp
                 json.Write(sorted[0]);
             }
 
-            SummaryWriter.Write(TextWriter.Null, sorter.Sorted(), sorter.ClassificationCounts, analyzer.Statistics, inputCount: 1);
+            SummaryWriter.Write(TextWriter.Null, sorter.Sorted(), sorter.ClassificationCounts, sorter.EndingTimes, analyzer.Statistics, inputCount: 1);
         }
 
         return record;

@@ -32,8 +32,8 @@ internal sealed class ReportOutputs : IDisposable
             : null;
     }
 
-    /// <summary>Opens the sinks asked for; a Parquet file's capture_set names <paramref name="captureFiles"/>.</summary>
-    public static ReportOutputs Open(string? csv, string? json, TextWriter stdout, string? html = null, string? parquet = null, IReadOnlyCollection<string>? captureFiles = null)
+    /// <summary>Opens the sinks asked for; every report's capture_set column is <paramref name="captureSet"/>.</summary>
+    public static ReportOutputs Open(string? csv, string? json, TextWriter stdout, string captureSet, string? html = null, string? parquet = null)
     {
         var outputs = new ReportOutputs { WritesToStandardOutput = csv == StandardOutput || json == StandardOutput || html == StandardOutput };
         try
@@ -41,27 +41,27 @@ internal sealed class ReportOutputs : IDisposable
             if (csv is not null)
             {
                 outputs._sinks.Add(csv == StandardOutput
-                    ? new CsvSessionWriter(stdout, leaveOpen: true)
-                    : new CsvSessionWriter(new StreamWriter(csv, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false))));
+                    ? new CsvSessionWriter(stdout, leaveOpen: true, captureSet)
+                    : new CsvSessionWriter(new StreamWriter(csv, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)), leaveOpen: false, captureSet));
             }
 
             if (json is not null)
             {
                 outputs._sinks.Add(json == StandardOutput
-                    ? new JsonLinesSessionWriter(new TextWriterStream(stdout), leaveOpen: false)
-                    : new JsonLinesSessionWriter(File.Create(json)));
+                    ? new JsonLinesSessionWriter(new TextWriterStream(stdout), leaveOpen: false, captureSet)
+                    : new JsonLinesSessionWriter(File.Create(json), leaveOpen: false, captureSet));
             }
 
             if (html is not null)
             {
                 outputs._sinks.Add(html == StandardOutput
-                    ? new HtmlReportWriter(stdout, leaveOpen: true)
-                    : new HtmlReportWriter(new StreamWriter(html, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false))));
+                    ? new HtmlReportWriter(stdout, leaveOpen: true, captureSet: captureSet)
+                    : new HtmlReportWriter(new StreamWriter(html, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)), captureSet: captureSet));
             }
 
             if (parquet is not null)
             {
-                outputs._sinks.Add(new ParquetSessionWriter(File.Create(parquet), ParquetSessionWriter.CaptureSetOf(captureFiles ?? [])));
+                outputs._sinks.Add(new ParquetSessionWriter(File.Create(parquet), captureSet));
             }
 
             return outputs;

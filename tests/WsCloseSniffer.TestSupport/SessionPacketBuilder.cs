@@ -85,6 +85,13 @@ public sealed class SessionPacketBuilder
         return this;
     }
 
+    /// <summary>Lets <paramref name="seconds"/> pass before the next packet (packet times of a built capture are free).</summary>
+    public SessionPacketBuilder Wait(double seconds)
+    {
+        _timeNanoseconds += (long)Math.Round(seconds * NanosecondsPerSecond);
+        return this;
+    }
+
     /// <summary>A pure ACK from the server acknowledging all client bytes (lost ones too).</summary>
     public SessionPacketBuilder ServerAck() => Add(ServerSide, TcpControl.Ack, []);
 

@@ -4,13 +4,13 @@ using SharpPcap.LibPcap;
 namespace WsCloseSniffer.SampleRecorder;
 
 /// <summary>
-/// Records the packets of one TCP port on a loopback interface into a classic pcap file.
+/// Records the packets of some TCP ports on a loopback interface into a classic pcap file.
 /// Created once per scenario, before the first connection; <see cref="Stop"/> is called exactly once.
 /// </summary>
 internal sealed class LoopbackCapture : IDisposable
 {
-    // Large enough that no loopback segment is truncated (lo has a 64 KiB MTU), as tcpdump's default.
-    private const int SnapLengthBytes = 262144;
+    /// <summary>Large enough that no loopback segment is truncated (lo has a 64 KiB MTU), as tcpdump's default.</summary>
+    public const int DefaultSnapLengthBytes = 262144;
 
     // Short read timeout so StopCapture returns promptly; immediate mode so nothing waits in a buffer.
     private const int ReadTimeoutMilliseconds = 100;
@@ -27,7 +27,12 @@ internal sealed class LoopbackCapture : IDisposable
         _writer = writer;
     }
 
-    public static LoopbackCapture Start(string interfaceName, int port, string outputPath)
+    /// <summary>
+    /// Starts capturing the TCP packets of any of <paramref name="ports"/> (a server's, and a proxy's in front of it);
+    /// with a <paramref name="snapLengthBytes"/> below a packet's size libpcap keeps only its first bytes, as
+    /// <c>tcpdump -s</c> does, and the file header says so.
+    /// </summary>
+    public static LoopbackCapture Start(string interfaceName, IReadOnlyCollection<int> ports, string outputPath, int snapLengthBytes = DefaultSnapLengthBytes)
     {
         LibPcapLiveDevice device = LibPcapLiveDeviceList.New().FirstOrDefault(d => d.Name == interfaceName)
             ?? throw new InvalidOperationException($"Capture interface '{interfaceName}' not found (are we root?).");
@@ -35,15 +40,15 @@ internal sealed class LoopbackCapture : IDisposable
         device.Open(new DeviceConfiguration
         {
             Mode = DeviceModes.None,
-            Snaplen = SnapLengthBytes,
+            Snaplen = snapLengthBytes,
             ReadTimeout = ReadTimeoutMilliseconds,
             Immediate = true,
         });
-        device.Filter = $"tcp port {port}";
+        device.Filter = "tcp and (" + string.Join(" or ", ports.Select(port => $"port {port}")) + ")";
 
         var writer = new CaptureFileWriterDevice(outputPath, FileMode.Create);
         // Open(device) would write libpcap's 65536 default into the file header instead of the real snap length.
-        writer.Open(new DeviceConfiguration { LinkLayerType = device.LinkType, Snaplen = SnapLengthBytes });
+        writer.Open(new DeviceConfiguration { LinkLayerType = device.LinkType, Snaplen = snapLengthBytes });
 
         var capture = new LoopbackCapture(device, writer);
         device.OnPacketArrival += capture.OnPacketArrival;
@@ -80,7 +85,10 @@ internal sealed class LoopbackCapture : IDisposable
     {
         lock (_writerLock)
         {
-            _writer.Write(e.GetPacket());
+            // Written with both lengths: Write(RawCapture) would record the cut length as the packet's length too,
+            // and a reader could no longer tell a packet cut by the snap length from a short one.
+            var header = (PcapHeader)e.Header;
+            _writer.Write(e.Data, ref header);
             _packetCount++;
         }
     }

@@ -29,6 +29,18 @@ try
         await Recorder.RecordAsync(scenario, outputDirectory).ConfigureAwait(false);
     }
 
+    // 19 comes from 17's recording before 17 itself is replaced by its fragments.
+    if (Selected("17-ipv4-fragments-1000.pcap"))
+    {
+        await Recorder.FragmentAsync(outputDirectory, "17-ipv4-fragments-1000.pcap", "19-ipv4-fragments-reordered-duplicated-1000.pcap", "--mtu", "1500", "--reverse", "--duplicate-every", "2").ConfigureAwait(false);
+        await Recorder.FragmentAsync(outputDirectory, "17-ipv4-fragments-1000.pcap", "17-ipv4-fragments-1000.pcap", "--mtu", "1500").ConfigureAwait(false);
+    }
+
+    if (Selected("18-ipv6-fragments-1000.pcap"))
+    {
+        await Recorder.FragmentAsync(outputDirectory, "18-ipv6-fragments-1000.pcap", "18-ipv6-fragments-1000.pcap", "--mtu", "1280").ConfigureAwait(false);
+    }
+
     if (Selected("20-wss-tls13-aes128gcm-1000.pcap"))
     {
         await Recorder.InjectSecretsAsync(outputDirectory, Environment.GetEnvironmentVariable("SSLKEYLOGFILE")!,

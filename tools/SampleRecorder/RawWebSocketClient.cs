@@ -16,6 +16,9 @@ internal static class RawWebSocketClient
     private const string ExpectedAccept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
     private const int MaxResponseHeadBytes = 4096;
 
+    // A stuck client waits this long at most for the server to give up on it.
+    private static readonly TimeSpan s_stuckClientLimit = TimeSpan.FromSeconds(8);
+
     // RFC 6455 section 5.7: a single-frame masked text message "Hello" with mask 37 fa 21 3d.
     private static readonly byte[] s_maskedHello = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
 
@@ -82,6 +85,44 @@ internal static class RawWebSocketClient
     }
 
     /// <summary>
+    /// Handshakes and then reads nothing: a client whose application is stuck, so its pings go unanswered and any
+    /// close frame unechoed. Waits (at most <see cref="s_stuckClientLimit"/>) for the server to end the
+    /// connection, then closes its own side with a FIN.
+    /// </summary>
+    public static async Task HandshakeAndIgnoreAsync(IPEndPoint server, string path, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server, cancellationToken).ConfigureAwait(false);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await SendAllAsync(stream, UpgradeRequest(server, path), cancellationToken).ConfigureAwait(false);
+        string head = await ReadResponseHeadAsync(stream, cancellationToken).ConfigureAwait(false);
+        if (!head.StartsWith("HTTP/1.1 101", StringComparison.Ordinal)
+            || !head.Contains($"Sec-WebSocket-Accept: {ExpectedAccept}", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"Unexpected upgrade response:\n{head}");
+        }
+
+        // The kernel still takes in what the server sends (it ACKs), as for a stuck application; the bytes are
+        // drained only to see the server's FIN.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(s_stuckClientLimit);
+        byte[] rest = new byte[1024];
+        try
+        {
+            while (await socket.ReceiveAsync(rest, SocketFlags.None, limit.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (SocketException)
+        {
+            // A server that aborts may reset the connection instead.
+            return;
+        }
+
+        socket.Shutdown(SocketShutdown.Send);
+    }
+
+    /// <summary>
     /// On one kept-alive connection: a plain GET of <paramref name="plainPath"/> whose response is chunked, read to
     /// its last chunk; then the upgrade to <paramref name="path"/>, one echoed message, and a client close 1000
     /// "bye" answered by the server; then the server's FIN.
@@ -119,6 +160,62 @@ internal static class RawWebSocketClient
         byte[] reply = new byte[7];
         await ReceiveExactlyAsync(stream, reply, cancellationToken).ConfigureAwait(false);
         await ReadUntilAsync(stream, [], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Upgrades offering permessage-deflate, sends one text frame with RSV1 set carrying <paramref name="deflateData"/>
+    /// (masked with the RFC 6455 section 5.7 mask), then reads what the server does: returns the code of its close
+    /// frame after echoing it, or null when it ended the connection without one (FIN or RST). Waits for the server's end.
+    /// </summary>
+    public static async Task<int?> CompressedFrameThenCloseAsync(IPEndPoint server, string path, byte[] deflateData, CancellationToken cancellationToken)
+    {
+        if (deflateData.Length > 125)
+        {
+            throw new ArgumentException("One short frame is enough here.", nameof(deflateData));
+        }
+
+        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server, cancellationToken).ConfigureAwait(false);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await SendAllAsync(stream, UpgradeRequest(server, path, "Sec-WebSocket-Extensions: permessage-deflate\r\n"), cancellationToken).ConfigureAwait(false);
+        string head = await ReadResponseHeadAsync(stream, cancellationToken).ConfigureAwait(false);
+        if (!head.StartsWith("HTTP/1.1 101", StringComparison.Ordinal) || !head.Contains("permessage-deflate", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"Expected a 101 accepting permessage-deflate, got:\n{head}");
+        }
+
+        byte[] mask = [0x37, 0xfa, 0x21, 0x3d];
+        byte[] frame = [0xC1, (byte)(0x80 | deflateData.Length), .. mask, .. deflateData.Select((b, i) => (byte)(b ^ mask[i % 4]))];
+        await SendAllAsync(stream, frame, cancellationToken).ConfigureAwait(false);
+
+        byte[] header = new byte[2];
+        try
+        {
+            if (await stream.ReadAtLeastAsync(header, 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false) < 2)
+            {
+                return null;
+            }
+        }
+        catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+        {
+            // Kestrel aborts the connection when it cannot inflate a message: no close frame, a RST.
+            return null;
+        }
+
+        if ((header[0] & 0x0F) != 0x8 || (header[1] & 0x7F) is < 2 or > 125)
+        {
+            throw new InvalidOperationException($"Expected a close frame, got header {Convert.ToHexString(header)}.");
+        }
+
+        byte[] payload = new byte[header[1] & 0x7F];
+        await ReceiveExactlyAsync(stream, payload, cancellationToken).ConfigureAwait(false);
+        int code = (payload[0] << 8) | payload[1];
+
+        // Echo the code (RFC 6455 5.5.1), without a reason.
+        byte[] echo = [0x88, 0x82, .. mask, (byte)(payload[0] ^ mask[0]), (byte)(payload[1] ^ mask[1])];
+        await SendAllAsync(stream, echo, cancellationToken).ConfigureAwait(false);
+        await ReadUntilAsync(stream, [], cancellationToken).ConfigureAwait(false);
+        return code;
     }
 
     /// <summary>Reads until <paramref name="end"/> has been received (empty: until the server's FIN).</summary>

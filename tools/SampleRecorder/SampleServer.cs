@@ -23,7 +23,9 @@ internal sealed record ServerBehavior(
     bool EnableCompression,
     string? CloseTrigger = null,
     WebSocketCloseStatus CloseStatus = WebSocketCloseStatus.NormalClosure,
-    string? CloseReason = null);
+    string? CloseReason = null,
+    TimeSpan? PingInterval = null,
+    TimeSpan? PongTimeout = null);
 
 /// <summary>
 /// A Kestrel server on one loopback address and an ephemeral port, started once per scenario.
@@ -37,6 +39,7 @@ internal sealed class SampleServer : IAsyncDisposable
     public const string ApplicationClosePath = "/app-close";
     public const string ForbiddenPath = "/forbidden";
     public const string ChunkedConfigPath = "/config";
+    public const string PingTimeoutPath = "/echo-ping-timeout";
 
     // Echoed messages are small; a bound keeps a misbehaving client from growing the buffer.
     private const int MaxMessageBytes = 64 * 1024;
@@ -48,6 +51,9 @@ internal sealed class SampleServer : IAsyncDisposable
         [ServerClosePath] = new(false, "logout", WebSocketCloseStatus.NormalClosure, "done"),
         [GoingAwayPath] = new(false, "shutdown", WebSocketCloseStatus.EndpointUnavailable, "server shutting down"),
         [ApplicationClosePath] = new(false, "expire-session", (WebSocketCloseStatus)4000, "session expired"),
+
+        // Pings every second; no pong within a second aborts the connection (ASP.NET Core's KeepAliveTimeout).
+        [PingTimeoutPath] = new(false, PingInterval: TimeSpan.FromSeconds(1), PongTimeout: TimeSpan.FromSeconds(1)),
     };
 
     // Self-signed, made once per run: the key never leaves the process, and the captures' keys are in the key log anyway.
@@ -204,8 +210,14 @@ internal sealed class SampleServer : IAsyncDisposable
         timeout.CancelAfter(_sessionTimeout);
         try
         {
-            using WebSocket webSocket = await context.WebSockets.AcceptWebSocketAsync(
-                new WebSocketAcceptContext { DangerousEnableCompression = behavior.EnableCompression }).ConfigureAwait(false);
+            var accept = new WebSocketAcceptContext { DangerousEnableCompression = behavior.EnableCompression };
+            if (behavior.PingInterval is TimeSpan interval)
+            {
+                accept.KeepAliveInterval = interval;
+                accept.KeepAliveTimeout = behavior.PongTimeout;
+            }
+
+            using WebSocket webSocket = await context.WebSockets.AcceptWebSocketAsync(accept).ConfigureAwait(false);
             string outcome = await RunSessionAsync(webSocket, behavior, timeout.Token).ConfigureAwait(false);
             _sessionEnded.TrySetResult(outcome);
         }

@@ -8,9 +8,19 @@ using WsCloseSniffer.Reporting;
 
 namespace WsCloseSniffer.Cli.Commands;
 
-/// <summary><c>wsclosesniffer analyze PATH... [--csv FILE|-] [--json FILE|-] [--html FILE|-] [--parquet FILE] [--filter BPF] [--quiet]</c></summary>
+/// <summary><c>wsclosesniffer analyze PATH... [--as-one|--separate] [--csv FILE|-] [--json FILE|-] [--html FILE|-] [--parquet FILE] [--filter BPF] [--quiet]</c></summary>
 internal sealed class AnalyzeCommand
 {
+    private readonly Option<bool> _asOne = new("--as-one")
+    {
+        Description = "Read all the files as one capture, merged by packet time (rotated or split files, interfaces captured at once)",
+    };
+
+    private readonly Option<bool> _separate = new("--separate")
+    {
+        Description = "Read every file on its own, even a set that looks like one rotation",
+    };
+
     private readonly Argument<string[]> _paths = new("PATH")
     {
         Description = "Capture files (pcap, pcapng, optionally gzip-compressed) or directories of them",
@@ -34,6 +44,8 @@ internal sealed class AnalyzeCommand
         Command = new Command("analyze", "Analyze capture files and report how every WebSocket session closed")
         {
             _paths,
+            _asOne,
+            _separate,
             CommonOptions.Csv,
             CommonOptions.Json,
             CommonOptions.Html,
@@ -49,6 +61,12 @@ internal sealed class AnalyzeCommand
 
         Command.SetAction((parse, token) =>
         {
+            if (parse.GetValue(_asOne) && parse.GetValue(_separate))
+            {
+                _console.Warn("--as-one and --separate contradict each other; give one of them");
+                return Task.FromResult(ExitCodes.Usage);
+            }
+
             var analyzerOptions = CommonOptions.ReadAnalyzerOptions(parse);
             if (!CommonOptions.TryAddTlsKeyLog(parse, _console, ref analyzerOptions))
             {
@@ -64,13 +82,23 @@ internal sealed class AnalyzeCommand
                 token,
                 analyzerOptions,
                 parse.GetValue(CommonOptions.Html),
-                parse.GetValue(CommonOptions.Parquet)));
+                parse.GetValue(CommonOptions.Parquet),
+                parse.GetValue(_asOne) ? Joining.AsOne : parse.GetValue(_separate) ? Joining.Separate : Joining.Rotations));
         });
     }
 
     public Command Command { get; }
 
-    public int Run(IReadOnlyList<string> paths, string? csv, string? json, string? filter, bool quiet, CancellationToken cancellationToken, AnalyzerOptions? analyzerOptions = null, string? html = null, string? parquet = null)
+    /// <summary>Which files are read as one capture.</summary>
+    public enum Joining
+    {
+        /// <summary>The sets that are clearly one rotation; every other file on its own.</summary>
+        Rotations = 0,
+        AsOne = 1,
+        Separate = 2,
+    }
+
+    public int Run(IReadOnlyList<string> paths, string? csv, string? json, string? filter, bool quiet, CancellationToken cancellationToken, AnalyzerOptions? analyzerOptions = null, string? html = null, string? parquet = null, Joining joining = Joining.Rotations)
     {
         if (ReportOutputs.Validate(csv, json, html, parquet) is { } usage)
         {
@@ -96,11 +124,18 @@ internal sealed class AnalyzeCommand
             return ExitCodes.InputError;
         }
 
+        var groups = joining switch
+        {
+            Joining.AsOne => CaptureGroups.AsOne(inputs),
+            Joining.Separate => CaptureGroups.Separate(inputs),
+            _ => CaptureGroups.DetectRotations(inputs, options.Reassembly),
+        };
+
         // Opened before the analysis, so a report path that cannot be written fails at once, not after an hour's work.
         ReportOutputs outputs;
         try
         {
-            outputs = ReportOutputs.Open(csv, json, _console.Out, html, parquet, inputs.Select(i => i.Path).ToList());
+            outputs = ReportOutputs.Open(csv, json, _console.Out, ReportColumns.CaptureSetOf(inputs.Select(i => i.Path)), html, parquet);
         }
         catch (Exception e) when (ExitCodes.IsExpected(e))
         {
@@ -110,16 +145,21 @@ internal sealed class AnalyzeCommand
 
         using (outputs)
         {
-            using var result = RunWithProgress(inputs, options, quiet, cancellationToken);
+            using var result = RunWithProgress(groups, options, quiet, cancellationToken);
             foreach (var problem in result.Problems)
             {
                 _console.Warn(problem.ToString());
             }
 
+            if (SummaryWriter.SnapLengthWarning(result.Statistics) is { } cut)
+            {
+                _console.Warn(cut);
+            }
+
             // The summary (stdout) is written while the report (a file) is: each reads the sorted sessions on its own.
             var summary = outputs.WritesToStandardOutput
                 ? Task.CompletedTask
-                : Task.Run(() => SummaryWriter.Write(_console.Out, result.Sessions.Sorted(), result.Sessions.ClassificationCounts, result.Statistics, inputs.Count), CancellationToken.None);
+                : Task.Run(() => SummaryWriter.Write(_console.Out, result.Sessions.Sorted(), result.Sessions.ClassificationCounts, result.Sessions.EndingTimes, result.Statistics, inputs.Count, [.. groups.Where(g => g.IsJoined).Select(g => g.Describe())]), CancellationToken.None);
             try
             {
                 foreach (var session in result.Sessions.Sorted())
@@ -143,7 +183,7 @@ internal sealed class AnalyzeCommand
         }
     }
 
-    private AnalysisResult RunWithProgress(IReadOnlyList<CaptureInput> inputs, AnalyzerOptions options, bool quiet, CancellationToken cancellationToken)
+    private AnalysisResult RunWithProgress(IReadOnlyList<CaptureGroup> inputs, AnalyzerOptions options, bool quiet, CancellationToken cancellationToken)
     {
         if (quiet || !_console.IsErrorTerminal)
         {

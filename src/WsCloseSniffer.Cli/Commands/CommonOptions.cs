@@ -61,10 +61,14 @@ internal static class CommonOptions
 
     public static Option<int?> MaxControlPayloadBytes { get; } = Positive("--max-control-payload-bytes", "Bytes of a control frame's payload held (at least 125)");
 
+    public static Option<int?> MaxInflatedMessageMegabytes { get; } = Positive("--max-inflated-message-mb", "Inflated bytes counted per compressed message, in MiB; past this the rest of the message is skipped");
+
+    public static Option<int?> MaxInflaters { get; } = Positive("--max-inflaters", "Compressed directions inflated at once (about 50 KiB each); past this further ones are not inflated");
+
     public static Option<int?> IdleTimeoutSeconds { get; } = Positive("--idle-timeout", "Seconds of packet time without a packet after which a connection is given up on");
 
     public static IEnumerable<Option> Limits =>
-        [MaxConnections, MaxBufferedBytes, MaxBufferedTotalMegabytes, MaxHttpHeadBytes, MaxControlPayloadBytes, IdleTimeoutSeconds];
+        [MaxConnections, MaxBufferedBytes, MaxBufferedTotalMegabytes, MaxHttpHeadBytes, MaxControlPayloadBytes, MaxInflatedMessageMegabytes, MaxInflaters, IdleTimeoutSeconds];
 
     /// <summary>The analysis settings the command line asked for; defaults where an option is absent.</summary>
     public static AnalyzerOptions ReadAnalyzerOptions(ParseResult parse)
@@ -83,6 +87,8 @@ internal static class CommonOptions
             },
             MaxHttpHeadBytes = parse.GetValue(MaxHttpHeadBytes) ?? defaults.MaxHttpHeadBytes,
             MaxControlPayloadBytes = Math.Max(parse.GetValue(MaxControlPayloadBytes) ?? defaults.MaxControlPayloadBytes, 125),
+            MaxInflatedMessageBytes = parse.GetValue(MaxInflatedMessageMegabytes) is int inflated ? inflated * 1024L * 1024 : defaults.MaxInflatedMessageBytes,
+            MaxInflaters = parse.GetValue(MaxInflaters) ?? defaults.MaxInflaters,
         };
     }
 

@@ -19,6 +19,7 @@ internal sealed record LiveRequest(string Interface)
     public string? Csv { get; init; }
     public string? Json { get; init; }
     public string? Html { get; init; }
+    public string? Parquet { get; init; }
     public string? WritePcap { get; init; }
     public bool Promiscuous { get; init; }
     public bool Quiet { get; init; }
@@ -27,7 +28,7 @@ internal sealed record LiveRequest(string Interface)
 
 /// <summary>
 /// <c>wsclosesniffer live --interface NAME [--filter BPF] [--duration SECONDS] [--csv FILE|-] [--json FILE|-] [--html FILE|-]
-/// [--write-pcap FILE] [--promiscuous] [--quiet]</c>: the offline pipeline fed by libpcap, one line per
+/// [--parquet FILE] [--write-pcap FILE] [--promiscuous] [--quiet]</c>: the offline pipeline fed by libpcap, one line per
 /// session as it ends, the complete report when stopped (Ctrl-C, SIGTERM or --duration).
 /// </summary>
 internal sealed class LiveCommand
@@ -69,6 +70,7 @@ internal sealed class LiveCommand
             CommonOptions.Csv,
             CommonOptions.Json,
             CommonOptions.Html,
+            CommonOptions.Parquet,
             _writePcap,
             _promiscuous,
             CommonOptions.TlsKeyLog,
@@ -91,6 +93,7 @@ internal sealed class LiveCommand
             Csv = parse.GetValue(CommonOptions.Csv),
             Json = parse.GetValue(CommonOptions.Json),
             Html = parse.GetValue(CommonOptions.Html),
+            Parquet = parse.GetValue(CommonOptions.Parquet),
             WritePcap = parse.GetValue(_writePcap),
             Promiscuous = parse.GetValue(_promiscuous),
             Quiet = parse.GetValue(CommonOptions.Quiet),
@@ -105,7 +108,7 @@ internal sealed class LiveCommand
     public int Run(LiveRequest request, CancellationToken stop, Action? started = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (ReportOutputs.Validate(request.Csv, request.Json, request.Html) is { } usage)
+        if (ReportOutputs.Validate(request.Csv, request.Json, request.Html, request.Parquet) is { } usage)
         {
             _console.Warn(usage);
             return ExitCodes.Usage;
@@ -165,7 +168,9 @@ internal sealed class LiveCommand
         CaptureFileWriter? pcap = null;
         try
         {
-            outputs = ReportOutputs.Open(request.Csv, request.Json, _console.Out, request.Html);
+            // Like the HTML page, the Parquet file is complete when the run stops (its footer comes last).
+            var captureSet = ReportColumns.LiveCaptureSetOf(capture.InterfaceName, DateTimeOffset.UtcNow);
+            outputs = ReportOutputs.Open(request.Csv, request.Json, _console.Out, captureSet, request.Html, request.Parquet);
         }
         catch (Exception e) when (ExitCodes.IsExpected(e))
         {

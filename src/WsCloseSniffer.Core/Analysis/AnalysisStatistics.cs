@@ -12,7 +12,29 @@ public sealed class AnalysisStatistics
     public long Bytes { get; set; }
     public long TcpSegments { get; set; }
     public long NotTcp { get; set; }
+    /// <summary>IP fragments given to the defragmenter (those that could carry TCP).</summary>
     public long IpFragments { get; set; }
+
+    /// <summary>IP datagrams reassembled from fragments and decoded like captured packets.</summary>
+    public long IpDatagramsReassembled { get; set; }
+
+    /// <summary>Fragments wholly inside data already received: ignored.</summary>
+    public long IpDuplicateFragments { get; set; }
+
+    /// <summary>Fragments with no data, or not a multiple of 8 bytes before the last: dropped.</summary>
+    public long IpMalformedFragments { get; set; }
+
+    /// <summary>Datagrams dropped for overlapping fragments or contradicting lengths.</summary>
+    public long IpDatagramsOverlapping { get; set; }
+
+    /// <summary>Datagrams dropped for being longer than 65,535 bytes.</summary>
+    public long IpDatagramsTooLarge { get; set; }
+
+    /// <summary>Datagrams dropped incomplete at their reassembly timeout or the end of input.</summary>
+    public long IpDatagramsIncomplete { get; set; }
+
+    /// <summary>Datagrams dropped incomplete to honour the defragmenter's caps.</summary>
+    public long IpDatagramsEvictedByCap { get; set; }
     public long Malformed { get; set; }
     public long FilteredOut { get; set; }
     public long Connections { get; set; }
@@ -25,6 +47,12 @@ public sealed class AnalysisStatistics
 
     /// <summary>TCP segments dropped for lying far outside any plausible window.</summary>
     public long SegmentsOutsideWindow { get; set; }
+
+    /// <summary>Packets the capture's snap length cut (captured length below the length on the wire).</summary>
+    public long PacketsCutBySnapLength { get; set; }
+
+    /// <summary>The largest captured length of a cut packet: the snap length the capture used; 0 when none was cut.</summary>
+    public int SnapLengthBytes { get; set; }
 
     /// <summary>Packets per link type the decoder does not understand.</summary>
     public Dictionary<LinkType, long> UnsupportedLinkTypes { get; } = [];
@@ -40,6 +68,13 @@ public sealed class AnalysisStatistics
         TcpSegments += other.TcpSegments;
         NotTcp += other.NotTcp;
         IpFragments += other.IpFragments;
+        IpDatagramsReassembled += other.IpDatagramsReassembled;
+        IpDuplicateFragments += other.IpDuplicateFragments;
+        IpMalformedFragments += other.IpMalformedFragments;
+        IpDatagramsOverlapping += other.IpDatagramsOverlapping;
+        IpDatagramsTooLarge += other.IpDatagramsTooLarge;
+        IpDatagramsIncomplete += other.IpDatagramsIncomplete;
+        IpDatagramsEvictedByCap += other.IpDatagramsEvictedByCap;
         Malformed += other.Malformed;
         FilteredOut += other.FilteredOut;
         Connections += other.Connections;
@@ -50,6 +85,8 @@ public sealed class AnalysisStatistics
         EvictedForCap += other.EvictedForCap;
         BufferCapGaps += other.BufferCapGaps;
         SegmentsOutsideWindow += other.SegmentsOutsideWindow;
+        PacketsCutBySnapLength += other.PacketsCutBySnapLength;
+        SnapLengthBytes = Math.Max(SnapLengthBytes, other.SnapLengthBytes);
         foreach (var (linkType, count) in other.UnsupportedLinkTypes)
         {
             UnsupportedLinkTypes[linkType] = UnsupportedLinkTypes.GetValueOrDefault(linkType) + count;

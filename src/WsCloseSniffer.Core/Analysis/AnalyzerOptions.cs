@@ -1,4 +1,5 @@
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Http;
 using WsCloseSniffer.Reassembly;
 using WsCloseSniffer.Tls;
@@ -11,11 +12,26 @@ public sealed record AnalyzerOptions
 {
     public ReassemblyOptions Reassembly { get; init; } = new();
 
+    /// <summary>Bounds of IP fragment reassembly.</summary>
+    public DefragmentationOptions Defragmentation { get; init; } = new();
+
     /// <summary>An HTTP head (upgrade request or response) longer than this is given up on (notice http_head_too_large).</summary>
     public int MaxHttpHeadBytes { get; init; } = HttpHeadParser.DefaultMaxHeadBytes;
 
     /// <summary>How much of a control frame's payload is held; the rest of an oversized one is skipped.</summary>
     public int MaxControlPayloadBytes { get; init; } = FrameDecoder.MaxHeldControlPayloadBytes;
+
+    /// <summary>
+    /// Inflated bytes counted per compressed message; past it the message's rest is skipped (notice
+    /// ws_inflate_cap_reached), so a deflate bomb costs bounded time.
+    /// </summary>
+    public long MaxInflatedMessageBytes { get; init; } = DefaultMaxInflatedMessageBytes;
+
+    /// <summary>Inflaters alive at once per capture source (about 50 KiB each); directions past it are not inflated (notice ws_deflate_not_inflated).</summary>
+    public int MaxInflaters { get; init; } = DefaultMaxInflaters;
+
+    public const long DefaultMaxInflatedMessageBytes = 64L * 1024 * 1024;
+    public const int DefaultMaxInflaters = 2048;
 
     /// <summary>TLS secrets (--tls-keylog); each capture adds the secrets it carries itself (pcapng DSB) on top.</summary>
     public TlsKeyLog? TlsKeyLog { get; init; }

@@ -41,7 +41,10 @@ public static class Classifier
     {
         ArgumentNullException.ThrowIfNull(session);
         var sentence = DiagnoseMain(session, outcome);
-        var extra = session.Notices.Where(Notice.IsWorthSaying).Select(n => Describe(session, n)).ToList();
+
+        // Endings the compression evidence explains already name the broken frame: its notice would only repeat it.
+        var explained = ExplainedByCompression(outcome) ? s_compressionNotices : [];
+        var extra = session.Notices.Where(n => Notice.IsWorthSaying(n) && !explained.Contains(n)).Select(n => Describe(session, n)).ToList();
         if (extra.Count > 0)
         {
             sentence += DiagnosisTemplates.Fill(DiagnosisTemplates.AlsoSeen, ("notices", string.Join("; ", extra)));
@@ -50,14 +53,28 @@ public static class Classifier
         return sentence + ".";
     }
 
-    private static string Describe(WebSocketSession session, string notice) =>
-        notice == Notice.HttpInvalidUpgradeAccepted
-            ? DiagnosisTemplates.Fill(DiagnosisTemplates.InvalidUpgradeAccepted, ("problems", string.Join(" and ", session.Request!.Problems)))
-            : Notice.Describe(notice);
+    private static string Describe(WebSocketSession session, string notice) => notice switch
+    {
+        Notice.HttpInvalidUpgradeAccepted =>
+            DiagnosisTemplates.Fill(DiagnosisTemplates.InvalidUpgradeAccepted, ("problems", string.Join(" and ", session.Request!.Problems))),
+        Notice.CaptureSnapLength when session.HandshakeCutByCapture => DescribeCutHandshake(session),
+        _ => Notice.Describe(notice),
+    };
+
+    private static string DescribeCutHandshake(WebSocketSession session)
+    {
+        var (heads, fields) = (session.Request?.IsCutByCapture, session.Response?.IsCutByCapture) switch
+        {
+            (true, true) => ("request and response were", "the key, the accept and the extensions"),
+            (true, _) => ("request was", "its Sec-WebSocket-Key and offered extensions"),
+            _ => ("response was", "its Sec-WebSocket-Accept and accepted extensions"),
+        };
+        return DiagnosisTemplates.Fill(DiagnosisTemplates.SnapLengthHandshakeCut, ("heads", heads), ("fields", fields));
+    }
 
     private static string DiagnoseMain(WebSocketSession session, Outcome outcome)
     {
-        if (session.Request is null && session.Tls is { } opaque)
+        if (session.Request is null && !session.HandshakeNotCaptured && session.Tls is { } opaque)
         {
             return DiagnoseOpaqueTls(session, opaque, outcome);
         }
@@ -81,10 +98,13 @@ public static class Classifier
                 ("side", side), ("ending", $"{char.ToLowerInvariant(ending[0])}{ending[1..]}"));
         }
 
+        var evidence = session.Evidence;
+        var unanswered = evidence.UnansweredPingsFrom(first.FromClient);
         var template = outcome switch
         {
             Outcome.MandatoryExtension => null,
             Outcome.InvalidCloseCode when first.Frame.Status == CloseFramePayloadStatus.OneByte => DiagnosisTemplates.ClosePayloadOneByte,
+            Outcome.InternalError when unanswered > 0 => DiagnosisTemplates.KeepaliveCloseTimeout,
             _ => Outcomes.Of(outcome).Diagnosis,
         };
         if (template is null)
@@ -94,7 +114,8 @@ public static class Classifier
 
         var other = Side(!first.FromClient);
         var code = first.Frame.Code;
-        return DiagnosisTemplates.Fill(template,
+        var wait = evidence.OldestUnansweredPingFrom(first.FromClient) is Timestamp ping ? Seconds(first.Time.NanosecondsSince(ping)) : string.Empty;
+        var sentence = DiagnosisTemplates.Fill(template,
             ("side", side),
             ("other", other),
             ("said", Said(first.Frame)),
@@ -102,12 +123,71 @@ public static class Classifier
             ("code", code is int c ? c.ToString(CultureInfo.InvariantCulture) : string.Empty),
             ("name", code is int n ? CloseCode.Name(n) : string.Empty),
             ("reason", Reason(first.Frame)),
-            ("time", first.Time.ToIso8601()));
+            ("time", first.Time.ToIso8601()),
+            ("unanswered", unanswered.ToString(CultureInfo.InvariantCulture)),
+            ("wait", wait),
+            ("sizes", outcome == Outcome.MessageTooBig ? MessageSizes(evidence, first) : string.Empty))
+            + CompressionEvidence(session, outcome);
+
+        // A going-away or 1006-like close (1006 must not be sent, yet some proxies do) after a quiet spell is
+        // what an idle timeout that closes politely looks like (AWS API Gateway sends 1001).
+        return outcome == Outcome.GoingAway || code == CloseCode.AbnormalClosure
+            ? sentence + IdleBeforeClose(session, first, side)
+            : sentence;
+    }
+
+    /// <summary>A 1009's evidence: the sizes of the messages that may have been too big, and who sent them.</summary>
+    private static string MessageSizes(SessionEvidence evidence, CloseRecord first)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var other = Side(!first.FromClient);
+        var largest = (first.FromClient ? evidence.ServerLargestMessageBytes : evidence.ClientLargestMessageBytes).ToString(inv);
+        if (evidence.UnfinishedMessageBytesFrom(!first.FromClient) is long unfinished)
+        {
+            return DiagnosisTemplates.Fill(DiagnosisTemplates.MessageTooBigUnfinished,
+                ("other", other), ("unfinished", unfinished.ToString(inv)), ("largest", largest));
+        }
+
+        if (evidence.LastMessageBefore(first.Time) is MessageSize last)
+        {
+            return DiagnosisTemplates.Fill(DiagnosisTemplates.MessageTooBigLast,
+                ("other", other), ("last", last.Bytes.ToString(inv)), ("lastWho", Side(last.FromClient)), ("largest", largest));
+        }
+
+        return DiagnosisTemplates.Fill(DiagnosisTemplates.MessageTooBigNone, ("other", other));
+    }
+
+    /// <summary>
+    /// How long the session had been quiet when the first close frame was sent, and what that matches. Directions
+    /// are delivered independently, so a peer frame later in packet time than the close means the session was not
+    /// quiet then: nothing is said rather than a wrong idle time.
+    /// </summary>
+    private static string IdleBeforeClose(WebSocketSession session, CloseRecord first, string side)
+    {
+        var evidence = session.Evidence;
+        var own = evidence.LastFrameBesidesCloseFrom(first.FromClient);
+        var peer = evidence.LastFrameBesidesCloseFrom(!first.FromClient);
+        if (peer is Timestamp p && p > first.Time)
+        {
+            return string.Empty;
+        }
+
+        var quietSince = Latest(own, peer) ?? evidence.OpenedAt;
+        if (quietSince is not Timestamp since || first.Time.NanosecondsSince(since) < IdleWorthSayingSeconds * Timestamp.NanosecondsPerSecond)
+        {
+            return string.Empty;
+        }
+
+        var idle = first.Time.NanosecondsSince(since) / (double)Timestamp.NanosecondsPerSecond;
+        var duration = first.Time.NanosecondsSince(session.Connection.FirstPacketTime) / (double)Timestamp.NanosecondsPerSecond;
+        var text = DiagnosisTemplates.Fill(DiagnosisTemplates.IdleThenClose, ("side", side),
+            ("idle", OneDecimal(idle)), ("duration", OneDecimal(duration)));
+        return text + TimeoutAndKeepalive(evidence, idle, duration);
     }
 
     private static string DiagnoseMandatoryExtension(WebSocketSession session, CloseRecord first, string said)
     {
-        var offered = session.Request!.Extensions.Names.ToList();
+        var offered = session.Request?.Extensions.Names.ToList() ?? [];
         var negotiated = session.NegotiatedExtensions;
         var accepted = negotiated.Names.ToList();
         var missing = offered.Where(o => !negotiated.Contains(o)).ToList();
@@ -171,7 +251,7 @@ public static class Classifier
                 : DiagnosisTemplates.AbnormalFin;
             var who = session.IsClient(by) ? "client" : "server";
             return DiagnosisTemplates.Fill(template, ("who", who), ("how", rst ? DiagnosisTemplates.HowRst : DiagnosisTemplates.HowFin))
-                + (beforeResponse ? string.Empty : IdleEvidence(session, who));
+                + (beforeResponse ? string.Empty : CompressionEvidence(session, outcome) + IdleEvidence(session, who));
         }
 
         var timedOut = session.End?.Kind == TcpCloseKind.Timeout;
@@ -243,16 +323,66 @@ public static class Classifier
         return DiagnosisTemplates.Fill(template, values);
     }
 
+    /// <summary>
+    /// For endings a broken compressed frame explains (1002, 1007, or a cut connection): the first frame that could not
+    /// be inflated or misused RSV1, and the first inflated text that was not UTF-8, each with its sender, number and time.
+    /// </summary>
+    private static string CompressionEvidence(WebSocketSession session, Outcome outcome)
+    {
+        if (!ExplainedByCompression(outcome))
+        {
+            return string.Empty;
+        }
+
+        var evidence = session.Evidence;
+        var text = string.Empty;
+        if (evidence.FirstInflateError is { } fault)
+        {
+            var cause = DiagnosisTemplates.Fill(DiagnosisTemplates.InflateFailureCauses[(int)fault.Cause], ("sender", Side(fault.FromClient)));
+            text += DiagnosisTemplates.Fill(DiagnosisTemplates.InflateFailure, FaultValues(fault, ("cause", cause)));
+        }
+
+        if (evidence.FirstInvalidText is { } invalid)
+        {
+            text += DiagnosisTemplates.Fill(DiagnosisTemplates.InvalidUtf8Text, FaultValues(invalid));
+        }
+        else if (outcome == Outcome.InvalidPayload && text.Length == 0 && session.FirstClose is { } close
+            && evidence.LastMessageBefore(close.Time) is MessageSize last && last.FromClient != close.FromClient)
+        {
+            text += DiagnosisTemplates.Fill(DiagnosisTemplates.Utf8NotChecked, ("sender", Side(last.FromClient)),
+                ("bytes", last.Bytes.ToString(CultureInfo.InvariantCulture)), ("time", last.Time.ToIso8601()));
+        }
+
+        return text;
+    }
+
+    private static readonly string[] s_compressionNotices = [Notice.WsDeflateInvalidData, Notice.WsTextInvalidUtf8];
+
+    private static bool ExplainedByCompression(Outcome outcome) =>
+        outcome is Outcome.ProtocolError or Outcome.InvalidPayload or Outcome.AbnormalClosure;
+
+    private static (string, string)[] FaultValues(FrameFault fault, params (string, string)[] more) =>
+    [
+        ("sender", Side(fault.FromClient)), ("message", fault.MessageNumber.ToString(CultureInfo.InvariantCulture)),
+        ("time", fault.Time.ToIso8601()), .. more,
+    ];
+
     /// <summary>What the timing says about a connection cut without a close frame: idle time, a matching timeout, keepalive.</summary>
     private static string IdleEvidence(WebSocketSession session, string who)
     {
         var ending = SessionEnding.Of(session);
         var evidence = session.Evidence;
         var text = string.Empty;
-        if (evidence.UnansweredPings > 0)
+        var endTime = ending.OpenUntil;
+        foreach (var client in (ReadOnlySpan<bool>)[true, false])
         {
-            text += DiagnosisTemplates.Fill(DiagnosisTemplates.KeepalivePingTimeout,
-                ("unanswered", evidence.UnansweredPings.ToString(CultureInfo.InvariantCulture)));
+            var unanswered = evidence.UnansweredPingsFrom(client);
+            if (unanswered > 0 && evidence.OldestUnansweredPingFrom(client) is Timestamp oldest)
+            {
+                text += DiagnosisTemplates.Fill(DiagnosisTemplates.KeepalivePingTimeout,
+                    ("unanswered", unanswered.ToString(CultureInfo.InvariantCulture)), ("pinger", Side(client)), ("other", Side(!client)),
+                    ("wait", Seconds(endTime > oldest ? endTime.NanosecondsSince(oldest) : 0)));
+            }
         }
 
         if (ending.IdleBeforeEndNanoseconds is not long idleNs || idleNs < IdleWorthSayingSeconds * Timestamp.NanosecondsPerSecond)
@@ -263,7 +393,14 @@ public static class Classifier
         var idle = idleNs / (double)Timestamp.NanosecondsPerSecond;
         var duration = ending.DurationNanoseconds / (double)Timestamp.NanosecondsPerSecond;
         text += DiagnosisTemplates.Fill(DiagnosisTemplates.IdleThenCut, ("who", who),
-            ("idle", idle.ToString("0.0", CultureInfo.InvariantCulture)), ("duration", duration.ToString("0.0", CultureInfo.InvariantCulture)));
+            ("idle", OneDecimal(idle)), ("duration", OneDecimal(duration)));
+        return text + TimeoutAndKeepalive(evidence, idle, duration);
+    }
+
+    /// <summary>The well-known idle timeout the idle time (or else the duration) matches, and a missing keepalive.</summary>
+    private static string TimeoutAndKeepalive(SessionEvidence evidence, double idle, double duration)
+    {
+        var text = string.Empty;
         if ((IdleTimeoutTable.Match(idle) ?? IdleTimeoutTable.Match(duration)) is { } match)
         {
             text += DiagnosisTemplates.Fill(DiagnosisTemplates.IdleTimeoutMatch, ("timeout", IdleTimeoutTable.Length(match)), ("timeoutWho", match.Who));
@@ -276,6 +413,12 @@ public static class Classifier
 
         return text;
     }
+
+    private static Timestamp? Latest(Timestamp? a, Timestamp? b) => a is Timestamp x && b is Timestamp y ? (x > y ? x : y) : a ?? b;
+
+    private static string OneDecimal(double seconds) => seconds.ToString("0.0", CultureInfo.InvariantCulture);
+
+    private static string Seconds(long nanoseconds) => OneDecimal(nanoseconds / (double)Timestamp.NanosecondsPerSecond);
 
     private static string Echo(WebSocketSession session, string other)
     {
@@ -295,7 +438,8 @@ public static class Classifier
             : "no status code";
 
     private static string Reason(CloseFrame frame) =>
-        frame.Reason.Length == 0 ? string.Empty : $", reason \"{frame.Reason}\"";
+        frame.ReasonIsCut ? $", reason \"{frame.Reason}...\" (cut short)"
+        : frame.Reason.Length == 0 ? string.Empty : $", reason \"{frame.Reason}\"";
 
     private static string Side(bool client) => client ? "client" : "server";
 }

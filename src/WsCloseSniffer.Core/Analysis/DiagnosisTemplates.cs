@@ -14,7 +14,11 @@ namespace WsCloseSniffer.Analysis;
 /// clauses, possibly empty), <c>{version}</c> (the versions a refusal names),
 /// and for TLS <c>{alert}</c>, <c>{version}</c> (the TLS version), <c>{cipher}</c>, <c>{random}</c>, <c>{lines}</c>,
 /// and for idle endings <c>{idle}</c> and <c>{duration}</c> (seconds), <c>{timeout}</c> and <c>{timeoutWho}</c> (a matching <see cref="IdleTimeoutTable"/> row),
-/// <c>{unanswered}</c> (pings without a pong).
+/// <c>{unanswered}</c> (pings without a pong), <c>{pinger}</c> (whose pings) and <c>{wait}</c> (seconds since the oldest of them),
+/// and for 1009 <c>{sizes}</c> (one of the <c>MessageTooBig*</c> clauses: <c>{last}</c>, <c>{lastWho}</c>, <c>{largest}</c>,
+/// <c>{unfinished}</c>, in bytes),
+/// and for compressed frames <c>{sender}</c> (client/server), <c>{message}</c> (its number in that direction),
+/// <c>{time}</c>, <c>{bytes}</c> and <c>{cause}</c> (an <see cref="InflateFailureCauses"/> text).
 /// </summary>
 public static class DiagnosisTemplates
 {
@@ -44,6 +48,13 @@ public static class DiagnosisTemplates
     public const string RejectedProxyDropsConnection = ", or the proxy in between that drops the hop-by-hop Connection header";
 
     /// <summary>The notice http_invalid_upgrade_accepted in a diagnosis, naming the faults.</summary>
+    /// <summary>
+    /// The notice capture_snap_length when the cut fell in the handshake; {heads} is "request was", "response was" or
+    /// both, {fields} what those heads' cut parts held.
+    /// </summary>
+    public const string SnapLengthHandshakeCut =
+        "packets cut by the capture's snap length: the upgrade {heads} cut, so {fields} after the cut are not known (left empty, never checked); frame payloads were skipped as gaps of known length";
+
     public const string InvalidUpgradeAccepted = "the server switched protocols although the upgrade request had {problems}";
 
     public const string HowRst = "a TCP reset (RST)";
@@ -66,8 +77,39 @@ public static class DiagnosisTemplates
 
     public const string NoKeepalive = "; no keepalive pings were running";
 
+    /// <summary>Appended to a one-sided end (no close frame) for each side whose pings were still unanswered.</summary>
     public const string KeepalivePingTimeout =
-        "; keepalive ping timeout: {unanswered} ping(s) got no pong before the end";
+        "; keepalive ping timeout: {unanswered} ping(s) from the {pinger} got no pong from the {other} in the {wait} s from the first of them to the end";
+
+    /// <summary>
+    /// A 1011 from a side whose pings were unanswered: how python-websockets ends a session whose peer stopped
+    /// answering pings ("keepalive ping timeout"), and what other libraries' ping timeouts look like too.
+    /// </summary>
+    public const string KeepaliveCloseTimeout =
+        "The {side} closed with {said}, after {unanswered} keepalive ping(s) of its own got no pong from the {other} for {wait} s: a keepalive ping timeout, and {echo}; check that the {other} answers pings promptly (a blocked event loop or a proxy that drops control frames) or give the {side} a longer ping timeout";
+
+    /// <summary>Appended to a close such as 1001 that came after at least <see cref="Classifier.IdleWorthSayingSeconds"/> without a frame.</summary>
+    public const string IdleThenClose = "; the {side} sent it after {idle} s without a frame ({duration} s after the connection started)";
+
+    // What a 1009's {sizes} says about the messages before it.
+    public const string MessageTooBigLast =
+        "the last message before the close was {last} bytes from the {lastWho}, and the {other}'s largest was {largest} bytes";
+
+    public const string MessageTooBigUnfinished =
+        "the {other} was sending a message of {unfinished} bytes so far (its largest whole message: {largest} bytes)";
+
+    public const string MessageTooBigNone = "no whole message from the {other} was seen in the capture";
+
+    // The summary's line for many sessions ending after the same time (Reporting/EndingTimeGroups.cs): {count}
+    // sessions, {center} and {spread} (seconds, +-), and a matching well-known timeout's {timeout} and {timeoutWho}.
+    public const string SummaryIdleGroupKnown =
+        "{count} sessions ended after {center} s +-{spread} s of idle time: an idle timeout of about {timeout} between client and server ({timeoutWho}); send pings more often than that or raise the timeout";
+
+    public const string SummaryIdleGroup =
+        "{count} sessions ended after {center} s +-{spread} s of idle time: an idle timeout between client and server (a proxy, a load balancer or one of the ends); send pings more often than that or raise the timeout";
+
+    public const string SummaryDurationGroup =
+        "{count} sessions ended {center} s +-{spread} s after they started: a limit on how long a connection may last between client and server (a proxy's or server's maximum connection age), or a timer in one of the ends";
 
     public const string Echoed = "the {other} echoed the close ({code})";
     public const string EchoedWithoutCode = "the {other} echoed the close (without a code)";
@@ -106,6 +148,26 @@ public static class DiagnosisTemplates
     public const string TlsEndedBy = "it ended with {how} from the {who}";
     public const string TlsIdle = "the connection went idle";
     public const string TlsCaptureEnded = "the capture ended with the connection open";
+
+    /// <summary>Appended to a 1002, 1007 or 1006 ending when a compressed frame could not be inflated before it.</summary>
+    public const string InflateFailure = "; the {sender}'s message {message} ({time}) {cause}";
+
+    /// <summary>Appended to a 1007 (or 1002, 1006) ending when an inflated text message was not UTF-8.</summary>
+    public const string InvalidUtf8Text =
+        "; the {sender}'s text message {message} ({time}) is not valid UTF-8 once inflated (RFC 6455 8.1 makes the receiver fail the connection)";
+
+    /// <summary>Appended to a 1007 ending when no inflated text explains it: uncompressed payloads are not read.</summary>
+    public const string Utf8NotChecked =
+        "; uncompressed text is not read, so it was not checked: look at the {sender}'s last message before the close ({bytes} bytes, {time})";
+
+    /// <summary>The cause of an inflate failure, by <see cref="InflateFailureCause"/> (index = value).</summary>
+    public static IReadOnlyList<string> InflateFailureCauses { get; } =
+    [
+        "is not valid DEFLATE data, so the receiver could not inflate it (RFC 7692 7.2.2): check the {sender}'s compressor and what sits between the two (a proxy rewriting frames)",
+        "is a control frame with RSV1 set, which RFC 7692 6.1 forbids (only data messages are compressed)",
+        "has RSV1 set on a continuation frame, which RFC 7692 6.1 forbids (only a message's first frame carries it)",
+        "has RSV1 set although no extension that defines it was negotiated",
+    ];
 
     /// <summary>What to check for a rejected upgrade, by HTTP status: the first row whose range holds the status.</summary>
     public static IReadOnlyList<(int First, int Last, string Hint)> RejectionHints { get; } =

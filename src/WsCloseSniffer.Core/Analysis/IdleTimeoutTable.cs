@@ -23,6 +23,7 @@ public static class IdleTimeoutTable
         new(100, "Cloudflare's proxy read timeout"),
         new(120, "a 120 s idle timeout, a common proxy or load balancer setting"),
         new(300, "a 300 s idle timeout, a common proxy or load balancer setting"),
+        new(600, "AWS API Gateway's WebSocket idle timeout, which it ends with 1001 Going Away"),
         new(3600, "a one-hour idle timeout, a common proxy or load balancer setting"),
     ];
 

@@ -37,6 +37,15 @@ public static class Notice
     public const string WsContinuationWithoutStart = "ws_continuation_without_start";
     public const string WsFragmentedMessageInterrupted = "ws_fragmented_message_interrupted";
     public const string WsFrameLengthInvalid = "ws_frame_length_invalid";
+    public const string WsDeflateParametersInvalid = "ws_deflate_parameters_invalid";
+    public const string WsDeflateInvalidData = "ws_deflate_invalid_data";
+    public const string WsDeflateContextMissing = "ws_deflate_context_missing";
+    public const string WsDeflateRatioSuspicious = "ws_deflate_ratio_suspicious";
+    public const string WsDeflateNotInflated = "ws_deflate_not_inflated";
+    public const string WsInflateCapReached = "ws_inflate_cap_reached";
+    public const string WsTextInvalidUtf8 = "ws_text_invalid_utf8";
+    public const string CaptureSnapLength = "capture_snap_length";
+    public const string HandshakeNotCaptured = "handshake_not_captured";
 
     /// <summary>Every notice: adding one is a constant above and a row here.</summary>
     public static IReadOnlyList<NoticeRow> All { get; } =
@@ -67,6 +76,15 @@ public static class Notice
         new(WsContinuationWithoutStart, "a continuation frame with no message to continue", false),
         new(WsFragmentedMessageInterrupted, "a new data message started before the fragmented one ended", false),
         new(WsFrameLengthInvalid, "a frame length with the most significant bit set", true),
+        new(WsDeflateParametersInvalid, "compression parameters in the 101 response that break RFC 7692 (a strict client fails the connection)", true),
+        new(WsDeflateInvalidData, "a compressed message that is not valid DEFLATE data", true),
+        new(WsDeflateContextMissing, "compressed messages that refer back to data the capture does not hold (lost packets, or a stream restarted); not inflated, not counted as errors", false),
+        new(WsDeflateRatioSuspicious, "a compressed message inflating to over 200 times its size, as a deflate bomb does", true),
+        new(WsDeflateNotInflated, "compressed messages not inflated because the inflater cap (--max-inflaters) was reached; their sizes are as on the wire", false),
+        new(WsInflateCapReached, "a compressed message inflating past the per-message cap (--max-inflated-message-mb): counted up to the cap, the rest skipped", true),
+        new(WsTextInvalidUtf8, "an inflated text message that is not valid UTF-8", true),
+        new(HandshakeNotCaptured, "the capture starts after the WebSocket handshake: the session was recognised by its frames (the client's masked, the server's not), so host, path and extensions are not known and frames sent before the capture are not counted", true),
+        new(CaptureSnapLength, "packets cut by the capture's snap length: frame payloads were skipped as gaps of known length, and frames whose header lay in a cut part are not counted", true),
     ];
 
     private static readonly Dictionary<string, NoticeRow> s_byName = All.ToDictionary(row => row.Name, StringComparer.Ordinal);

@@ -65,7 +65,7 @@ public static class Outcomes
         Row(Outcome.PolicyViolation, 1008, "policy_violation", clean: false,
             "The {side} closed with {said}: it refused a message or the session by policy (often authentication, origin or rate checks); check the {side}'s access rules"),
         Row(Outcome.MessageTooBig, 1009, "message_too_big", clean: false,
-            "The {side} closed with {said}: a message from the {other} exceeded its size limit; raise the {side}'s receive limit or split large messages"),
+            "The {side} closed with {said}: a message from the {other} exceeded its size limit ({sizes}); raise the {side}'s receive limit or split large messages"),
         Row(Outcome.MandatoryExtension, 1010, "mandatory_extension", clean: false,
             "The client closed with {said}, because the server did not negotiate {missing} (offered: {offered}; accepted: {accepted}); enable {missing} on the server, or make it optional in the client, and check the Sec-WebSocket-Extensions header of the 101 response"),
         Row(Outcome.InternalError, 1011, "internal_error", clean: false,

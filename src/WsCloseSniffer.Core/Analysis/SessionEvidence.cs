@@ -8,6 +8,25 @@ namespace WsCloseSniffer.Analysis;
 /// <summary>A whole data message (fragments joined) as the evidence keeps it: its size, sender and end time.</summary>
 public readonly record struct MessageSize(bool FromClient, long Bytes, Timestamp Time);
 
+/// <summary>Why a compressed frame could not be inflated.</summary>
+public enum InflateFailureCause : byte
+{
+    /// <summary>The payload is not valid DEFLATE data (RFC 7692 7.2.2).</summary>
+    InvalidDeflateData = 0,
+
+    /// <summary>RSV1 on a control frame (RFC 7692 6.1: only data messages are compressed).</summary>
+    Rsv1OnControlFrame = 1,
+
+    /// <summary>RSV1 on a continuation frame (RFC 7692 6.1: only a message's first frame carries it).</summary>
+    Rsv1OnContinuation = 2,
+
+    /// <summary>RSV1 without any negotiated extension that defines it.</summary>
+    Rsv1WithoutCompression = 3,
+}
+
+/// <summary>A frame the evidence names: who sent it, the number of its message in that direction (1-based) and when.</summary>
+public sealed record FrameFault(bool FromClient, long MessageNumber, Timestamp Time, InflateFailureCause Cause);
+
 /// <summary>
 /// What a session's frames say about why it ended: keepalive pings and pongs, the gaps between them, message sizes,
 /// and compression misuse. Updated once per frame from headers alone (payloads stay skipped), so it costs a few
@@ -41,18 +60,69 @@ public sealed class SessionEvidence
     /// <summary>Messages whose first frame had RSV1 set (compressed by permessage-deflate or a predecessor).</summary>
     public long CompressedMessages { get; private set; }
 
-    /// <summary>Frames that misuse RSV1: on a control frame, on a continuation, or with no compression negotiated (RFC 7692 6.1).</summary>
+    /// <summary>
+    /// Messages that failed to inflate (invalid DEFLATE data) and frames that misuse RSV1: on a control frame, on a
+    /// continuation, or with no compression negotiated (RFC 7692 6.1).
+    /// </summary>
     public long InflateErrors { get; private set; }
 
-    /// <summary>The first frame that misused RSV1; null when none did.</summary>
-    public (bool FromClient, long MessageNumber, Timestamp Time)? FirstInflateError { get; private set; }
+    /// <summary>The first inflate failure or RSV1 misuse; null when none.</summary>
+    public FrameFault? FirstInflateError { get; private set; }
+
+    /// <summary>The first inflated text message that is not valid UTF-8; null when none.</summary>
+    public FrameFault? FirstInvalidText { get; private set; }
 
     public bool HasKeepalive => _anyKeepalive;
 
+    /// <summary>Pings from one side still waiting for a pong from the other.</summary>
+    public long UnansweredPingsFrom(bool client) => (client ? _client : _server).PendingPings;
+
+    /// <summary>When the oldest of one side's unanswered pings was sent; null when none is waiting.</summary>
+    public Timestamp? OldestUnansweredPingFrom(bool client) => (client ? _client : _server).FirstPendingPingAt;
+
+    /// <summary>Packet time of one side's latest frame other than a close frame; null when it sent none.</summary>
+    public Timestamp? LastFrameBesidesCloseFrom(bool client) => (client ? _client : _server).LastFrameBesidesClose;
+
+    /// <summary>The bytes so far of a data message one side began and did not finish; null when none is open.</summary>
+    public long? UnfinishedMessageBytesFrom(bool client)
+    {
+        var side = client ? _client : _server;
+        return side.InMessage ? side.MessageBytes : null;
+    }
+
     internal void OnOpened(Timestamp time) => OpenedAt ??= time;
 
+    /// <summary>The number the next (or current, while it is open) message in that direction has: 1-based.</summary>
+    public long CurrentMessageNumber(bool fromClient) => (fromClient ? _client : _server).Messages + 1;
+
+    internal void OnInflateFailure(bool fromClient, Timestamp time) =>
+        OnInflateError(fromClient, CurrentMessageNumber(fromClient), time, InflateFailureCause.InvalidDeflateData);
+
+    internal void OnInvalidText(bool fromClient, Timestamp time) =>
+        FirstInvalidText ??= new FrameFault(fromClient, CurrentMessageNumber(fromClient), time, InflateFailureCause.InvalidDeflateData);
+
+    /// <summary>Forgets every frame seen (frames taken for WebSocket that turned out not to be).</summary>
+    internal void Reset()
+    {
+        _client.Clear();
+        _server.Clear();
+        _lastKeepalive = default;
+        _anyKeepalive = false;
+        _maxKeepaliveGapNanoseconds = 0;
+        OpenedAt = null;
+        LastFrameAt = null;
+        CompressedMessages = 0;
+        InflateErrors = 0;
+        FirstInflateError = null;
+        FirstInvalidText = null;
+    }
+
+    /// <param name="messageBytes">
+    /// For a data frame that ends a message: the message's decompressed size when it was inflated, instead of the
+    /// payload bytes on the wire; null otherwise.
+    /// </param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void OnFrame(bool fromClient, in FrameHeader header, bool compressionNegotiated, Timestamp time)
+    internal void OnFrame(bool fromClient, in FrameHeader header, bool compressionNegotiated, Timestamp time, long? messageBytes = null, bool compressionIsPerFrame = false)
     {
         if (LastFrameAt is not Timestamp last || time > last)
         {
@@ -60,23 +130,34 @@ public sealed class SessionEvidence
         }
 
         var side = fromClient ? _client : _server;
+        if (header.Opcode != WebSocketOpcode.Close && (side.LastFrameBesidesClose is not Timestamp own || time > own))
+        {
+            side.LastFrameBesidesClose = time;
+        }
+
         if (header.IsControl)
         {
             if (header.Rsv1)
             {
-                OnInflateError(fromClient, side.Messages + 1, time);
+                OnInflateError(fromClient, side.Messages + 1, time, InflateFailureCause.Rsv1OnControlFrame);
             }
 
             if (header.Opcode == WebSocketOpcode.Ping)
             {
                 side.Pings++;
-                side.PendingPings++;
+                if (side.PendingPings++ == 0)
+                {
+                    side.FirstPendingPingAt = time;
+                }
+
                 OnKeepalive(time);
             }
             else if (header.Opcode == WebSocketOpcode.Pong)
             {
                 side.Pongs++;
-                (fromClient ? _server : _client).PendingPings = 0;
+                var pinger = fromClient ? _server : _client;
+                pinger.PendingPings = 0;
+                pinger.FirstPendingPingAt = null;
                 OnKeepalive(time);
             }
 
@@ -85,20 +166,28 @@ public sealed class SessionEvidence
 
         if (header.Opcode == WebSocketOpcode.Continuation)
         {
-            if (header.Rsv1)
+            if (header.Rsv1 && !compressionIsPerFrame)
             {
-                OnInflateError(fromClient, side.Messages, time);
+                OnInflateError(fromClient, side.Messages + 1, time, InflateFailureCause.Rsv1OnContinuation);
+            }
+            else if (header.Rsv1 && !side.MessageCompressed)
+            {
+                // deflate-frame compresses frame by frame: a message is compressed once any of its frames is.
+                side.MessageCompressed = true;
+                CompressedMessages++;
             }
         }
         else if (header.IsKnownOpcode)
         {
             side.MessageBytes = 0;
+            side.MessageCompressed = header.Rsv1;
+            side.InMessage = true;
             if (header.Rsv1)
             {
                 CompressedMessages++;
                 if (!compressionNegotiated)
                 {
-                    OnInflateError(fromClient, side.Messages + 1, time);
+                    OnInflateError(fromClient, side.Messages + 1, time, InflateFailureCause.Rsv1WithoutCompression);
                 }
             }
         }
@@ -110,6 +199,12 @@ public sealed class SessionEvidence
         side.MessageBytes += (long)header.PayloadLength;
         if (header.Fin)
         {
+            if (messageBytes is long decompressed)
+            {
+                side.MessageBytes = decompressed;
+            }
+
+            side.InMessage = false;
             side.Messages++;
             side.LargestMessage = Math.Max(side.LargestMessage, side.MessageBytes);
             if (!side.SentClose)
@@ -169,10 +264,10 @@ public sealed class SessionEvidence
         _anyKeepalive = true;
     }
 
-    private void OnInflateError(bool fromClient, long messageNumber, Timestamp time)
+    private void OnInflateError(bool fromClient, long messageNumber, Timestamp time, InflateFailureCause cause)
     {
         InflateErrors++;
-        FirstInflateError ??= (fromClient, messageNumber, time);
+        FirstInflateError ??= new FrameFault(fromClient, messageNumber, time, cause);
     }
 
     private sealed class SideEvidence
@@ -182,8 +277,28 @@ public sealed class SessionEvidence
         public long PendingPings;
         public long Messages;
         public long MessageBytes;
+        public bool MessageCompressed;
         public long LargestMessage;
         public MessageSize? LastMessage;
         public bool SentClose;
+        public bool InMessage;
+        public Timestamp? FirstPendingPingAt;
+        public Timestamp? LastFrameBesidesClose;
+
+        public void Clear()
+        {
+            Pings = 0;
+            Pongs = 0;
+            PendingPings = 0;
+            Messages = 0;
+            MessageBytes = 0;
+            LargestMessage = 0;
+            LastMessage = null;
+            SentClose = false;
+            MessageCompressed = false;
+            InMessage = false;
+            FirstPendingPingAt = null;
+            LastFrameBesidesClose = null;
+        }
     }
 }

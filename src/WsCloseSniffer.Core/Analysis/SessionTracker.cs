@@ -11,19 +11,24 @@ public sealed class SessionTracker : ITcpStreamHandlerFactory
     private readonly Action<WebSocketSession> _onSession;
     private readonly AnalyzerOptions _options;
     private readonly Dictionary<string, long> _noticeCounts = new(StringComparer.Ordinal);
+    private readonly InflaterBudget _inflaters;
 
     public SessionTracker(Action<WebSocketSession> onSession, AnalyzerOptions? options = null)
     {
         _onSession = onSession;
         _options = options ?? new AnalyzerOptions();
+        _inflaters = new InflaterBudget(_options.MaxInflaters);
     }
+
+    /// <summary>The inflaters the sessions share (see <see cref="AnalyzerOptions.MaxInflaters"/>).</summary>
+    public InflaterBudget Inflaters => _inflaters;
 
     /// <summary>How many sessions carried each notice.</summary>
     public IReadOnlyDictionary<string, long> NoticeCounts => _noticeCounts;
 
     public long Sessions { get; private set; }
 
-    public ITcpStreamHandler Create(in ConnectionInfo connection) => new WebSocketSession(connection, OnEnded, _options);
+    public ITcpStreamHandler Create(in ConnectionInfo connection) => new WebSocketSession(connection, OnEnded, _options, _inflaters);
 
     private void OnEnded(WebSocketSession session)
     {

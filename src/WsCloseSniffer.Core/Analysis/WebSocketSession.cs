@@ -46,12 +46,21 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
     // RSV1 has a meaning once any extension is negotiated (permessage-deflate or one we do not know), as for the notice.
     private bool _compressionNegotiated;
+    private InflaterBudget? _inflaters;
 
-    public WebSocketSession(in ConnectionInfo connection, Action<WebSocketSession> onEnded, AnalyzerOptions? options = null)
+    // The handshake that negotiated the extensions was not captured whole: no reserved bit can be called unexplained.
+    private bool _extensionsUnknown;
+
+    // Some direction looks for frames without a handshake; until both show them, what they decode is tentative.
+    private bool _probing;
+
+    /// <param name="inflaters">Shared by the sessions of one analysis; null: this session has its own, of the options' size.</param>
+    public WebSocketSession(in ConnectionInfo connection, Action<WebSocketSession> onEnded, AnalyzerOptions? options = null, InflaterBudget? inflaters = null)
     {
         _connection = connection;
         _onEnded = onEnded;
         _options = options ?? s_defaultOptions;
+        _inflaters = inflaters;
         _directions = [new DirectionState(this, FlowDirection.FromOriginator), new DirectionState(this, FlowDirection.FromResponder)];
     }
 
@@ -92,8 +101,21 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         ? [.. (_notices ?? []).Union(tls.Notices, StringComparer.Ordinal).Order(StringComparer.Ordinal)]
         : (IReadOnlyCollection<string>?)_notices ?? [];
 
-    /// <summary>True when the connection carried a WebSocket upgrade request: only those are reported.</summary>
-    public bool IsWebSocket => Request is not null;
+    /// <summary>
+    /// True when the connection carried a WebSocket upgrade request: only those are reported. A GET whose head the
+    /// snap length cut before its Upgrade field counts once the server switched protocols.
+    /// </summary>
+    public bool IsWebSocket => HandshakeNotCaptured || (Request is { } request
+        && (request.AsksForWebSocket || Response?.IsSwitchingProtocols == true));
+
+    /// <summary>
+    /// No handshake in the capture: the session was recognised by its frames (see <see cref="FrameChainProbe"/>) in
+    /// both directions, the client's masked and the server's not.
+    /// </summary>
+    public bool HandshakeNotCaptured { get; private set; }
+
+    /// <summary>The snap length cut the upgrade request or response: the fields after the cut are unknown.</summary>
+    public bool HandshakeCutByCapture => Request?.IsCutByCapture == true || Response?.IsCutByCapture == true;
 
     /// <summary>Set when the connection is TLS: its handshake details; the stream this session sees is the decrypted one.</summary>
     public TlsSessionInfo? Tls { get; private set; }
@@ -107,6 +129,9 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         && (!tls.Decrypted || tls.IsHttp2 || (tls.Alert is not null && tls.AlertInHandshake));
 
     public void OnTlsSession(TlsSessionInfo info) => Tls = info;
+
+    /// <summary>The DEFLATE compression the 101 response agreed to; <see cref="DeflateParameters.None"/> when none.</summary>
+    public DeflateParameters Deflate { get; private set; } = DeflateParameters.None;
 
     public ExtensionList NegotiatedExtensions => Response?.IsSwitchingProtocols == true ? Response.Extensions : ExtensionList.Empty;
 
@@ -130,14 +155,17 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         _directions[(int)direction].OnData(data, time);
     }
 
-    public void OnGap(FlowDirection direction, long missingBytes, Timestamp time)
+    public void OnGap(FlowDirection direction, long missingBytes, Timestamp time) =>
+        OnGap(direction, missingBytes, GapCause.NotCaptured, time);
+
+    public void OnGap(FlowDirection direction, long missingBytes, GapCause cause, Timestamp time)
     {
         if (Phase == SessionPhase.NotWebSocket)
         {
             return;
         }
 
-        _directions[(int)direction].OnGap(missingBytes, time);
+        _directions[(int)direction].OnGap(missingBytes, cause, time);
     }
 
     public void OnClosed(FlowDirection direction, TcpCloseKind kind, Timestamp time)
@@ -159,6 +187,10 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     {
         End = connectionEnd;
 
+        // Inflaters with context takeover live as long as the session; their memory goes back now.
+        _directions[0].Inflater?.Dispose();
+        _directions[1].Inflater?.Dispose();
+
         // Echoing the client's 1010 is fine; only a server that starts the close with 1010 breaks RFC 6455 7.4.1.
         if (FirstClose is { FromClient: false, Frame.Code: CloseCode.MandatoryExtension })
         {
@@ -171,12 +203,12 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
     }
 
-    internal bool IsClient(FlowDirection direction) => Request is not null
+    internal bool IsClient(FlowDirection direction) => Request is not null || _probing || HandshakeNotCaptured
         ? direction == ClientDirection
         : Tls is not null && direction == (Tls.ClientDirection ?? FlowDirection.FromOriginator);
 
     /// <summary>The client's direction: the upgrade's sender, else the TLS ClientHello's.</summary>
-    internal FlowDirection ReportedClientDirection => Request is not null ? ClientDirection : Tls?.ClientDirection ?? FlowDirection.FromOriginator;
+    internal FlowDirection ReportedClientDirection => Request is not null || HandshakeNotCaptured ? ClientDirection : Tls?.ClientDirection ?? FlowDirection.FromOriginator;
 
     internal void AddNotice(string notice) => (_notices ??= new SortedSet<string>(StringComparer.Ordinal)).Add(notice);
 
@@ -186,6 +218,11 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     /// <summary>A head completed in <paramref name="direction"/>; returns what that direction does next.</summary>
     private DirectionMode OnHead(FlowDirection direction, HttpHead head, Timestamp time)
     {
+        if (_probing)
+        {
+            StopProbing();
+        }
+
         if (Phase == SessionPhase.Detecting)
         {
             if (head.IsRequest && UpgradeRequest.TryFrom(head, out var request))
@@ -236,9 +273,9 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
 
         var response = UpgradeResponse.From(head);
-        Response = response;
         if (!response.IsSwitchingProtocols)
         {
+            Response = response;
             Phase = SessionPhase.Rejected;
 
             // The client may retry on this connection once the refusal's body is past.
@@ -246,17 +283,82 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
             return SkipPlainMessage(direction, head);
         }
 
+        return OnResponse(response, time, cut: false);
+    }
+
+    /// <summary>The answer to the upgrade request; for a cut head any status, else a 101.</summary>
+    private DirectionMode OnResponse(UpgradeResponse response, Timestamp time, bool cut)
+    {
+        Response = response;
+        if (!response.IsSwitchingProtocols)
+        {
+            // The refusal's body cannot be stepped over without its Content-Length: nothing more is read.
+            Phase = SessionPhase.Rejected;
+            return DirectionMode.Ignored;
+        }
+
         Phase = SessionPhase.Open;
-        if (Request!.Problems.Count > 0)
+        Evidence.OnOpened(time);
+        if (cut)
+        {
+            // What was negotiated is not known: RSV1 may mean compression, and no accept or extension can be checked.
+            _compressionNegotiated = true;
+            _extensionsUnknown = true;
+            return DirectionMode.Frames;
+        }
+
+        _compressionNegotiated = response.Extensions.Items.Count > 0;
+        if (Request!.IsCutByCapture)
+        {
+            // The key and the offer were in the cut: the accept and the accepted extensions cannot be checked against them,
+            // but the whole response says what was agreed, so compressed messages are inflated all the same.
+            StartInflating(response);
+            return DirectionMode.Frames;
+        }
+
+        if (Request.Problems.Count > 0)
         {
             // A lenient server (or a proxy that rewrote the request) switched anyway: the frames are analyzed as usual.
             AddNotice(Notice.HttpInvalidUpgradeAccepted);
         }
 
-        Evidence.OnOpened(time);
-        _compressionNegotiated = response.Extensions.Items.Count > 0;
         CheckAcceptedHandshake(response);
+        StartInflating(response);
         return DirectionMode.Frames;
+    }
+
+    /// <summary>
+    /// The snap length cut a head in <paramref name="direction"/> (see <see cref="HttpHeadParser.CutHead"/>): what it
+    /// shows is used, and the stream is taken to resume after the head at the next segment, where a frame (or the
+    /// next head) starts. A cut head's body cannot be stepped over, so plain HTTP is given up on.
+    /// </summary>
+    private DirectionMode OnCutHead(FlowDirection direction, HttpHead head, Timestamp time)
+    {
+        if (Phase == SessionPhase.Detecting)
+        {
+            if (UpgradeRequest.TryFromCut(head, out var request))
+            {
+                Request = request;
+                ClientDirection = direction;
+                Phase = SessionPhase.AwaitingResponse;
+                _directions[(int)Other(direction)].ExpectHead();
+                return DirectionMode.Frames;
+            }
+
+            return DirectionMode.Ignored;
+        }
+
+        if (Phase != SessionPhase.AwaitingResponse || direction == ClientDirection || head.IsRequest)
+        {
+            return DirectionMode.Ignored;
+        }
+
+        if (head.StatusCode is >= 100 and < 200 and not 101)
+        {
+            return DirectionMode.Head;
+        }
+
+        return OnResponse(UpgradeResponse.From(head), time, cut: true);
     }
 
     /// <summary>
@@ -355,6 +457,26 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
     }
 
+    private void StartInflating(UpgradeResponse response)
+    {
+        Deflate = DeflateParameters.FromAccepted(response.Extensions);
+        if (Deflate.Problems.Count > 0)
+        {
+            AddNotice(Notice.WsDeflateParametersInvalid);
+        }
+
+        if (!Deflate.Applies)
+        {
+            return;
+        }
+
+        _inflaters ??= new InflaterBudget(_options.MaxInflaters);
+        foreach (var state in _directions)
+        {
+            state.AttachInflater(new DirectionInflater(this, IsClient(state.Direction), Deflate, _options.MaxInflatedMessageBytes, _inflaters));
+        }
+    }
+
     private void OnHeadFailed(FlowDirection direction, HttpHeadStatus status)
     {
         if (Phase == SessionPhase.Detecting)
@@ -371,6 +493,132 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         if (Phase == SessionPhase.AwaitingResponse && direction != ClientDirection)
         {
             AddNotice(status == HttpHeadStatus.TooLarge ? Notice.HttpHeadTooLarge : Notice.HttpMalformedResponse);
+        }
+    }
+
+    /// <summary>
+    /// Whether a direction whose first bytes are not HTTP may look for frames: only on a connection whose SYN was not
+    /// captured (with the SYN, the handshake would be in the capture too) and before any HTTP on it.
+    /// </summary>
+    private bool CanProbe => !_connection.SawSyn && Phase == SessionPhase.Detecting && _plainMessages == 0 && Tls is null;
+
+    private void StartProbing()
+    {
+        _probing = true;
+
+        // Without the handshake nothing says which extensions were agreed: RSV1 may well mean compression.
+        _extensionsUnknown = true;
+        _compressionNegotiated = true;
+    }
+
+    /// <summary>One piece of a probing direction: followed by its probe, and decoded while it continues a chain.</summary>
+    private void OnProbeData(DirectionState state, ReadOnlySpan<byte> data, Timestamp time)
+    {
+        ref var probe = ref state.Probe;
+        var wasChaining = probe.IsChaining;
+        var step = probe.Feed(data, atSegmentStart: true);
+        if (step == FrameChainStep.Broken)
+        {
+            ResetTentative();
+        }
+        else if (step == FrameChainStep.Continues)
+        {
+            ref var other = ref _directions[(int)Other(state.Direction)].Probe;
+            if (!wasChaining && other.IsChaining && other.IsMasked == probe.IsMasked)
+            {
+                // Both directions masked alike are not a client and a server: this chain is not the one.
+                probe.Abandon();
+            }
+            else
+            {
+                if (!wasChaining)
+                {
+                    ClientDirection = probe.IsMasked ? state.Direction : Other(state.Direction);
+                    Evidence.OnOpened(time);
+                }
+
+                state.Decoder!.Decode(data, state, time);
+                if (probe.ShowsFrames && other.ShowsFrames && other.IsMasked != probe.IsMasked)
+                {
+                    ConfirmByFrames();
+                    return;
+                }
+            }
+        }
+
+        GiveUpProbingIfExhausted(probe);
+    }
+
+    private void OnProbeGap(DirectionState state, long missingBytes, Timestamp time)
+    {
+        ref var probe = ref state.Probe;
+        var step = probe.SkipGap(missingBytes);
+        if (step == FrameChainStep.Broken)
+        {
+            ResetTentative();
+        }
+        else if (step == FrameChainStep.Continues)
+        {
+            _ = state.Decoder!.SkipGap(missingBytes, state, time);
+        }
+    }
+
+    private void GiveUpProbingIfExhausted(in FrameChainProbe probe)
+    {
+        if (probe.IsExhausted)
+        {
+            // Not WebSocket as far as the budget looked: nothing more is examined on this connection.
+            ResetTentative();
+            Phase = SessionPhase.NotWebSocket;
+            _probing = false;
+        }
+    }
+
+    /// <summary>
+    /// HTTP on a connection whose other direction was looking for frames (a capture that began inside a response
+    /// body): the connection is HTTP, so that direction reads heads again from its next segment.
+    /// </summary>
+    private void StopProbing()
+    {
+        ResetTentative();
+        _probing = false;
+        _extensionsUnknown = false;
+        _compressionNegotiated = false;
+        foreach (var state in _directions)
+        {
+            state.StopProbing();
+        }
+    }
+
+    /// <summary>A chain broke: whatever the frames decoded so far made of the session is forgotten, in both directions.</summary>
+    private void ResetTentative()
+    {
+        var cut = HasNotice(Notice.CaptureSnapLength);
+        _notices?.Clear();
+        if (cut)
+        {
+            AddNotice(Notice.CaptureSnapLength);
+        }
+
+        Evidence.Reset();
+        FirstClose = null;
+        ReplyClose = null;
+        foreach (var state in _directions)
+        {
+            state.ResetTentative();
+        }
+    }
+
+    /// <summary>Both directions show frames, one side masked and the other not: a WebSocket session whose handshake is not captured.</summary>
+    private void ConfirmByFrames()
+    {
+        HandshakeNotCaptured = true;
+        Phase = SessionPhase.Open;
+        _probing = false;
+        AddNotice(Notice.HandshakeNotCaptured);
+        foreach (var state in _directions)
+        {
+            state.EndProbing();
         }
     }
 
@@ -394,7 +642,8 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
 
         CheckReservedBits(header);
-        Evidence.OnFrame(fromClient, header, _compressionNegotiated, time);
+        var messageBytes = header.IsControl ? null : state.Inflater?.OnDataFrame(header, time);
+        Evidence.OnFrame(fromClient, header, _compressionNegotiated, time, messageBytes, Deflate.Extension == DeflateExtension.PerFrame);
         if (!header.IsKnownOpcode)
         {
             AddNotice(Notice.WsUnknownOpcode);
@@ -426,6 +675,11 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckReservedBits(in FrameHeader header)
     {
+        if (_extensionsUnknown)
+        {
+            return;
+        }
+
         // RFC 7692: permessage-deflate (and its predecessors) give RSV1 a meaning and nothing else; an extension
         // we do not know may define any bit, so only bits no negotiated extension can explain are flagged.
         var extensions = NegotiatedExtensions;
@@ -503,13 +757,35 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         Head = 0,
         Frames = 1,
         Ignored = 2,
+
+        /// <summary>No handshake: looking for a chain of frames (<see cref="FrameChainProbe"/>).</summary>
+        Probe = 3,
     }
 
     /// <summary>One direction's decoding state; the frame handler for that direction.</summary>
     private sealed class DirectionState(WebSocketSession session, FlowDirection direction) : IFrameHandler
     {
+        // Only for a direction that looks for frames without a handshake: connections with one never allocate it.
+        private StrongBox<FrameChainProbe>? _probe;
+
+        public FlowDirection Direction => direction;
+
+        public ref FrameChainProbe Probe => ref (_probe ??= new()).Value;
+
         private HttpHeadParser? _parser;
         private bool _messageOpen;
+
+        /// <summary>Set once compression was agreed: reads this direction's compressed payloads.</summary>
+        public DirectionInflater? Inflater { get; private set; }
+
+        public void AttachInflater(DirectionInflater inflater)
+        {
+            Inflater = inflater;
+            if (Decoder is not null)
+            {
+                Decoder.PayloadHandler = inflater;
+            }
+        }
 
         public DirectionMode Mode { get; private set; }
 
@@ -519,6 +795,10 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
         private ChunkedBodySkipper _chunked;
         private HttpHead? _truncatedHead;
+
+        // The snap length cut this direction where a frame header (or the rest of a head) lay: decoding waits for a
+        // segment that starts with a frame.
+        private bool _resumePending;
         private HttpHeadEndFinder _headEnd;
 
         /// <summary>Bytes of a plain HTTP message body still to step over before the next head.</summary>
@@ -526,6 +806,38 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
         /// <summary>A plain HTTP message's chunked body is being stepped over before the next head.</summary>
         public bool InChunkedBody { get; set; }
+
+        /// <summary>The frames decoded in a broken chain are forgotten; the probe's budget stays spent.</summary>
+        public void ResetTentative()
+        {
+            Decoder?.Reset();
+            SentClose = false;
+            _messageOpen = false;
+            if (_probe is not null)
+            {
+                _probe.Value.Abandon();
+            }
+        }
+
+        /// <summary>Back to reading heads, at the next piece.</summary>
+        public void StopProbing()
+        {
+            _probe = null;
+            if (Mode == DirectionMode.Probe)
+            {
+                ExpectHead();
+            }
+        }
+
+        /// <summary>The session is recognised: frames are decoded from here on as after a handshake.</summary>
+        public void EndProbing()
+        {
+            _probe = null;
+            if (Mode == DirectionMode.Probe)
+            {
+                Mode = DirectionMode.Frames;
+            }
+        }
 
         public void ExpectHead()
         {
@@ -545,6 +857,11 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
                 switch (Mode)
                 {
                     case DirectionMode.Frames:
+                        if (_resumePending && !TryResume(data))
+                        {
+                            return;
+                        }
+
                         Decoder!.Decode(data, this, time);
                         if (Decoder.Stop == FrameDecoderStop.InvalidLength)
                         {
@@ -553,6 +870,9 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
                         return;
                     case DirectionMode.Ignored:
+                        return;
+                    case DirectionMode.Probe:
+                        session.OnProbeData(this, data, time);
                         return;
                 }
 
@@ -601,6 +921,8 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
                 }
 
                 _parser ??= new HttpHeadParser(session._options.MaxHttpHeadBytes);
+                var pieceStart = data;
+                var headStartsHere = _parser.HeadByteCount == 0;
                 var status = _parser.Append(data, out var consumed);
                 data = data[consumed..];
                 switch (status)
@@ -617,6 +939,20 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
                         _headEnd = new HttpHeadEndFinder(_parser.StoppedAtLineStart);
                         _parser = null;
                         break;
+                    case HttpHeadStatus.Malformed when session.CanProbe:
+                        // Not HTTP, before any HTTP on the connection: perhaps WebSocket frames of a session whose
+                        // handshake was not captured. A chain may start at this piece when the non-HTTP bytes began
+                        // with it, else at the next one.
+                        _parser.Reset();
+                        session.StartProbing();
+                        SetMode(DirectionMode.Probe);
+                        if (!headStartsHere)
+                        {
+                            return;
+                        }
+
+                        data = pieceStart;
+                        break;
                     default:
                         SetMode(DirectionMode.Ignored);
                         session.OnHeadFailed(direction, status);
@@ -625,17 +961,56 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
             }
         }
 
-        public void OnGap(long missingBytes, Timestamp time)
+        public void OnGap(long missingBytes, GapCause cause, Timestamp time)
         {
+            var cutBySnapLength = cause == GapCause.SnapLength;
+            if (cutBySnapLength)
+            {
+                session.AddNotice(Notice.CaptureSnapLength);
+            }
+
             switch (Mode)
             {
+                case DirectionMode.Probe:
+                    session.OnProbeGap(this, missingBytes, time);
+                    return;
                 case DirectionMode.Frames:
-                    if (Decoder!.IsStopped)
+                    if (Decoder!.IsStopped || _resumePending)
                     {
                         return;
                     }
 
-                    session.AddNotice(Decoder.SkipGap(missingBytes, this, time) ? Notice.TcpGapInStream : Notice.TcpGapOverFrameHeader);
+                    if (Decoder.SkipGap(missingBytes, this, time))
+                    {
+                        if (!cutBySnapLength)
+                        {
+                            session.AddNotice(Notice.TcpGapInStream);
+                        }
+                    }
+                    else if (cutBySnapLength)
+                    {
+                        // A frame header lies in the cut tail; the next segment most likely starts with a frame.
+                        _resumePending = true;
+                    }
+                    else
+                    {
+                        session.AddNotice(Notice.TcpGapOverFrameHeader);
+                    }
+
+                    return;
+                case DirectionMode.Head when cutBySnapLength && _parser?.CutHead() is { } cutHead:
+                    SetMode(session.OnCutHead(direction, cutHead, time));
+                    _parser?.Reset();
+                    if (Mode == DirectionMode.Frames)
+                    {
+                        // The rest of the head is in the cut: frames start at the next segment, checked there.
+                        _resumePending = true;
+                    }
+                    else if (Mode == DirectionMode.Ignored)
+                    {
+                        session.OnHeadFailed(direction, HttpHeadStatus.Malformed);
+                    }
+
                     return;
                 case DirectionMode.Head when missingBytes <= BodyToSkip:
                     // Lost inside a plain message's body, which is skipped anyway.
@@ -658,6 +1033,32 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
         public void OnFrame(in FrameHeader header, in ControlPayload controlPayload, Timestamp time) =>
             session.OnFrame(direction, header, controlPayload, time);
+
+        /// <summary>
+        /// At the start of a segment after a cut tail: decoding resumes here when the segment starts with a well-formed
+        /// frame header masked as this side's frames must be; otherwise the next segment is tried.
+        /// </summary>
+        private bool TryResume(ReadOnlySpan<byte> data)
+        {
+            var status = FrameHeader.TryParse(data, out var header);
+            var plausible = status switch
+            {
+                FrameHeaderStatus.Complete => header.IsStrictlyWellFormed && header.IsMasked == session.IsClient(direction),
+
+                // Fewer bytes than a header: the first two say enough (the gap after them stops the decoder anyway).
+                FrameHeaderStatus.NeedMoreData => data.Length >= 2 && ((data[1] & 0x80) != 0) == session.IsClient(direction)
+                    && (data[0] & 0x30) == 0,
+                _ => false,
+            };
+            if (!plausible)
+            {
+                return false;
+            }
+
+            _resumePending = false;
+            Decoder!.ResumeAtFrameStart();
+            return true;
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void TrackFragmentation(in FrameHeader header)
@@ -696,9 +1097,9 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
                 _parser = null;
             }
 
-            if (mode == DirectionMode.Frames)
+            if (mode is DirectionMode.Frames or DirectionMode.Probe)
             {
-                Decoder ??= new FrameDecoder(session._options.MaxControlPayloadBytes);
+                Decoder ??= new FrameDecoder(session._options.MaxControlPayloadBytes) { PayloadHandler = Inflater };
             }
         }
     }

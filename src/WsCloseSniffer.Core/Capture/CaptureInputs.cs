@@ -10,7 +10,8 @@ public static class CaptureInputs
 
     /// <summary>
     /// Files as given; directories searched recursively for capture files by name (their content
-    /// decides the format later), in ordinal order so runs are deterministic. A missing path is
+    /// decides the format later; tcpdump -C's numbered names such as <c>trace.pcap1</c> count), in ordinal
+    /// order so runs are deterministic. A missing path is
     /// returned as an input too: opening it then reports the error under its name.
     /// </summary>
     public static IReadOnlyList<CaptureInput> Expand(IEnumerable<string> paths)
@@ -36,5 +37,6 @@ public static class CaptureInputs
     }
 
     private static bool IsCaptureName(string file) =>
-        s_captureSuffixes.Any(suffix => file.EndsWith(suffix, StringComparison.OrdinalIgnoreCase));
+        s_captureSuffixes.Any(suffix => file.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+        || RotationName.TryParseCounted(System.IO.Path.GetFileName(file), out _, out _);
 }

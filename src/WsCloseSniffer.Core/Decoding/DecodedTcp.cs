@@ -18,6 +18,7 @@ public readonly struct DecodedTcp : IPacketHeaders<DecodedTcp>
     private readonly uint _acknowledgmentNumber;
     private readonly TcpFlags _flags;
     private readonly ushort _window;
+    private readonly sbyte _windowScale;
     private readonly int _payloadOffset;
     private readonly int _payloadLength;
     private readonly int _originalPayloadLength;
@@ -37,6 +38,7 @@ public readonly struct DecodedTcp : IPacketHeaders<DecodedTcp>
         _acknowledgmentNumber = segment.AcknowledgmentNumber;
         _flags = segment.Flags;
         _window = segment.Window;
+        _windowScale = segment.WindowScale;
         _originalPayloadLength = segment.OriginalPayloadLength;
         _payloadLength = segment.Payload.Length;
 
@@ -74,6 +76,7 @@ public readonly struct DecodedTcp : IPacketHeaders<DecodedTcp>
             _flags,
             _window,
             frame.Slice(_payloadOffset, _payloadLength),
-            _originalPayloadLength);
+            _originalPayloadLength,
+            _windowScale);
     }
 }

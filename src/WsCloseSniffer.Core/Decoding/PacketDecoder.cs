@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 using WsCloseSniffer.Capture;
 
@@ -73,6 +74,23 @@ public static class PacketDecoder
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static DecodeStatus TryDecodeTcp(LinkType linkType, ReadOnlySpan<byte> frame, int originalLength, out TcpSegment segment)
     {
+        var unused = default(IpFragment);
+        return Decode(linkType, frame, originalLength, out segment, ref unused);
+    }
+
+    /// <summary>
+    /// Finds the fragment in a frame for which <see cref="TryDecodeTcp"/> returns <see cref="DecodeStatus.IpFragment"/>:
+    /// the same walk, through the same tunnels, stopping at the same place.
+    /// </summary>
+    public static bool TryDecodeFragment(LinkType linkType, ReadOnlySpan<byte> frame, int originalLength, out IpFragment fragment)
+    {
+        fragment = default;
+        return Decode(linkType, frame, originalLength, out _, ref fragment) == DecodeStatus.IpFragment;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static DecodeStatus Decode(LinkType linkType, ReadOnlySpan<byte> frame, int originalLength, out TcpSegment segment, scoped ref IpFragment fragment)
+    {
         segment = default;
 
         // A capture record whose original length is below its captured length is itself damaged;
@@ -91,7 +109,7 @@ public static class PacketDecoder
                     BinaryPrimitives.ReadUInt16BigEndian(frame[12..]),
                     frame[EthernetHeaderBytes..],
                     wireLength - EthernetHeaderBytes,
-                    out segment);
+                    out segment, ref fragment);
 
             case LinkType.LinuxSll:
                 if (frame.Length < LinuxSllHeaderBytes)
@@ -103,7 +121,7 @@ public static class PacketDecoder
                     BinaryPrimitives.ReadUInt16BigEndian(frame[14..]),
                     frame[LinuxSllHeaderBytes..],
                     wireLength - LinuxSllHeaderBytes,
-                    out segment);
+                    out segment, ref fragment);
 
             case LinkType.LinuxSll2:
                 if (frame.Length < LinuxSll2HeaderBytes)
@@ -115,7 +133,7 @@ public static class PacketDecoder
                     BinaryPrimitives.ReadUInt16BigEndian(frame),
                     frame[LinuxSll2HeaderBytes..],
                     wireLength - LinuxSll2HeaderBytes,
-                    out segment);
+                    out segment, ref fragment);
 
             case LinkType.Null:
             case LinkType.Loop:
@@ -129,16 +147,16 @@ public static class PacketDecoder
                     frame[..LoopbackHeaderBytes],
                     frame[LoopbackHeaderBytes..],
                     wireLength - LoopbackHeaderBytes,
-                    out segment);
+                    out segment, ref fragment);
 
             case LinkType.Raw:
-                return DecodeIP(frame, wireLength, depth: 0, out segment);
+                return DecodeIP(frame, wireLength, depth: 0, out segment, ref fragment);
 
             case LinkType.Ipv4:
-                return DecodeIPv4(frame, wireLength, depth: 0, out segment);
+                return DecodeIPv4(frame, wireLength, depth: 0, out segment, ref fragment);
 
             case LinkType.Ipv6:
-                return DecodeIPv6(frame, wireLength, depth: 0, out segment);
+                return DecodeIPv6(frame, wireLength, depth: 0, out segment, ref fragment);
 
             default:
                 return DecodeStatus.UnsupportedLinkType;
@@ -150,7 +168,7 @@ public static class PacketDecoder
         or LinkType.LinuxSll2 or LinkType.Null or LinkType.Loop or LinkType.Raw or LinkType.Ipv4 or LinkType.Ipv6;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static DecodeStatus DecodeEtherType(ushort etherType, ReadOnlySpan<byte> payload, int wireLength, out TcpSegment segment)
+    private static DecodeStatus DecodeEtherType(ushort etherType, ReadOnlySpan<byte> payload, int wireLength, out TcpSegment segment, scoped ref IpFragment fragment)
     {
         segment = default;
         for (var tags = 0; ; tags++)
@@ -158,10 +176,10 @@ public static class PacketDecoder
             switch (etherType)
             {
                 case EtherTypeIPv4:
-                    return DecodeIPv4(payload, wireLength, depth: 0, out segment);
+                    return DecodeIPv4(payload, wireLength, depth: 0, out segment, ref fragment);
 
                 case EtherTypeIPv6:
-                    return DecodeIPv6(payload, wireLength, depth: 0, out segment);
+                    return DecodeIPv6(payload, wireLength, depth: 0, out segment, ref fragment);
 
                 case EtherTypeVlan:
                 case EtherTypeProviderBridging:
@@ -189,7 +207,7 @@ public static class PacketDecoder
         ReadOnlySpan<byte> header,
         ReadOnlySpan<byte> packet,
         int wireLength,
-        out TcpSegment segment)
+        out TcpSegment segment, scoped ref IpFragment fragment)
     {
         segment = default;
 
@@ -206,16 +224,16 @@ public static class PacketDecoder
         return family switch
         {
             // AF_INET is 2 everywhere.
-            2 => DecodeIPv4(packet, wireLength, depth: 0, out segment),
+            2 => DecodeIPv4(packet, wireLength, depth: 0, out segment, ref fragment),
 
             // AF_INET6: 10 Linux, 24 OpenBSD/NetBSD, 28 FreeBSD/DragonFly, 30 macOS.
-            10 or 24 or 28 or 30 => DecodeIPv6(packet, wireLength, depth: 0, out segment),
+            10 or 24 or 28 or 30 => DecodeIPv6(packet, wireLength, depth: 0, out segment, ref fragment),
             _ => DecodeStatus.NotTcp,
         };
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static DecodeStatus DecodeIP(ReadOnlySpan<byte> packet, int wireLength, int depth, out TcpSegment segment)
+    private static DecodeStatus DecodeIP(ReadOnlySpan<byte> packet, int wireLength, int depth, out TcpSegment segment, scoped ref IpFragment fragment)
     {
         segment = default;
         if (packet.IsEmpty)
@@ -225,14 +243,14 @@ public static class PacketDecoder
 
         return (packet[0] >> 4) switch
         {
-            4 => DecodeIPv4(packet, wireLength, depth, out segment),
-            6 => DecodeIPv6(packet, wireLength, depth, out segment),
+            4 => DecodeIPv4(packet, wireLength, depth, out segment, ref fragment),
+            6 => DecodeIPv6(packet, wireLength, depth, out segment, ref fragment),
             _ => DecodeStatus.Malformed,
         };
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static DecodeStatus DecodeIPv4(ReadOnlySpan<byte> packet, int wireLength, int depth, out TcpSegment segment)
+    private static DecodeStatus DecodeIPv4(ReadOnlySpan<byte> packet, int wireLength, int depth, out TcpSegment segment, scoped ref IpFragment fragment)
     {
         segment = default;
         if (packet.Length < IPv4MinHeaderBytes || (packet[0] >> 4) != 4)
@@ -271,7 +289,24 @@ public static class PacketDecoder
         var payload = packet[headerLength..Math.Min(packet.Length, totalLength)];
         if (moreFragments || fragmentOffset != 0)
         {
-            return FragmentStatus(protocol, isFirstFragment: fragmentOffset == 0, payload);
+            var status = FragmentStatus(protocol, isFirstFragment: fragmentOffset == 0, payload);
+            if (status == DecodeStatus.IpFragment)
+            {
+                fragment = new IpFragment(
+                    isIPv6: false,
+                    source,
+                    destination,
+                    identification: BinaryPrimitives.ReadUInt16BigEndian(packet[4..]),
+                    protocol,
+                    offset: fragmentOffset * 8,
+                    moreFragments,
+                    header: packet[..headerLength],
+                    nextHeaderIndex: -1,
+                    data: payload,
+                    dataWireLength: totalLength - headerLength);
+            }
+
+            return status;
         }
 
         // Nearly every packet is plain TCP: straight to the TCP header (measured: the generic walk below
@@ -281,11 +316,11 @@ public static class PacketDecoder
             return DecodeTcp(source, destination, payload, totalLength - headerLength, out segment);
         }
 
-        return DecodeUpperLayers(protocol, isIPv6: false, source, destination, payload, totalLength - headerLength, depth, out segment);
+        return DecodeUpperLayers(protocol, isIPv6: false, source, destination, packet[..headerLength], payload, totalLength - headerLength, depth, out segment, ref fragment);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static DecodeStatus DecodeIPv6(ReadOnlySpan<byte> packet, int wireLength, int depth, out TcpSegment segment)
+    private static DecodeStatus DecodeIPv6(ReadOnlySpan<byte> packet, int wireLength, int depth, out TcpSegment segment, scoped ref IpFragment fragment)
     {
         segment = default;
         if (packet.Length < IPv6HeaderBytes || (packet[0] >> 4) != 6)
@@ -316,24 +351,31 @@ public static class PacketDecoder
             return DecodeTcp(source, destination, payload, payloadLength, out segment);
         }
 
-        return DecodeUpperLayers(nextHeader, isIPv6: true, source, destination, payload, payloadLength, depth, out segment);
+        return DecodeUpperLayers(nextHeader, isIPv6: true, source, destination, packet[..IPv6HeaderBytes], payload, payloadLength, depth, out segment, ref fragment);
     }
 
     /// <summary>
     /// Walks IPv6 extension headers (and AH, also valid over IPv4) to the transport or tunnelled packet.
-    /// Invariant: <paramref name="payload"/>.Length &lt;= <paramref name="payloadLength"/>.
+    /// Invariant: <paramref name="payload"/>.Length &lt;= <paramref name="payloadLength"/>, and
+    /// <paramref name="payload"/> follows <paramref name="ipHeader"/> in the same packet.
     /// </summary>
     private static DecodeStatus DecodeUpperLayers(
         byte protocol,
         bool isIPv6,
         IpAddress source,
         IpAddress destination,
+        ReadOnlySpan<byte> ipHeader,
         ReadOnlySpan<byte> payload,
         int payloadLength,
         int depth,
-        out TcpSegment segment)
+        out TcpSegment segment, scoped ref IpFragment fragment)
     {
         segment = default;
+
+        // Where the headers walked so far end, and where the Next Header naming the current one is: the
+        // unfragmentable part of an IPv6 fragment is the packet up to its Fragment header.
+        var position = ipHeader.Length;
+        var nextHeaderIndex = 6;
         while (true)
         {
             int headerLength;
@@ -343,17 +385,17 @@ public static class PacketDecoder
                     return DecodeTcp(source, destination, payload, payloadLength, out segment);
 
                 case ProtocolUdp:
-                    return DecodeUdp(payload, payloadLength, depth, out segment);
+                    return DecodeUdp(payload, payloadLength, depth, out segment, ref fragment);
 
                 case ProtocolIPv4InIP:
                     return depth >= MaxTunnelDepth
                         ? DecodeStatus.Malformed
-                        : DecodeIPv4(payload, payloadLength, depth + 1, out segment);
+                        : DecodeIPv4(payload, payloadLength, depth + 1, out segment, ref fragment);
 
                 case ProtocolIPv6InIP:
                     return depth >= MaxTunnelDepth
                         ? DecodeStatus.Malformed
-                        : DecodeIPv6(payload, payloadLength, depth + 1, out segment);
+                        : DecodeIPv6(payload, payloadLength, depth + 1, out segment, ref fragment);
 
                 case ProtocolAuthentication:
                     // RFC 4302 section 2.2: AH counts its length in 32-bit words, minus 2.
@@ -391,14 +433,36 @@ public static class PacketDecoder
                     var fragmentOffset = fragmentField >> 3;
                     var moreFragments = (fragmentField & 0x0001) != 0;
                     var fragmentNext = payload[0];
+                    var identification = BinaryPrimitives.ReadUInt32BigEndian(payload[4..]);
                     payload = payload[IPv6FragmentHeaderBytes..];
                     payloadLength -= IPv6FragmentHeaderBytes;
                     if (fragmentOffset != 0 || moreFragments)
                     {
-                        return FragmentStatus(fragmentNext, isFirstFragment: fragmentOffset == 0, payload);
+                        var status = FragmentStatus(fragmentNext, isFirstFragment: fragmentOffset == 0, payload);
+                        if (status == DecodeStatus.IpFragment)
+                        {
+                            // The payload is a slice of the same packet as the header, right after the Fragment header.
+                            var unfragmentable = MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetReference(ipHeader), position);
+                            fragment = new IpFragment(
+                                isIPv6: true,
+                                source,
+                                destination,
+                                identification,
+                                fragmentNext,
+                                offset: fragmentOffset * 8,
+                                moreFragments,
+                                unfragmentable,
+                                nextHeaderIndex,
+                                data: payload,
+                                dataWireLength: payloadLength);
+                        }
+
+                        return status;
                     }
 
                     // RFC 6946: an atomic fragment (offset 0, M clear) is the whole packet.
+                    nextHeaderIndex = position;
+                    position += IPv6FragmentHeaderBytes;
                     protocol = fragmentNext;
                     continue;
                 }
@@ -420,12 +484,16 @@ public static class PacketDecoder
             protocol = payload[0];
             payload = payload[headerLength..];
             payloadLength -= headerLength;
+            nextHeaderIndex = position;
+            position += headerLength;
         }
     }
 
     /// <summary>
-    /// Counts a fragment as <see cref="DecodeStatus.IpFragment"/> only when it could carry TCP, so the
-    /// summary's "fragments skipped" line does not warn about fragmented DNS or NFS traffic.
+    /// A fragment is <see cref="DecodeStatus.IpFragment"/> (for the defragmenter) only when it could carry TCP, so
+    /// fragmented DNS or NFS traffic is not held: a UDP datagram's first fragment shows its ports, and only a GTP-U
+    /// tunnel's may; its later fragments cannot tell and go to the defragmenter, which keeps them only for a datagram
+    /// whose first fragment it holds.
     /// </summary>
     private static DecodeStatus FragmentStatus(byte protocol, bool isFirstFragment, ReadOnlySpan<byte> payload)
     {
@@ -443,7 +511,7 @@ public static class PacketDecoder
 
             case ProtocolUdp:
                 // Only the first fragment shows the ports; a GTP-U tunnel may be carrying TCP.
-                return isFirstFragment && payload.Length >= 4 && IsGtpUserPlane(payload)
+                return !isFirstFragment || (payload.Length >= 4 && IsGtpUserPlane(payload))
                     ? DecodeStatus.IpFragment
                     : DecodeStatus.NotTcp;
 
@@ -479,6 +547,7 @@ public static class PacketDecoder
             return DecodeStatus.Malformed;
         }
 
+        var flags = (TcpFlags)payload[13];
         segment = new TcpSegment(
             source,
             destination,
@@ -486,14 +555,55 @@ public static class PacketDecoder
             destinationPort: BinaryPrimitives.ReadUInt16BigEndian(payload[2..]),
             sequenceNumber: BinaryPrimitives.ReadUInt32BigEndian(payload[4..]),
             acknowledgmentNumber: BinaryPrimitives.ReadUInt32BigEndian(payload[8..]),
-            flags: (TcpFlags)payload[13],
+            flags,
             window: BinaryPrimitives.ReadUInt16BigEndian(payload[14..]),
             payload: payload[headerLength..],
-            originalPayloadLength: payloadLength - headerLength);
+            originalPayloadLength: payloadLength - headerLength,
+            windowScale: (flags & TcpFlags.Syn) != 0 ? WindowScaleOption(payload[TcpMinHeaderBytes..headerLength]) : TcpSegment.NoWindowScale);
         return DecodeStatus.Tcp;
     }
 
-    private static DecodeStatus DecodeUdp(ReadOnlySpan<byte> payload, int payloadLength, int depth, out TcpSegment segment)
+    /// <summary>
+    /// RFC 7323 section 2.2: the Window Scale option (kind 3, length 3, shift count) of a SYN; -1 when absent or when
+    /// the options are malformed (then no option can be trusted).
+    /// </summary>
+    private static sbyte WindowScaleOption(ReadOnlySpan<byte> options)
+    {
+        const byte EndOfOptions = 0;
+        const byte NoOperation = 1;
+        const byte WindowScale = 3;
+        while (!options.IsEmpty)
+        {
+            var kind = options[0];
+            if (kind == EndOfOptions)
+            {
+                break;
+            }
+
+            if (kind == NoOperation)
+            {
+                options = options[1..];
+                continue;
+            }
+
+            if (options.Length < 2 || options[1] < 2 || options[1] > options.Length)
+            {
+                return TcpSegment.NoWindowScale;
+            }
+
+            if (kind == WindowScale && options[1] == 3)
+            {
+                // A shift above 14 is taken as 14 (RFC 7323 section 2.3).
+                return (sbyte)Math.Min(options[2], TcpSegment.MaxWindowScale);
+            }
+
+            options = options[options[1]..];
+        }
+
+        return TcpSegment.NoWindowScale;
+    }
+
+    private static DecodeStatus DecodeUdp(ReadOnlySpan<byte> payload, int payloadLength, int depth, out TcpSegment segment, scoped ref IpFragment fragment)
     {
         segment = default;
         if (payload.Length < UdpHeaderBytes)
@@ -513,11 +623,11 @@ public static class PacketDecoder
         }
 
         var datagram = payload[UdpHeaderBytes..Math.Min(payload.Length, udpLength)];
-        return DecodeGtpU(datagram, udpLength - UdpHeaderBytes, depth + 1, out segment);
+        return DecodeGtpU(datagram, udpLength - UdpHeaderBytes, depth + 1, out segment, ref fragment);
     }
 
     /// <summary>3GPP TS 29.281 section 5: GTPv1-U header, optional fields and extension-header chain.</summary>
-    private static DecodeStatus DecodeGtpU(ReadOnlySpan<byte> message, int messageWireLength, int depth, out TcpSegment segment)
+    private static DecodeStatus DecodeGtpU(ReadOnlySpan<byte> message, int messageWireLength, int depth, out TcpSegment segment, scoped ref IpFragment fragment)
     {
         segment = default;
         if (message.Length < GtpMandatoryHeaderBytes)
@@ -590,6 +700,6 @@ public static class PacketDecoder
             return DecodeStatus.NotTcp;
         }
 
-        return DecodeIP(inner, innerWireLength, depth, out segment);
+        return DecodeIP(inner, innerWireLength, depth, out segment, ref fragment);
     }
 }

@@ -30,7 +30,8 @@ public readonly ref struct TcpSegment
         TcpFlags flags,
         ushort window,
         ReadOnlySpan<byte> payload,
-        int originalPayloadLength)
+        int originalPayloadLength,
+        sbyte windowScale = NoWindowScale)
     {
         SourceAddress = sourceAddress;
         DestinationAddress = destinationAddress;
@@ -42,7 +43,14 @@ public readonly ref struct TcpSegment
         Window = window;
         Payload = payload;
         OriginalPayloadLength = originalPayloadLength;
+        WindowScale = windowScale;
     }
+
+    /// <summary><see cref="WindowScale"/> of a segment without the option (or not a SYN).</summary>
+    public const sbyte NoWindowScale = -1;
+
+    /// <summary>RFC 7323 section 2.3: the largest shift count; a larger one is taken as this.</summary>
+    public const sbyte MaxWindowScale = 14;
 
     public IpAddress SourceAddress { get; }
     public IpAddress DestinationAddress { get; }
@@ -51,7 +59,11 @@ public readonly ref struct TcpSegment
     public uint SequenceNumber { get; }
     public uint AcknowledgmentNumber { get; }
     public TcpFlags Flags { get; }
+    /// <summary>The window field as sent: scaled by the sender's window scale except in a SYN (RFC 7323 section 2.2).</summary>
     public ushort Window { get; }
+
+    /// <summary>A SYN's Window Scale option's shift count (at most <see cref="MaxWindowScale"/>), else <see cref="NoWindowScale"/>.</summary>
+    public sbyte WindowScale { get; }
 
     /// <summary>The payload bytes present in the capture.</summary>
     public ReadOnlySpan<byte> Payload { get; }
@@ -72,7 +84,7 @@ public enum DecodeStatus : byte
     Tcp = 0,
     /// <summary>A well-formed packet that is not TCP (UDP, ICMP, ARP, ...).</summary>
     NotTcp = 1,
-    /// <summary>An IP fragment: counted and skipped (reassembling IP fragments is out of scope).</summary>
+    /// <summary>An IP fragment that could carry TCP: for <see cref="IpDefragmenter"/> (<see cref="PacketDecoder.TryDecodeFragment"/> finds it).</summary>
     IpFragment = 2,
     /// <summary>A link type the decoder does not understand.</summary>
     UnsupportedLinkType = 3,

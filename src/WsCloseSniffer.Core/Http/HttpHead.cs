@@ -50,6 +50,12 @@ public sealed class HttpHead
     /// <summary>The head went on past the head cap: only the field lines before the cap are here.</summary>
     public bool IsTruncated { get; init; }
 
+    /// <summary>
+    /// The capture's snap length cut the head: its later field lines (and possibly the end of the reason phrase) were
+    /// never captured, so a field missing here may have been sent all the same.
+    /// </summary>
+    public bool IsCutByCapture { get; init; }
+
     /// <summary>The value of the first field with this name (names compared case-insensitively), or null.</summary>
     public string? Get(string name)
     {

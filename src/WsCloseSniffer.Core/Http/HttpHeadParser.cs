@@ -145,7 +145,42 @@ public sealed class HttpHeadParser
             return null;
         }
 
-        BuildHead(_lineStart, truncated: true);
+        BuildHead(_lineStart, truncated: true, cut: false);
+        return _head;
+    }
+
+    /// <summary>
+    /// The stream was cut inside this head (the capture's snap length kept only a packet's first bytes): the head as
+    /// far as it was captured, marked <see cref="HttpHead.IsCutByCapture"/>, with the field lines received whole. Null
+    /// when not even the start line's fixed part was captured (a request line through the space after its target, a
+    /// status line through its status code), or when the head is not being received. The version of a request and
+    /// the reason phrase of a response may themselves be cut short.
+    /// </summary>
+    public HttpHead? CutHead()
+    {
+        if (_status != HttpHeadStatus.NeedMoreData || _length == 0)
+        {
+            return null;
+        }
+
+        if (_startState == StartLineState.Done)
+        {
+            BuildHead(_lineStart, truncated: false, cut: true);
+            return _head;
+        }
+
+        var statusKnown = _startState is StartLineState.AfterStatusCode or StartLineState.ReasonPhrase
+            || (_startState == StartLineState.ExpectLf && IsResponse);
+        // A request's target is known once the space after it was captured (68-byte snap lengths often stop inside the version).
+        var versionKnown = _startState is StartLineState.RequestVersion or StartLineState.LineEnd
+            || (_startState == StartLineState.ExpectLf && !IsResponse);
+        if (!statusKnown && !versionKnown)
+        {
+            return null;
+        }
+
+        IsResponse = statusKnown;
+        BuildHead(_length, truncated: false, cut: true);
         return _head;
     }
 
@@ -352,7 +387,7 @@ public sealed class HttpHeadParser
 
         if (line.IsEmpty)
         {
-            BuildHead(_length, truncated: false);
+            BuildHead(_length, truncated: false, cut: false);
             return HttpHeadStatus.Complete;
         }
 
@@ -373,13 +408,16 @@ public sealed class HttpHeadParser
         return HttpHeadStatus.NeedMoreData;
     }
 
-    /// <summary>Builds the head from the first <paramref name="end"/> buffered bytes, whole lines already checked.</summary>
-    private void BuildHead(int end, bool truncated)
+    /// <summary>
+    /// Builds the head from the first <paramref name="end"/> buffered bytes, whole lines already checked; when
+    /// <paramref name="cut"/>, the start line may lack its line end.
+    /// </summary>
+    private void BuildHead(int end, bool truncated, bool cut)
     {
         ReadOnlySpan<byte> head = _buffer.AsSpan(0, end);
         int lf = head.IndexOf(HttpSyntax.Lf);
-        ReadOnlySpan<byte> startLine = TrimCr(head[..lf]);
-        ReadOnlySpan<byte> rest = head[(lf + 1)..];
+        ReadOnlySpan<byte> startLine = TrimCr(lf < 0 ? head : head[..lf]);
+        ReadOnlySpan<byte> rest = lf < 0 ? default : head[(lf + 1)..];
 
         var fields = new List<HttpHeaderField>(_fieldLines);
         while (!rest.IsEmpty)
@@ -419,7 +457,11 @@ public sealed class HttpHeadParser
             // "HTTP/d.d SP ddd [SP reason]", shape already checked byte by byte.
             int status = ((startLine[9] - '0') * 100) + ((startLine[10] - '0') * 10) + (startLine[11] - '0');
             string reason = startLine.Length > 13 ? HttpSyntax.Decode(startLine[13..]) : string.Empty;
-            _head = new HttpHead(false, string.Empty, string.Empty, HttpSyntax.Decode(startLine[..8]), status, reason, fieldArray, end) { IsTruncated = truncated };
+            _head = new HttpHead(false, string.Empty, string.Empty, HttpSyntax.Decode(startLine[..8]), status, reason, fieldArray, end)
+            {
+                IsTruncated = truncated,
+                IsCutByCapture = cut,
+            };
         }
         else
         {
@@ -436,6 +478,7 @@ public sealed class HttpHeadParser
                 end)
             {
                 IsTruncated = truncated,
+                IsCutByCapture = cut,
             };
         }
     }

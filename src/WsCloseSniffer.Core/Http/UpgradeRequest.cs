@@ -69,6 +69,47 @@ public sealed record UpgradeRequest(
         return true;
     }
 
+    /// <summary>
+    /// The head was cut by the capture's snap length: a field not captured is unknown rather than missing, so no
+    /// problem is named, and the extension columns stay empty (a later Sec-WebSocket-Extensions line may be lost).
+    /// </summary>
+    public bool IsCutByCapture { get; init; }
+
+    /// <summary>The request is known to ask for WebSocket (its Upgrade field was captured); false only for a cut head.</summary>
+    public bool AsksForWebSocket { get; init; } = true;
+
+    /// <summary>
+    /// A GET whose head the snap length cut (<see cref="HttpHead.IsCutByCapture"/>) and whose captured fields do
+    /// not rule WebSocket out (an Upgrade field without "websocket" does): what the server answers decides.
+    /// </summary>
+    public static bool TryFromCut(HttpHead head, [NotNullWhen(true)] out UpgradeRequest? request)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        request = null;
+        var upgrade = head.Get("Upgrade");
+        if (!head.IsRequest || !head.IsCutByCapture
+            || !string.Equals(head.Method, "GET", StringComparison.Ordinal)
+            || (upgrade is not null && !head.HasToken("Upgrade", "websocket")))
+        {
+            return false;
+        }
+
+        request = new UpgradeRequest(
+            head.Target,
+            head.Get("Host"),
+            head.Get("Sec-WebSocket-Key"),
+            head.Get("Sec-WebSocket-Version"),
+            JoinAll(head, "Sec-WebSocket-Protocol"),
+            [],
+            ExtensionList.Empty)
+        {
+            Origin = head.Get("Origin"),
+            IsCutByCapture = true,
+            AsksForWebSocket = upgrade is not null,
+        };
+        return true;
+    }
+
     private static string[] FindProblems(HttpHead head)
     {
         List<string>? problems = null;

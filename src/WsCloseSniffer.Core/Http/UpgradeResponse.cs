@@ -20,6 +20,9 @@ public sealed record UpgradeResponse(
     /// <summary>Upgrade lists "websocket" and Connection lists "upgrade" (RFC 6455 section 4.2.2 items 5.2 and 5.3).</summary>
     public bool HasUpgradeFields { get; init; }
 
+    /// <summary>The capture's snap length cut the head: fields not captured (Accept, extensions) are unknown.</summary>
+    public bool IsCutByCapture { get; init; }
+
     /// <summary>Sec-WebSocket-Version of a refusal: the versions the server speaks (RFC 6455 section 4.4).</summary>
     public string? Version { get; init; }
 
@@ -30,17 +33,19 @@ public sealed record UpgradeResponse(
     public static UpgradeResponse From(HttpHead head)
     {
         ArgumentNullException.ThrowIfNull(head);
-        IReadOnlyList<string> extensionLines = head.GetAll("Sec-WebSocket-Extensions");
+        // A head cut by the snap length may have lost extension lines: what was negotiated is unknown, not "none".
+        IReadOnlyList<string> extensionLines = head.IsCutByCapture ? [] : head.GetAll("Sec-WebSocket-Extensions");
         return new UpgradeResponse(
             head.StatusCode,
             head.ReasonPhrase,
             head.Get("Sec-WebSocket-Accept"),
             UpgradeRequest.JoinAll(head, "Sec-WebSocket-Protocol"),
             extensionLines,
-            ExtensionList.Parse(extensionLines))
+            head.IsCutByCapture ? ExtensionList.Empty : ExtensionList.Parse(extensionLines))
         {
             HasUpgradeFields = head.HasToken("Upgrade", "websocket") && head.HasToken("Connection", "upgrade"),
             Version = head.Get("Sec-WebSocket-Version"),
+            IsCutByCapture = head.IsCutByCapture,
         };
     }
 

@@ -18,6 +18,7 @@ namespace WsCloseSniffer.Pipeline;
 /// </summary>
 public sealed class CaptureAnalyzer : IDisposable
 {
+    private readonly IpDefragmenter _defragmenter;
     private readonly TcpReassembler _reassembler;
     private readonly SessionTracker _tracker;
     private readonly IPacketFilter? _filter;
@@ -26,10 +27,18 @@ public sealed class CaptureAnalyzer : IDisposable
     private bool _finished;
 
     public CaptureAnalyzer(string captureName, AnalyzerOptions options, Action<SessionRecord> onSession)
+        : this(_ => captureName, options, onSession)
     {
+    }
+
+    /// <param name="captureNameAt">The file a session is reported under, from its first packet's time (files read as one).</param>
+    public CaptureAnalyzer(Func<Timestamp, string> captureNameAt, AnalyzerOptions options, Action<SessionRecord> onSession)
+    {
+        ArgumentNullException.ThrowIfNull(captureNameAt);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(onSession);
-        _tracker = new SessionTracker(session => onSession(SessionRecord.From(session, captureName, session.Connection.Ordinal)), options);
+        _tracker = new SessionTracker(session => onSession(SessionRecord.From(session, captureNameAt(session.Connection.FirstPacketTime), session.Connection.Ordinal)), options);
+        _defragmenter = new IpDefragmenter(options.Defragmentation);
         _reassembler = new TcpReassembler(new TlsStreamHandlerFactory(_tracker, options.TlsKeyLog), options.Reassembly);
         _filter = options.FilterFactory?.Invoke();
     }
@@ -53,6 +62,10 @@ public sealed class CaptureAnalyzer : IDisposable
     {
         _statistics.Packets++;
         _statistics.Bytes += packet.Data.Length;
+        if (packet.Data.Length < packet.OriginalLength)
+        {
+            CountCut(packet.Data.Length);
+        }
 
         // Each packet keeps its own time in the report; the end of input is the latest time seen. (A clock step
         // back cannot make connections look idle: the reassembler only evicts when time moves forward.)
@@ -64,6 +77,12 @@ public sealed class CaptureAnalyzer : IDisposable
         }
 
         return true;
+    }
+
+    private void CountCut(int capturedBytes)
+    {
+        _statistics.PacketsCutBySnapLength++;
+        _statistics.SnapLengthBytes = Math.Max(_statistics.SnapLengthBytes, capturedBytes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -79,7 +98,7 @@ public sealed class CaptureAnalyzer : IDisposable
                 _statistics.NotTcp++;
                 break;
             case DecodeStatus.IpFragment:
-                _statistics.IpFragments++;
+                Defragment(packet);
                 break;
             case DecodeStatus.UnsupportedLinkType:
                 _statistics.UnsupportedLinkTypes[packet.LinkType] = _statistics.UnsupportedLinkTypes.GetValueOrDefault(packet.LinkType) + 1;
@@ -87,6 +106,57 @@ public sealed class CaptureAnalyzer : IDisposable
             default:
                 _statistics.Malformed++;
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A fragment goes to the defragmenter; a datagram it completes is decoded like a captured packet, with the time
+    /// and number of the fragment that completed it (as Wireshark shows it), and goes on to the reassembler.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Defragment(in CapturedPacket packet)
+    {
+        if (!PacketDecoder.TryDecodeFragment(packet.LinkType, packet.Data, packet.OriginalLength, out var fragment))
+        {
+            // The decoder found a fragment in this frame a moment ago, by the same walk.
+            _statistics.Malformed++;
+            return;
+        }
+
+        Defragment(packet, fragment, depth: 0);
+    }
+
+    /// <summary>
+    /// A fragment inside a reassembled datagram (fragmented at two tunnel levels) is reassembled in turn, as deep
+    /// as the decoder enters tunnels.
+    /// </summary>
+    private void Defragment(in CapturedPacket packet, in IpFragment fragment, int depth)
+    {
+        var result = _defragmenter.Add(fragment, packet.Timestamp, out var datagram, out var datagramLength);
+        if (result == DefragmentResult.NotWanted)
+        {
+            _statistics.NotTcp++;
+            return;
+        }
+
+        _statistics.IpFragments++;
+        if (result != DefragmentResult.Reassembled)
+        {
+            return;
+        }
+
+        var status = PacketDecoder.TryDecodeTcp(LinkType.Raw, datagram, datagramLength, out var segment);
+        if (status != DecodeStatus.IpFragment)
+        {
+            Dispatch(packet, status, segment, status == DecodeStatus.Tcp ? ConnectionKey.Of(segment) : default);
+        }
+        else if (depth < PacketDecoder.MaxTunnelDepth && PacketDecoder.TryDecodeFragment(LinkType.Raw, datagram, datagramLength, out var inner))
+        {
+            Defragment(packet, inner, depth + 1);
+        }
+        else
+        {
+            _statistics.Malformed++;
         }
     }
 
@@ -99,6 +169,7 @@ public sealed class CaptureAnalyzer : IDisposable
         }
 
         _finished = true;
+        _defragmenter.Finish();
         _reassembler.FlushAll(_lastTime);
     }
 
@@ -115,6 +186,14 @@ public sealed class CaptureAnalyzer : IDisposable
             _statistics.EvictedForCap = reassembly.ConnectionsEvictedByConnectionCap;
             _statistics.BufferCapGaps = reassembly.GapsByDirectionCap + reassembly.GapsByTotalCap;
             _statistics.SegmentsOutsideWindow = reassembly.SegmentsOutsideWindow;
+            var defragmentation = _defragmenter.Statistics;
+            _statistics.IpDatagramsReassembled = defragmentation.DatagramsReassembled;
+            _statistics.IpDuplicateFragments = defragmentation.DuplicateFragments;
+            _statistics.IpMalformedFragments = defragmentation.MalformedFragments;
+            _statistics.IpDatagramsOverlapping = defragmentation.DatagramsOverlapping;
+            _statistics.IpDatagramsTooLarge = defragmentation.DatagramsTooLarge;
+            _statistics.IpDatagramsIncomplete = defragmentation.DatagramsIncomplete;
+            _statistics.IpDatagramsEvictedByCap = defragmentation.DatagramsEvictedByCap;
             _statistics.Sessions = _tracker.Sessions;
             _statistics.Notices.Clear();
             foreach (var (notice, count) in _tracker.NoticeCounts)

@@ -29,6 +29,12 @@ public sealed record InputProblem(string File, InputProblemKind Kind, string Mes
 /// </summary>
 public sealed record AnalysisResult(SessionSorter Sessions, AnalysisStatistics Statistics, IReadOnlyList<InputProblem> Problems) : IDisposable
 {
+    /// <summary>How the files were read: each on its own, or several as one capture.</summary>
+    public IReadOnlyList<CaptureGroup> Groups { get; init; } = [];
+
+    /// <summary>The most files one group had open at once (1 for files read on their own).</summary>
+    public int PeakOpenFilesPerGroup { get; init; }
+
     public void Dispose() => Sessions.Dispose();
 }
 
@@ -56,38 +62,47 @@ public static class OfflineAnalysis
     private const int ProgressEveryPackets = 4096;
     private const long PrefetchThresholdBytes = 16L * 1024 * 1024;
 
-    public static AnalysisResult Run(IReadOnlyList<CaptureInput> inputs, AnalyzerOptions options, AnalysisProgress? progress = null, CancellationToken cancellationToken = default)
+    public static AnalysisResult Run(IReadOnlyList<CaptureInput> inputs, AnalyzerOptions options, AnalysisProgress? progress = null, CancellationToken cancellationToken = default) =>
+        Run(CaptureGroups.Separate(inputs), options, progress, cancellationToken);
+
+    /// <summary>Analyzes each group as one capture: a single file as it is, several files merged by packet time.</summary>
+    public static AnalysisResult Run(IReadOnlyList<CaptureGroup> groups, AnalyzerOptions options, AnalysisProgress? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(groups);
         ArgumentNullException.ThrowIfNull(options);
-        var perFile = new FileResult[inputs.Count];
+        var perGroup = new GroupResult[groups.Count];
         var sessions = new SessionSorter();
-        foreach (var input in inputs)
+        foreach (var input in groups.SelectMany(g => g.Files))
         {
             progress?.AddTotal(SizeOf(input.Path));
         }
 
         // Files already keep every core busy when there are enough of them; a reading thread per file would then
         // only add the hand-over between threads (measured: 4 x 256 MiB on 2 cores, bench/README.md).
-        var prefetch = inputs.Count < Environment.ProcessorCount;
+        var prefetch = groups.Count < Environment.ProcessorCount;
         Parallel.For(
             0,
-            inputs.Count,
+            groups.Count,
             new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
-            i => perFile[i] = AnalyzeFile(inputs[i], options, record => sessions.Add(record, i), prefetch, progress, cancellationToken));
+            i => perGroup[i] = groups[i].IsJoined
+                ? AnalyzeJoined(groups[i], options, record => sessions.Add(record, i), prefetch, progress, cancellationToken)
+                : AnalyzeFile(groups[i].Files[0], options, record => sessions.Add(record, i), prefetch, progress, cancellationToken));
 
         var statistics = new AnalysisStatistics();
         var problems = new List<InputProblem>();
-        foreach (var file in perFile)
+        var peakOpenFiles = 0;
+        foreach (var group in perGroup)
         {
-            statistics.Add(file.Statistics);
-            if (file.Problem is { } problem)
-            {
-                problems.Add(problem);
-            }
+            statistics.Add(group.Statistics);
+            problems.AddRange(group.Problems);
+            peakOpenFiles = Math.Max(peakOpenFiles, group.PeakOpenFiles);
         }
 
-        return new AnalysisResult(sessions, statistics, problems);
+        return new AnalysisResult(sessions, statistics, problems)
+        {
+            Groups = groups,
+            PeakOpenFilesPerGroup = peakOpenFiles,
+        };
     }
 
     private static long SizeOf(string path)
@@ -106,7 +121,7 @@ public static class OfflineAnalysis
         }
     }
 
-    private static FileResult AnalyzeFile(CaptureInput input, AnalyzerOptions options, Action<SessionRecord> onSession, bool prefetch, AnalysisProgress? progress, CancellationToken cancellationToken)
+    private static GroupResult AnalyzeFile(CaptureInput input, AnalyzerOptions options, Action<SessionRecord> onSession, bool prefetch, AnalysisProgress? progress, CancellationToken cancellationToken)
     {
         IPacketSource file;
         try
@@ -115,7 +130,7 @@ public static class OfflineAnalysis
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CaptureFormatException)
         {
-            return new FileResult(new AnalysisStatistics(), new InputProblem(input.DisplayName, InputProblemKind.Unreadable, DescribeOpenError(e)));
+            return new GroupResult(new AnalysisStatistics(), [new InputProblem(input.DisplayName, InputProblemKind.Unreadable, DescribeOpenError(e))], 0);
         }
 
         // Reading on a second core pays once the file is big enough to hide the thread's start-up. Measured
@@ -123,36 +138,118 @@ public static class OfflineAnalysis
         // decoded twice, three threads) and was slower (bench/README.md).
         if (file is PcapNgReader reader)
         {
-            // The capture's own TLS secrets, on top of --tls-keylog. Called on the reading thread when prefetching:
-            // the key log is safe for that, and the block comes before the packets it decrypts.
             var keyLog = new TlsKeyLog(options.TlsKeyLog);
             options = options with { TlsKeyLog = keyLog };
-            reader.DecryptionSecrets = (type, secrets) =>
-            {
-                if (type == PcapNgReader.TlsKeyLogSecretsType)
-                {
-                    keyLog.Add(System.Text.Encoding.UTF8.GetString(secrets));
-                }
-            };
+            AddSecretsTo(keyLog, reader);
         }
 
-        IHeaderedPacketSource<DecodedTcp> source = prefetch && file.TotalBytes is > PrefetchThresholdBytes
+        using (var source = Headered(file, prefetch))
+        using (var analyzer = new CaptureAnalyzer(input.DisplayName, options, onSession))
+        {
+            var problem = ReadAll(input.DisplayName, source, analyzer, progress, cancellationToken);
+            analyzer.Finish();
+            return new GroupResult(analyzer.Statistics, problem is null ? [] : [problem], 1);
+        }
+    }
+
+    private static IHeaderedPacketSource<DecodedTcp> Headered(IPacketSource file, bool prefetch) =>
+        prefetch && file.TotalBytes is > PrefetchThresholdBytes
             ? new PrefetchingPacketSource<DecodedTcp>(file)
             : new DecodingPacketSource<DecodedTcp>(file);
 
-        using (source)
-        using (var analyzer = new CaptureAnalyzer(input.DisplayName, options, onSession))
+    /// <summary>
+    /// The capture's own TLS secrets, on top of --tls-keylog. Called on the reading thread when prefetching:
+    /// the key log is safe for that, and the block comes before the packets it decrypts.
+    /// </summary>
+    private static void AddSecretsTo(TlsKeyLog keyLog, PcapNgReader reader) =>
+        reader.DecryptionSecrets = (type, secrets) =>
         {
+            if (type == PcapNgReader.TlsKeyLogSecretsType)
+            {
+                keyLog.Add(System.Text.Encoding.UTF8.GetString(secrets));
+            }
+        };
 
-            var problem = ReadAll(input, source, analyzer, progress, cancellationToken);
-            analyzer.Finish();
-            return new FileResult(analyzer.Statistics, problem);
+    /// <summary>
+    /// Several files as one capture: each file's first packet time is read first (one file open at a time), then
+    /// the files are merged by packet time with only the files whose time has come open (<see cref="MergingPacketSource{THeaders}"/>).
+    /// </summary>
+    private static GroupResult AnalyzeJoined(CaptureGroup group, AnalyzerOptions options, Action<SessionRecord> onSession, bool prefetch, AnalysisProgress? progress, CancellationToken cancellationToken)
+    {
+        var problems = new List<InputProblem>();
+        var starts = new List<(CaptureInput Input, Timestamp First)>();
+        foreach (var input in group.Files)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var summary = CaptureFileProbe.Read(input.Path, toEnd: false);
+            if (summary.FirstPacketTime is { } first)
+            {
+                starts.Add((input, first));
+            }
+            else if (summary.OpenError is { } error)
+            {
+                problems.Add(new InputProblem(input.DisplayName, InputProblemKind.Unreadable, DescribeOpenError(error)));
+            }
+            else if (summary.Problem is { } problem)
+            {
+                // Nothing of the file can be merged: it is damaged before its first packet.
+                problems.Add(new InputProblem(input.DisplayName, InputProblemKind.Damaged, $"damaged capture {problem}"));
+            }
         }
+
+        // Stable: files whose first packets share a time stay in the group's order.
+        starts = [.. starts.OrderBy(s => s.First)];
+
+        // Secrets from any file's Decryption Secrets Block serve the whole capture, as in one merged file.
+        var keyLog = new TlsKeyLog(options.TlsKeyLog);
+        options = options with { TlsKeyLog = keyLog };
+        var parts = starts.Select(s => new MergePart<DecodedTcp>(s.Input.DisplayName, s.First, () =>
+        {
+            var file = CaptureFile.Open(s.Input.Path);
+            if (file is PcapNgReader reader)
+            {
+                AddSecretsTo(keyLog, reader);
+            }
+
+            return Headered(file, prefetch);
+        })).ToList();
+
+        // A session is reported under the file its first packet was in: the last file to start by then.
+        var firstTimes = starts.Select(s => s.First.UnixNanoseconds).ToArray();
+        var names = starts.Select(s => s.Input.DisplayName).ToArray();
+        string NameAt(Timestamp time)
+        {
+            var index = Array.BinarySearch(firstTimes, time.UnixNanoseconds);
+            index = index >= 0 ? LastOf(firstTimes, index) : ~index - 1;
+            return names.Length == 0 ? group.Files[0].DisplayName : names[Math.Max(index, 0)];
+        }
+
+        var totalBytes = group.Files.Sum(f => SizeOf(f.Path));
+        using var source = new MergingPacketSource<DecodedTcp>(parts, group.Files[0].DisplayName, totalBytes);
+        using var analyzer = new CaptureAnalyzer(NameAt, options, onSession);
+        if (ReadAll(group.Files[0].DisplayName, source, analyzer, progress, cancellationToken) is { } readProblem)
+        {
+            problems.Add(readProblem);
+        }
+
+        analyzer.Finish();
+        problems.AddRange(source.Problems.Select(p => new InputProblem(p.Name, p.Opened ? InputProblemKind.Damaged : InputProblemKind.Unreadable, p.Message)));
+        return new GroupResult(analyzer.Statistics, problems, source.PeakOpenParts);
+    }
+
+    private static int LastOf(long[] sorted, int index)
+    {
+        while (index + 1 < sorted.Length && sorted[index + 1] == sorted[index])
+        {
+            index++;
+        }
+
+        return index;
     }
 
     /// <summary>Feeds every packet of <paramref name="source"/> on; returns the damage or read error that ended it, if any.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static InputProblem? ReadAll(CaptureInput input, IHeaderedPacketSource<DecodedTcp> source, CaptureAnalyzer analyzer, AnalysisProgress? progress, CancellationToken cancellationToken)
+    private static InputProblem? ReadAll(string name, IHeaderedPacketSource<DecodedTcp> source, CaptureAnalyzer analyzer, AnalysisProgress? progress, CancellationToken cancellationToken)
     {
         long reported = 0;
         void Progress()
@@ -176,13 +273,13 @@ public static class OfflineAnalysis
             }
 
             return source.Damage is { } damage
-                ? new InputProblem(input.DisplayName, InputProblemKind.Damaged, $"damaged capture {damage}; sessions before it are reported")
+                ? new InputProblem(name, InputProblemKind.Damaged, $"damaged capture {damage}; sessions before it are reported")
                 : null;
         }
         catch (IOException e)
         {
             // A read error mid-file is damage too: keep what was read.
-            return new InputProblem(input.DisplayName, InputProblemKind.Damaged, $"read error after {source.BytesRead} bytes: {e.Message}; sessions before it are reported");
+            return new InputProblem(name, InputProblemKind.Damaged, $"read error after {source.BytesRead} bytes: {e.Message}; sessions before it are reported");
         }
         finally
         {
@@ -197,5 +294,5 @@ public static class OfflineAnalysis
         _ => $"cannot read: {e.Message}",
     };
 
-    private sealed record FileResult(AnalysisStatistics Statistics, InputProblem? Problem);
+    private sealed record GroupResult(AnalysisStatistics Statistics, IReadOnlyList<InputProblem> Problems, int PeakOpenFiles);
 }

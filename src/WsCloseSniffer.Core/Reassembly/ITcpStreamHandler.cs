@@ -23,6 +23,19 @@ public enum TcpCloseKind : byte
     EndOfInput = 3,
 }
 
+/// <summary>Why bytes of a stream are missing.</summary>
+public enum GapCause : byte
+{
+    /// <summary>Packets the capture does not hold: loss, a buffer cap, a hole the peer acknowledged.</summary>
+    NotCaptured = 0,
+
+    /// <summary>
+    /// The tail of a segment cut by the capture's snap length: the segment is there, only its last bytes were
+    /// not kept, so the stream goes on at the next segment exactly.
+    /// </summary>
+    SnapLength = 1,
+}
+
 /// <summary>
 /// What the reassembler knows of a connection when it starts tracking it. <see cref="Ordinal"/> orders
 /// connections as they were first seen (the first packet's number when the caller gives packet numbers,
@@ -68,6 +81,12 @@ public interface ITcpStreamHandler
 
     /// <summary><paramref name="missingBytes"/> bytes of the stream were not captured (loss, snap length, a cap).</summary>
     void OnGap(FlowDirection direction, long missingBytes, Timestamp time);
+
+    /// <summary>
+    /// A gap with its cause: the reassembler calls this one. A handler that does not care why bytes are missing
+    /// keeps the default, which is <see cref="OnGap(FlowDirection, long, Timestamp)"/>.
+    /// </summary>
+    void OnGap(FlowDirection direction, long missingBytes, GapCause cause, Timestamp time) => OnGap(direction, missingBytes, time);
 
     /// <summary>The direction ended: <see cref="TcpCloseKind.Fin"/> or <see cref="TcpCloseKind.Rst"/>.</summary>
     void OnClosed(FlowDirection direction, TcpCloseKind kind, Timestamp time);

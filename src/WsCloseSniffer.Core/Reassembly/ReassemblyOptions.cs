@@ -29,6 +29,13 @@ public sealed record ReassemblyOptions
     /// </summary>
     public long MaxSequenceDistance { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// Where both SYNs were seen, a segment starting further ahead of the next expected byte than this many times
+    /// the largest window the receiver advertised (scaled) is dropped the same way. A sender stays within one window;
+    /// the slack covers window updates and acknowledgments the capture missed.
+    /// </summary>
+    public int AdvertisedWindowFactor { get; init; } = 4;
+
     /// <summary>A connection with no packet for this long (packet time) is evicted as timed out.</summary>
     public int IdleTimeoutSeconds { get; init; } = 600;
 

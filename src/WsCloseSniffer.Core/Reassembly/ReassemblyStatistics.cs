@@ -66,6 +66,9 @@ public sealed class ReassemblyStatistics
     /// <summary>Segments dropped whole because their data lay further than the sequence bound from the next expected byte.</summary>
     public long SegmentsOutsideWindow { get; internal set; }
 
+    /// <summary>Of <see cref="SegmentsOutsideWindow"/>, those within the fixed bound but past what the receiver's advertised window allowed.</summary>
+    public long SegmentsOutsideAdvertisedWindow { get; internal set; }
+
     /// <summary>Segments of a connection that had ended (both FINs or a RST) within the linger time: dropped.</summary>
     public long SegmentsAfterClose { get; internal set; }
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 
 using WsCloseSniffer.Capture;
+using WsCloseSniffer.Decoding;
 
 namespace WsCloseSniffer.Reassembly;
 
@@ -35,6 +36,23 @@ internal sealed class StreamHalf
 
     public TcpSequence InitialSequence { get; private set; }
 
+    /// <summary>
+    /// The Window Scale shift this side's SYN announced, <see cref="TcpSegment.NoWindowScale"/> when it had none;
+    /// meaningful only while <see cref="SynOptionsConsistent"/> (SYNs retransmitted with another option are not).
+    /// </summary>
+    public sbyte AnnouncedWindowScale { get; private set; } = TcpSegment.NoWindowScale;
+
+    public bool SynOptionsConsistent { get; private set; }
+
+    /// <summary>The largest receive window this side advertised (scaled, in bytes); 0 before any was known.</summary>
+    public long MaxAdvertisedWindow { get; set; }
+
+    /// <summary>
+    /// The peer acknowledged bytes of this direction that the capture never showed: the capture lost packets, and
+    /// with them perhaps window updates and acknowledgments, so the advertised window no longer bounds what comes.
+    /// </summary>
+    public bool CaptureLossSeen { get; set; }
+
     /// <summary>Every byte before this offset was delivered or declared a gap; buffered chunks all start at or after it.</summary>
     public long NextOffset { get; set; }
 
@@ -60,12 +78,23 @@ internal sealed class StreamHalf
         get => Chunks is { Count: > 0 };
     }
 
-    public void StartWithSyn(TcpSequence initialSequence)
+    public void StartWithSyn(TcpSequence initialSequence, sbyte windowScale)
     {
         Started = true;
         SawSyn = true;
         InitialSequence = initialSequence;
         BaseSequence = initialSequence + 1;
+        AnnouncedWindowScale = windowScale;
+        SynOptionsConsistent = true;
+    }
+
+    /// <summary>The same SYN again: a retransmission whose Window Scale option differs makes the option unknown.</summary>
+    public void SynRetransmitted(sbyte windowScale)
+    {
+        if (windowScale != AnnouncedWindowScale)
+        {
+            SynOptionsConsistent = false;
+        }
     }
 
     public void StartMidStream(TcpSequence firstSequence)

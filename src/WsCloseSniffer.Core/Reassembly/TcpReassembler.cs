@@ -48,6 +48,7 @@ public sealed class TcpReassembler
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxBufferedBytesTotal);
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxBufferedSegmentsTotal);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConnections);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.AdvertisedWindowFactor);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.IdleTimeoutSeconds);
         ArgumentOutOfRangeException.ThrowIfNegative(options.ClosedLingerSeconds);
         _factory = factory;
@@ -247,12 +248,16 @@ public sealed class TcpReassembler
         {
             if (!half.Started)
             {
-                half.StartWithSyn(sequence);
+                half.StartWithSyn(sequence, segment.WindowScale);
             }
             else if (!half.SawSyn || half.InitialSequence != sequence)
             {
                 Statistics.SegmentsIgnored++;
                 return;
+            }
+            else
+            {
+                half.SynRetransmitted(segment.WindowScale);
             }
 
             // The SYN consumes one sequence number: data starts at ISN + 1.
@@ -272,9 +277,9 @@ public sealed class TcpReassembler
         if (half.Started)
         {
             var offset = half.OffsetOf(dataSequence);
-            if ((originalLength > 0 || hasFin) && IsOutsideWindow(half, offset, originalLength))
+            if ((originalLength > 0 || hasFin) && IsOutsideWindow(half, peer, offset, originalLength))
             {
-                // Dropped whole, its ACK too: a forged segment's acknowledgment must not declare holes either.
+                // Dropped whole, its ACK and window too: a forged segment's acknowledgment must not declare holes either.
                 Statistics.SegmentsOutsideWindow++;
                 return;
             }
@@ -290,9 +295,16 @@ public sealed class TcpReassembler
             }
         }
 
+        RecordAdvertisedWindow(half, peer, segment);
         if (segment.HasFlag(TcpFlags.Ack))
         {
             var acknowledgment = new TcpSequence(segment.AcknowledgmentNumber);
+            if (!peer.CaptureLossSeen && peer.SawSyn && half.SawSyn
+                && peer.OffsetOf(acknowledgment) > peer.KnownEnd + (peer.FinSeen ? 1 : 0))
+            {
+                peer.CaptureLossSeen = true;
+            }
+
             ApplyPeerAck(connection, peer, acknowledgment, time);
             if (peer.FinSeen && peer.OffsetOf(acknowledgment) > peer.FinOffset)
             {
@@ -320,9 +332,74 @@ public sealed class TcpReassembler
         }
     }
 
-    private bool IsOutsideWindow(StreamHalf half, long offset, int length) =>
-        offset - half.NextOffset > _options.MaxSequenceDistance
-        || half.NextOffset - (offset + length) > _options.MaxSequenceDistance;
+    /// <summary>
+    /// Whether a segment of <paramref name="half"/> lies where no real one can: further than the fixed bound from the
+    /// next expected byte, ahead or behind; or, where both SYNs were seen, further ahead than the receiver
+    /// (<paramref name="peer"/>) ever allowed: a sender keeps its data within the window the receiver advertised
+    /// (RFC 9293 section 3.8.6), so a segment starting more than <see cref="ReassemblyOptions.AdvertisedWindowFactor"/>
+    /// of the largest such window past the next expected byte is forged or from another connection.
+    /// </summary>
+    /// <remarks>
+    /// A receiver itself discards data beyond its window (RFC 9293 section 3.10.7.4), so the bound drops only what the
+    /// receiver would, as long as the capture saw the windows the receiver advertised. It is not used where that is in
+    /// doubt: without both SYNs (the window scale is unknown: RFC 7323 section 2.2 scales only when both carry the
+    /// option, and a capture seeing one side only cannot tell); when a SYN was retransmitted with another Window Scale
+    /// option; and after the receiver acknowledged bytes the capture never showed (the capture lost packets, and perhaps
+    /// the window updates and acknowledgments that let the sender go further). It is still unsound in one case, which
+    /// the factor makes rare: a capture that loses, in both directions at once, more than the factor's worth of windows
+    /// of one direction: the segments right after such a hole, until the next acknowledgment shows the loss, are
+    /// dropped, lengthening a gap the capture already made. (A middlebox that strips or rewrites the Window Scale option
+    /// on one side of the capture makes the hosts themselves disagree; what the capture cannot scale right is then
+    /// smaller than the host's view, or discarded by the receiver too.)
+    /// </remarks>
+    private bool IsOutsideWindow(StreamHalf half, StreamHalf peer, long offset, int length)
+    {
+        var ahead = offset - half.NextOffset;
+        if (ahead > _options.MaxSequenceDistance || half.NextOffset - (offset + length) > _options.MaxSequenceDistance)
+        {
+            return true;
+        }
+
+        if (ahead <= 0 || peer.MaxAdvertisedWindow == 0 || half.CaptureLossSeen || !IsWindowScaleKnown(half, peer)
+            || ahead <= peer.MaxAdvertisedWindow * _options.AdvertisedWindowFactor)
+        {
+            return false;
+        }
+
+        Statistics.SegmentsOutsideAdvertisedWindow++;
+        return true;
+    }
+
+    private static bool IsWindowScaleKnown(StreamHalf half, StreamHalf peer) =>
+        half.SawSyn && peer.SawSyn && half.SynOptionsConsistent && peer.SynOptionsConsistent;
+
+    /// <summary>
+    /// The receive window <paramref name="sender"/> advertises in this segment, in bytes: a SYN's window is never
+    /// scaled; the others are by the sender's own shift, when both SYNs carried the option (RFC 7323 section 2.2).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RecordAdvertisedWindow(StreamHalf sender, StreamHalf receiver, in TcpSegment segment)
+    {
+        int shift;
+        if (segment.HasFlag(TcpFlags.Syn))
+        {
+            shift = 0;
+        }
+        else if (IsWindowScaleKnown(sender, receiver))
+        {
+            shift = sender.AnnouncedWindowScale >= 0 && receiver.AnnouncedWindowScale >= 0 ? sender.AnnouncedWindowScale : 0;
+        }
+        else
+        {
+            return;
+        }
+
+        var window = (long)segment.Window << shift;
+        if (window > sender.MaxAdvertisedWindow)
+        {
+            sender.MaxAdvertisedWindow = window;
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddSegmentData(
@@ -405,7 +482,7 @@ public sealed class TcpReassembler
             {
                 if (isGap)
                 {
-                    EmitGap(connection, half, pieceLength, time);
+                    EmitGap(connection, half, pieceLength, time, GapCause.SnapLength);
                 }
                 else
                 {
@@ -573,7 +650,7 @@ public sealed class TcpReassembler
             {
                 if (chunk.Data is null)
                 {
-                    EmitGap(connection, half, chunk.Length - skip, chunk.Time);
+                    EmitGap(connection, half, chunk.Length - skip, chunk.Time, GapCause.SnapLength);
                 }
                 else
                 {
@@ -601,11 +678,11 @@ public sealed class TcpReassembler
         }
     }
 
-    private void EmitGap(Connection connection, StreamHalf half, long missingBytes, Timestamp time)
+    private void EmitGap(Connection connection, StreamHalf half, long missingBytes, Timestamp time, GapCause cause = GapCause.NotCaptured)
     {
         Statistics.Gaps++;
         Statistics.GapBytes += missingBytes;
-        connection.Handler!.OnGap(half.Direction, missingBytes, time);
+        connection.Handler!.OnGap(half.Direction, missingBytes, cause, time);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

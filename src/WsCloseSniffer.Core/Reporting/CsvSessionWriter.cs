@@ -18,9 +18,12 @@ public sealed class CsvSessionWriter : ISessionSink
     };
 
     private readonly CsvWriter _csv;
+    private readonly string? _captureSet;
 
-    public CsvSessionWriter(TextWriter writer, bool leaveOpen = false)
+    /// <param name="captureSet">The run's capture_set (<see cref="ReportColumns.CaptureSetOf"/>); null leaves the column empty.</param>
+    public CsvSessionWriter(TextWriter writer, bool leaveOpen = false, string? captureSet = null)
     {
+        _captureSet = captureSet;
         _csv = CsvWriter.Create(writer, s_options, leaveOpen);
         foreach (var column in ReportColumns.All)
         {
@@ -32,7 +35,7 @@ public sealed class CsvSessionWriter : ISessionSink
 
     public void Write(SessionRecord record)
     {
-        foreach (var cell in ReportColumns.Cells(record))
+        foreach (var cell in ReportColumns.Cells(record, _captureSet))
         {
             _csv.WriteField(cell switch
             {

@@ -25,10 +25,13 @@ public sealed class HtmlReportWriter : ISessionSink
     private readonly TextWriter _writer;
     private readonly bool _leaveOpen;
     private readonly HtmlReportModel _model;
+    private readonly string? _captureSet;
     private bool _finished;
 
-    public HtmlReportWriter(TextWriter writer, bool leaveOpen = false, HtmlReportModel? model = null)
+    /// <param name="captureSet">The run's capture_set (<see cref="ReportColumns.CaptureSetOf"/>); null leaves the column empty.</param>
+    public HtmlReportWriter(TextWriter writer, bool leaveOpen = false, HtmlReportModel? model = null, string? captureSet = null)
     {
+        _captureSet = captureSet;
         ArgumentNullException.ThrowIfNull(writer);
         _writer = writer;
         _leaveOpen = leaveOpen;
@@ -48,7 +51,7 @@ public sealed class HtmlReportWriter : ISessionSink
         w.Write("<tr data-class=\"");
         w.Write(Encode(record.Classification));
         w.Write("\">");
-        var cells = ReportColumns.Cells(record);
+        var cells = ReportColumns.Cells(record, _captureSet);
         for (var i = 0; i < cells.Length; i++)
         {
             var text = cells[i] switch

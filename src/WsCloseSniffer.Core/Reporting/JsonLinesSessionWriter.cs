@@ -16,9 +16,12 @@ public sealed class JsonLinesSessionWriter : ISessionSink
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
     private readonly Utf8JsonWriter _json;
+    private readonly string? _captureSet;
 
-    public JsonLinesSessionWriter(Stream stream, bool leaveOpen = false)
+    /// <param name="captureSet">The run's capture_set (<see cref="ReportColumns.CaptureSetOf"/>); null writes null.</param>
+    public JsonLinesSessionWriter(Stream stream, bool leaveOpen = false, string? captureSet = null)
     {
+        _captureSet = captureSet;
         _stream = stream;
         _leaveOpen = leaveOpen;
         _json = new Utf8JsonWriter(stream, s_options);
@@ -26,7 +29,7 @@ public sealed class JsonLinesSessionWriter : ISessionSink
 
     public void Write(SessionRecord record)
     {
-        var cells = ReportColumns.Cells(record);
+        var cells = ReportColumns.Cells(record, _captureSet);
         _json.WriteStartObject();
         for (var i = 0; i < cells.Length; i++)
         {

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Parquet;
 using Parquet.Schema;
 
@@ -85,18 +83,6 @@ public sealed class ParquetSessionWriter : ISessionSink
         _captureSet = captureSet;
         _rowGroupRows = rowGroupRows;
         _writer = ParquetWriter.CreateAsync(s_schema, stream).GetAwaiter().GetResult();
-    }
-
-    /// <summary>
-    /// A stable id for the set of capture files a run read: the first 16 hex digits of SHA-256 over their full
-    /// paths, sorted. Rows merged from many tasks stay apart by (capture_set, session_id) while session_id
-    /// keeps its per-run meaning; the same inputs give the same id on every rerun.
-    /// </summary>
-    public static string CaptureSetOf(IEnumerable<string> captureFiles)
-    {
-        var sorted = captureFiles.Select(Path.GetFullPath).Order(StringComparer.Ordinal);
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', sorted)));
-        return Convert.ToHexStringLower(hash, 0, 8);
     }
 
     public void Write(SessionRecord record)

@@ -78,9 +78,9 @@ public sealed record SessionRecord
     {
         ArgumentNullException.ThrowIfNull(session);
         var request = session.Request;
-        if (request is null && !session.IsOpaqueTls)
+        if (request is null && !session.IsOpaqueTls && !session.HandshakeNotCaptured)
         {
-            throw new ArgumentException("Only sessions with an upgrade request, or TLS sessions that could not be looked into, are reported.", nameof(session));
+            throw new ArgumentException("Only sessions with an upgrade request or recognised by their frames, or TLS sessions that could not be looked into, are reported.", nameof(session));
         }
 
         var tls = session.Tls;

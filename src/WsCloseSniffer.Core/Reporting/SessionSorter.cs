@@ -24,6 +24,7 @@ public sealed class SessionSorter : IDisposable
     private readonly List<Entry> _buffer = [];
     private readonly List<(string Path, int Tier)> _runs = [];
     private readonly Dictionary<string, long> _classificationCounts = new(StringComparer.Ordinal);
+    private readonly EndingTimeGroups _endingTimes = new();
     private readonly string _spillDirectory;
     private long _count;
 
@@ -58,6 +59,7 @@ public sealed class SessionSorter : IDisposable
             _buffer.Add(new Entry(record, inputIndex));
             _count++;
             _classificationCounts[record.Classification] = _classificationCounts.GetValueOrDefault(record.Classification) + 1;
+            _endingTimes.Add(record);
             if (_buffer.Count >= MaxInMemory)
             {
                 Spill();
@@ -73,6 +75,18 @@ public sealed class SessionSorter : IDisposable
             lock (_gate)
             {
                 return new Dictionary<string, long>(_classificationCounts, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>The idle times and durations of the sessions added so far, for the summary's groups (a copy).</summary>
+    public EndingTimeGroups EndingTimes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _endingTimes.Copy();
             }
         }
     }

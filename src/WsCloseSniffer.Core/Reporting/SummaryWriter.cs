@@ -5,7 +5,8 @@ using WsCloseSniffer.Capture;
 namespace WsCloseSniffer.Reporting;
 
 /// <summary>
-/// The human summary: counts per classification, one line per session that did not close cleanly with
+/// The human summary: counts per classification, the groups of sessions cut after the same idle time or duration
+/// (<see cref="EndingTimeGroups"/>), one line per session that did not close cleanly with
 /// its diagnosis, then what was skipped or dropped and the notices seen.
 /// </summary>
 public static class SummaryWriter
@@ -18,27 +19,42 @@ public static class SummaryWriter
     {
         ArgumentNullException.ThrowIfNull(sessions);
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var endingTimes = new EndingTimeGroups();
         foreach (var session in sessions)
         {
             counts[session.Classification] = counts.GetValueOrDefault(session.Classification) + 1;
+            endingTimes.Add(session);
         }
 
-        Write(writer, sessions, counts, statistics, inputCount);
+        Write(writer, sessions, counts, endingTimes, statistics, inputCount);
     }
 
     /// <summary>
-    /// Writes the summary with the sessions per classification already counted (<see cref="SessionSorter.ClassificationCounts"/>):
-    /// <paramref name="sessions"/> is enumerated once.
+    /// Writes the summary with the sessions per classification and their ending times already counted
+    /// (<see cref="SessionSorter.ClassificationCounts"/>, <see cref="SessionSorter.EndingTimes"/>):
+    /// <paramref name="sessions"/> is enumerated once. <paramref name="joined"/> says, one line per set, which files were
+    /// read as one capture and why.
     /// </summary>
-    public static void Write(TextWriter writer, IEnumerable<SessionRecord> sessions, IReadOnlyDictionary<string, long> counts, AnalysisStatistics statistics, int inputCount)
+    public static void Write(TextWriter writer, IEnumerable<SessionRecord> sessions, IReadOnlyDictionary<string, long> counts, EndingTimeGroups endingTimes, AnalysisStatistics statistics, int inputCount, IReadOnlyList<string>? joined = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(sessions);
         ArgumentNullException.ThrowIfNull(counts);
+        ArgumentNullException.ThrowIfNull(endingTimes);
         ArgumentNullException.ThrowIfNull(statistics);
         var inv = CultureInfo.InvariantCulture;
         var total = counts.Values.Sum();
-        writer.WriteLine(string.Create(inv, $"{Counted(total, "WebSocket session")} in {Counted(inputCount, "capture file")} ({Counted(statistics.Packets, "packet")}, {Counted(statistics.Connections, "TCP connection")})"));
+        writer.WriteLine(string.Create(inv, $"{Counted(total, "WebSocket session")} in {Counted(inputCount, "capture file")} ({Counted(statistics.Packets, "packet")}, {Reassembled(statistics)}{Counted(statistics.Connections, "TCP connection")})"));
+        if (joined is { Count: > 0 })
+        {
+            writer.WriteLine();
+            writer.WriteLine("Read as one capture:");
+            foreach (var line in joined)
+            {
+                writer.WriteLine($"  {TerminalText.Safe(line)}");
+            }
+        }
+
         if (total > 0)
         {
             writer.WriteLine();
@@ -46,6 +62,16 @@ public static class SummaryWriter
             foreach (var row in Outcomes.All.Where(row => counts.ContainsKey(row.Word)))
             {
                 writer.WriteLine(string.Create(inv, $"  {row.SummaryLabel.PadRight(width)}  {counts[row.Word],6}"));
+            }
+        }
+
+        var groups = endingTimes.Find();
+        if (groups.Count > 0)
+        {
+            writer.WriteLine();
+            foreach (var group in groups)
+            {
+                writer.WriteLine($"{EndingTimeGroups.Describe(group)}.");
             }
         }
 
@@ -90,7 +116,13 @@ public static class SummaryWriter
         }
 
         Add(statistics.FilteredOut, "packets not matching the filter");
-        Add(statistics.IpFragments, "IP fragments skipped (fragments are not reassembled)");
+        Add(statistics.PacketsCutBySnapLength, string.Create(inv, $"packets cut to {statistics.SnapLengthBytes} bytes by the capture's snap length (their cut tails are gaps of known length; notice capture_snap_length)"));
+        Add(statistics.IpDatagramsIncomplete, "IP datagrams dropped incomplete (a fragment not captured within the reassembly timeout or before the end)");
+        Add(statistics.IpDatagramsOverlapping, "IP datagrams dropped for overlapping fragments");
+        Add(statistics.IpDatagramsTooLarge, "IP datagrams dropped as longer than 65,535 bytes");
+        Add(statistics.IpDatagramsEvictedByCap, "IP datagrams dropped by the fragment buffer cap");
+        Add(statistics.IpDuplicateFragments, "duplicate IP fragments ignored");
+        Add(statistics.IpMalformedFragments, "malformed IP fragments skipped");
         Add(statistics.Malformed, "malformed packets skipped");
         foreach (var (linkType, count) in statistics.UnsupportedLinkTypes.OrderBy(l => (uint)l.Key))
         {
@@ -115,11 +147,29 @@ public static class SummaryWriter
         }
     }
 
+    /// <summary>
+    /// The one warning for a run whose packets the snap length cut (null when none was): what it costs the report.
+    /// </summary>
+    public static string? SnapLengthWarning(AnalysisStatistics statistics)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        return statistics.PacketsCutBySnapLength == 0
+            ? null
+            : string.Create(CultureInfo.InvariantCulture,
+                $"packets were cut to {statistics.SnapLengthBytes} bytes by the capture's snap length: {Counted(statistics.PacketsCutBySnapLength, "packet")} lost their tails, so handshake headers after the cut are unknown and frames whose header lay in a cut tail are not counted (sessions carry the notice capture_snap_length); capture with a larger snap length (tcpdump -s 0) for complete results");
+    }
+
     /// <summary>An address and port as people write them: <c>10.0.0.1:80</c>, <c>[::1]:80</c>.</summary>
     public static string Endpoint(string ip, int port) =>
         ip.Contains(':', StringComparison.Ordinal)
             ? string.Create(CultureInfo.InvariantCulture, $"[{ip}]:{port}")
             : string.Create(CultureInfo.InvariantCulture, $"{ip}:{port}");
+
+    /// <summary>Said only when fragments were seen, so captures without any read as before.</summary>
+    private static string Reassembled(AnalysisStatistics statistics) =>
+        statistics.IpFragments == 0
+            ? string.Empty
+            : string.Create(CultureInfo.InvariantCulture, $"{Counted(statistics.IpDatagramsReassembled, "IP datagram")} reassembled from {Counted(statistics.IpFragments, "fragment")}, ");
 
     private static string Counted(long count, string noun) =>
         string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? string.Empty : "s")}");

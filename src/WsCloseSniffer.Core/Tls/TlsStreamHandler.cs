@@ -72,17 +72,21 @@ public sealed class TlsStreamHandler : ITcpStreamHandler
         OnDataSlow(direction, data, time);
     }
 
-    public void OnGap(FlowDirection direction, long missingBytes, Timestamp time)
+    public void OnGap(FlowDirection direction, long missingBytes, Timestamp time) =>
+        OnGap(direction, missingBytes, GapCause.NotCaptured, time);
+
+    public void OnGap(FlowDirection direction, long missingBytes, GapCause cause, Timestamp time)
     {
         if (_mode == Mode.Tls)
         {
+            // Inside a record a cut tail is lost like any other bytes: the record cannot be decrypted either way.
             _directions[(int)direction].OnGap(missingBytes, time);
             return;
         }
 
         // A gap before the first byte: the first record cannot be recognised, so the stream is taken as it comes.
         _mode = Mode.Plain;
-        _inner.OnGap(direction, missingBytes, time);
+        _inner.OnGap(direction, missingBytes, cause, time);
     }
 
     public void OnClosed(FlowDirection direction, TcpCloseKind kind, Timestamp time) => _inner.OnClosed(direction, kind, time);

@@ -46,8 +46,11 @@ public sealed record CloseFrame(CloseFramePayloadStatus Status, int? Code, strin
 
         // Invalid UTF-8 is shown with replacement characters rather than dropped: the reviewer sees it was there.
         var reason = Encoding.UTF8.GetString(reasonBytes);
-        return new CloseFrame(CloseFramePayloadStatus.CodeAndReason, code, reason, valid);
+        return new CloseFrame(CloseFramePayloadStatus.CodeAndReason, code, reason, valid) { ReasonIsCut = !isComplete };
     }
+
+    /// <summary>The capture holds only the start of the payload (a snap length, a gap): <see cref="Reason"/> is its beginning.</summary>
+    public bool ReasonIsCut { get; init; }
 
     private static bool IsValidUtf8(ReadOnlySpan<byte> bytes)
     {

@@ -16,6 +16,25 @@ public interface IFrameHandler
     void OnFrame(in FrameHeader header, in ControlPayload controlPayload, Timestamp time);
 }
 
+/// <summary>
+/// Receives the payload bytes of the data frames it asks for, for the few frames whose content is read (compressed
+/// messages). A decoder without one never looks at data payloads.
+/// </summary>
+public interface IFramePayloadHandler
+{
+    /// <summary>A data frame's header is complete; true asks for its payload through <see cref="OnPayload"/>.</summary>
+    bool WantsPayload(in FrameHeader header);
+
+    /// <summary>
+    /// Payload bytes as on the wire (still masked) starting <paramref name="payloadOffset"/> bytes into the frame;
+    /// called zero or more times per wanted frame, before that frame's <see cref="IFrameHandler.OnFrame"/>.
+    /// </summary>
+    void OnPayload(in FrameHeader header, ReadOnlySpan<byte> bytes, long payloadOffset, Timestamp time);
+
+    /// <summary>Bytes of a wanted frame's payload were lost in the capture.</summary>
+    void OnPayloadGap(in FrameHeader header, long missingBytes);
+}
+
 /// <summary>The held part of a control frame's payload and whether it is all of it.</summary>
 public readonly ref struct ControlPayload
 {
@@ -73,7 +92,12 @@ public sealed class FrameDecoder
     }
 
     public int HeldControlPayloadBytes => _controlHoldBytes;
+
+    /// <summary>Set to read the payloads of the data frames it wants; null (the default) skips every data payload.</summary>
+    public IFramePayloadHandler? PayloadHandler { get; set; }
+
     private int _headerHeld;
+    private bool _deliverPayload;
     private bool _inPayload;
     private FrameHeader _current;
     private long _payloadRead;
@@ -131,6 +155,11 @@ public sealed class FrameDecoder
         }
 
         _payloadRead += missingBytes;
+        if (_deliverPayload)
+        {
+            PayloadHandler!.OnPayloadGap(_current, missingBytes);
+        }
+
         if (_current.IsControl)
         {
             _controlDamaged = true;
@@ -142,6 +171,29 @@ public sealed class FrameDecoder
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Takes the next byte given to <see cref="Decode"/> as the first byte of a frame header, forgetting a frame in
+    /// progress and a stop: for a stream that resumes at a known frame boundary after bytes whose frames are lost
+    /// (the tail of a segment cut by the snap length, when the next segment starts with a frame).
+    /// </summary>
+    public void ResumeAtFrameStart()
+    {
+        Stop = FrameDecoderStop.None;
+        _headerHeld = 0;
+        _inPayload = false;
+        _payloadRead = 0;
+        _controlHeld = 0;
+        _controlDamaged = false;
+    }
+
+    /// <summary>Forgets everything decoded, counters included, as if newly created (the held buffers are kept).</summary>
+    public void Reset()
+    {
+        ResumeAtFrameStart();
+        Frames = 0;
+        PayloadBytes = 0;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -190,6 +242,7 @@ public sealed class FrameDecoder
         _controlHeld = 0;
         _controlDamaged = false;
         _inPayload = true;
+        _deliverPayload = PayloadHandler is { } payloadHandler && !header.IsControl && payloadHandler.WantsPayload(header);
         if (header.PayloadLength == 0)
         {
             CompleteFrame(handler, time);
@@ -206,6 +259,10 @@ public sealed class FrameDecoder
         if (_current.IsControl)
         {
             HoldControlBytes(data[..take]);
+        }
+        else if (_deliverPayload)
+        {
+            PayloadHandler!.OnPayload(_current, data[..take], _payloadRead, time);
         }
 
         _payloadRead += take;

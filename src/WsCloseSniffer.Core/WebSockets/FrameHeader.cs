@@ -47,6 +47,41 @@ public readonly record struct FrameHeader
         get => RawOpcode is <= 0x2 or (>= 0x8 and <= 0xA);
     }
 
+    /// <summary>
+    /// True when nothing in the header breaks RFC 6455 whatever extension is in use: a known opcode, RSV2 and RSV3
+    /// clear, RSV1 only on a data frame that starts a message (RFC 7692 section 6), a control frame final and at
+    /// most 125 bytes (5.5), and the length in the fewest bytes (5.2: "the minimal number of bytes MUST be used").
+    /// Where no handshake says a stream is WebSocket, only such headers are taken as frames.
+    /// </summary>
+    public bool IsStrictlyWellFormed
+    {
+        get
+        {
+            if (!IsKnownOpcode || Rsv2 || Rsv3)
+            {
+                return false;
+            }
+
+            if (IsControl)
+            {
+                return Fin && !Rsv1 && PayloadLength <= 125;
+            }
+
+            if (Rsv1 && Opcode == WebSocketOpcode.Continuation)
+            {
+                return false;
+            }
+
+            var extendedLengthBytes = HeaderLength - MinLength - (IsMasked ? 4 : 0);
+            return extendedLengthBytes switch
+            {
+                2 => PayloadLength >= 126,
+                8 => PayloadLength > ushort.MaxValue,
+                _ => true,
+            };
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static FrameHeaderStatus TryParse(ReadOnlySpan<byte> data, out FrameHeader header)
     {

@@ -13,7 +13,7 @@ public sealed class ContractTests : IDisposable
     // the root-cause evidence, then the TLS columns.
     private const string ReportHeader = ContractHeader +
         ",duration_s,tcp_end,tcp_end_by,idle_before_end_s,client_pings,server_pings,client_pongs,server_pongs,unanswered_pings,max_ping_gap_s,client_largest_message_bytes,server_largest_message_bytes,last_message_bytes,compressed_messages,inflate_errors,notices" +
-        ",tls_version,tls_cipher,tls_sni,tls_alpn,decrypted";
+        ",tls_version,tls_cipher,tls_sni,tls_alpn,decrypted,capture_set";
 
     private readonly string _temp = Directory.CreateTempSubdirectory("wsclosesniffer-tests-").FullName;
 
@@ -112,7 +112,11 @@ public sealed class ContractTests : IDisposable
         var gzip = CliRunner.Run("analyze", Sample("01-client-close-1000.pcap.gz"), "--csv", "-", "--quiet");
 
         Assert.Equal(0, gzip.ExitCode);
-        Assert.Equal(plain.Out.Replace("01-client-close-1000.pcap,", "01-client-close-1000.pcap.gz,", StringComparison.Ordinal), gzip.Out);
+
+        // capture_set, last, names the run's input: another file, another id.
+        static string WithoutCaptureSet(string csv) => string.Join('\n', csv.Split('\n').Select(l => l.Contains(',', StringComparison.Ordinal) ? l[..l.LastIndexOf(',')] : l));
+        Assert.Equal(WithoutCaptureSet(plain.Out).Replace("01-client-close-1000.pcap,", "01-client-close-1000.pcap.gz,", StringComparison.Ordinal), WithoutCaptureSet(gzip.Out));
+        Assert.NotEqual(plain.Out.Split('\n')[1][^16..], gzip.Out.Split('\n')[1][^16..]);
     }
 
     [Fact]
@@ -171,10 +175,24 @@ public sealed class ContractTests : IDisposable
         var normal = CliRunner.Run(["analyze", .. samples, "--csv", "-", "--quiet"]);
         var limited = CliRunner.Run(["analyze", .. samples, "--csv", "-", "--quiet",
             "--max-connections", "10", "--max-buffered-bytes", "4096", "--max-buffered-total-mb", "1",
-            "--max-http-head-bytes", "2048", "--max-control-payload-bytes", "125", "--idle-timeout", "30"]);
+            "--max-http-head-bytes", "2048", "--max-control-payload-bytes", "125", "--idle-timeout", "30",
+            "--max-inflated-message-mb", "1", "--max-inflaters", "4"]);
 
         Assert.Equal(0, limited.ExitCode);
         Assert.Equal(normal.Out, limited.Out);
+    }
+
+    [Fact]
+    public void Analyze_InflaterCapOfOne_SecondDirectionNotInflatedAndNamed()
+    {
+        var sample = Path.Combine(RepositoryPaths.Samples, "04-deflate-1000.pcap");
+
+        var normal = CliRunner.Run("analyze", sample, "--json", "-", "--quiet");
+        var limited = CliRunner.Run("analyze", sample, "--json", "-", "--quiet", "--max-inflaters", "1");
+
+        Assert.Equal(0, limited.ExitCode);
+        Assert.DoesNotContain("ws_deflate_not_inflated", normal.Out, StringComparison.Ordinal);
+        Assert.Contains("ws_deflate_not_inflated", limited.Out, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -210,7 +228,8 @@ public sealed class ContractTests : IDisposable
         Skip.If(ipv6Only.Error.Contains("libpcap is not installed", StringComparison.Ordinal) && Environment.GetEnvironmentVariable("CI") != "true", "libpcap is not installed here");
         Assert.Equal(0, ipv6Only.ExitCode);
         var rows = ipv6Only.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
-        Assert.Equal(2, rows.Count);
+        // 07 (pcap and pcapng) and 18, whose IPv6 fragments all match ip6.
+        Assert.Equal(3, rows.Count);
         Assert.All(rows, r => Assert.Contains(",::1,", r, StringComparison.Ordinal));
     }
 

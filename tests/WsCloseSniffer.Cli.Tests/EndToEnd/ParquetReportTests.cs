@@ -28,7 +28,7 @@ public sealed class ParquetReportTests : IDisposable
         Assert.Equal((long)rows.Count, Scalar<long>(db, $"SELECT count(*) FROM '{parquet}'"));
 
         var types = Query(db, $"DESCRIBE SELECT * FROM '{parquet}'", r => (r.GetString(0), r.GetString(1)));
-        Assert.Equal([.. ReportColumns.All, "capture_set"], types.Select(t => t.Item1));
+        Assert.Equal(ReportColumns.All, types.Select(t => t.Item1));
         var type = types.ToDictionary(t => t.Item1, t => t.Item2);
         Assert.Equal("BIGINT", type["session_id"]);
         Assert.Equal("TIMESTAMP WITH TIME ZONE", type["start_time"]);
@@ -52,6 +52,10 @@ public sealed class ParquetReportTests : IDisposable
             $"SET TimeZone = 'UTC'; SELECT strftime(start_time, '%Y-%m-%dT%H:%M:%S.%fZ') FROM '{parquet}' WHERE session_id = {first.GetProperty("session_id").GetInt64()}");
         Assert.Equal(first.GetProperty("start_time").GetString(), start);
         Assert.Equal(1L, Scalar<long>(db, $"SELECT count(DISTINCT capture_set) FROM '{parquet}'"));
+
+        // One column list: the JSON Lines report carries the same capture_set, last.
+        Assert.Equal(Scalar<string>(db, $"SELECT min(capture_set) FROM '{parquet}'"), first.GetProperty("capture_set").GetString());
+        Assert.Equal("capture_set", first.EnumerateObject().Last().Name);
     }
 
     [Fact]
@@ -92,21 +96,21 @@ public sealed class ParquetReportTests : IDisposable
     [Fact]
     public void CaptureSetOf_SameFilesAnyOrder_SameId()
     {
-        var a = ParquetSessionWriter.CaptureSetOf(["/data/a.pcap", "/data/b.pcap"]);
+        var a = ReportColumns.CaptureSetOf(["/data/a.pcap", "/data/b.pcap"]);
 
-        Assert.Equal(a, ParquetSessionWriter.CaptureSetOf(["/data/b.pcap", "/data/a.pcap"]));
-        Assert.NotEqual(a, ParquetSessionWriter.CaptureSetOf(["/data/a.pcap"]));
+        Assert.Equal(a, ReportColumns.CaptureSetOf(["/data/b.pcap", "/data/a.pcap"]));
+        Assert.NotEqual(a, ReportColumns.CaptureSetOf(["/data/a.pcap"]));
         Assert.Equal(16, a.Length);
     }
 
-    private static DuckDBConnection Open()
+    internal static DuckDBConnection Open()
     {
         var db = new DuckDBConnection("Data Source=:memory:");
         db.Open();
         return db;
     }
 
-    private static T Scalar<T>(DuckDBConnection db, string sql)
+    internal static T Scalar<T>(DuckDBConnection db, string sql)
     {
         using var command = db.CreateCommand();
         command.CommandText = sql;

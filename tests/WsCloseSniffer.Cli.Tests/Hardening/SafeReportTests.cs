@@ -12,8 +12,8 @@ namespace WsCloseSniffer.Tests.Hardening;
 /// </summary>
 public sealed class SafeReportTests : IDisposable
 {
-    // The contract's 22 columns, the 16 evidence columns and the 5 TLS columns added after them.
-    private const int ContractColumns = 22 + 16 + 5;
+    // The contract's 22 columns, the 16 evidence columns, the 5 TLS columns and capture_set added after them.
+    private const int ContractColumns = 22 + 16 + 5 + 1;
 
     private readonly string _temp = Directory.CreateTempSubdirectory("wsclosesniffer-hardening-").FullName;
 

@@ -40,12 +40,14 @@ public sealed class LiveCaptureTests : IDisposable
         string csv = Path.Combine(_directory, "live.csv");
         string capture = Path.Combine(_directory, captureName);
         string html = Path.Combine(_directory, "live.html");
+        string parquet = Path.Combine(_directory, "live.parquet");
         using var live = await InProcessLiveRun.StartAsync(new LiveRequest(LivePrerequisites.LoopbackInterface)
         {
             Filter = string.Create(CultureInfo.InvariantCulture, $"tcp port {v4.Port} or tcp port {v6.Port}"),
             Json = "-",
             Csv = csv,
             Html = html,
+            Parquet = parquet,
             WritePcap = capture,
         });
 
@@ -82,6 +84,17 @@ public sealed class LiveCaptureTests : IDisposable
         Assert.Equal(expected.Count, page.Split("<tr data-class=").Length - 1);
         Assert.Contains($"<h1>wsclosesniffer: {expected.Count} WebSocket sessions</h1>", page, StringComparison.Ordinal);
         Assert.EndsWith("</html>\n", page, StringComparison.Ordinal);
+
+        // So is the Parquet file (its footer written on stop), with the run's capture_set as in the JSON report.
+        using (var db = EndToEnd.ParquetReportTests.Open())
+        {
+            Assert.Equal((long)expected.Count, EndToEnd.ParquetReportTests.Scalar<long>(db, $"SELECT count(*) FROM '{parquet}'"));
+            var captureSet = sessions[0].GetProperty("capture_set").GetString();
+            Assert.Matches("^[0-9a-f]{16}$", captureSet);
+            Assert.Equal(captureSet, EndToEnd.ParquetReportTests.Scalar<string>(db, $"SELECT min(capture_set) FROM '{parquet}'"));
+            Assert.Equal(1L, EndToEnd.ParquetReportTests.Scalar<long>(db, $"SELECT count(DISTINCT capture_set) FROM '{parquet}'"));
+        }
+
         var lines = result.Error.Split('\n').Where(l => l.Contains(" -> ", StringComparison.Ordinal)).ToList();
         Assert.Equal(expected.Count, lines.Count);
         Assert.Contains(" close 1010 mandatory_extension: ", lines[2], StringComparison.Ordinal);

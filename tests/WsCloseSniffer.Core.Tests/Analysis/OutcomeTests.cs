@@ -83,11 +83,15 @@ public sealed class OutcomeTests
             ("time", "T"), ("who", "W"), ("how", "H"), ("offered", "OF"), ("accepted", "AC"), ("missing", "M"),
             ("status", "ST"), ("hint", "HI"), ("ending", "E"), ("notices", "NO"),
             ("alert", "AL"), ("cipher", "CI"), ("random", "RA"), ("lines", "L"),
-            ("problems", "P"), ("wanted", "WA"), ("proxy", "PR"), ("version", "V"),
+            ("problems", "P"), ("heads", "HE"), ("fields", "FI"), ("wanted", "WA"), ("proxy", "PR"), ("version", "V"),
             ("idle", "I"), ("duration", "D"), ("timeout", "TO"), ("timeoutWho", "TW"), ("unanswered", "U"),
+            ("sender", "SE"), ("message", "ME"), ("cause", "CA"), ("bytes", "B"),
+            ("pinger", "PI"), ("wait", "WT"), ("sizes", "SZ"), ("last", "LA"), ("lastWho", "LW"), ("largest", "LG"), ("unfinished", "UF"),
+            ("count", "CO"), ("center", "CE"), ("spread", "SP"),
         ];
         var templates = Outcomes.All.Select(row => row.Diagnosis).Concat(
-            typeof(DiagnosisTemplates).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!));
+            typeof(DiagnosisTemplates).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!))
+            .Concat(DiagnosisTemplates.InflateFailureCauses);
         foreach (var template in templates)
         {
             var filled = DiagnosisTemplates.Fill(template, all);

@@ -151,8 +151,8 @@ public sealed class PrefetchingPacketSourceTests
                 tcp++;
                 var again = decoded.Segment(packet.Data);
                 Assert.Equal(
-                    (segment.SourceAddress, segment.DestinationAddress, segment.SourcePort, segment.DestinationPort, segment.SequenceNumber, segment.AcknowledgmentNumber, segment.Flags, segment.Window, segment.OriginalPayloadLength),
-                    (again.SourceAddress, again.DestinationAddress, again.SourcePort, again.DestinationPort, again.SequenceNumber, again.AcknowledgmentNumber, again.Flags, again.Window, again.OriginalPayloadLength));
+                    (segment.SourceAddress, segment.DestinationAddress, segment.SourcePort, segment.DestinationPort, segment.SequenceNumber, segment.AcknowledgmentNumber, segment.Flags, segment.Window, segment.OriginalPayloadLength, segment.WindowScale),
+                    (again.SourceAddress, again.DestinationAddress, again.SourcePort, again.DestinationPort, again.SequenceNumber, again.AcknowledgmentNumber, again.Flags, again.Window, again.OriginalPayloadLength, again.WindowScale));
                 Assert.True(segment.Payload.SequenceEqual(again.Payload), $"{file} packet {packet.PacketNumber}: payload differs");
                 Assert.Equal(ConnectionKey.Of(segment), decoded.Key);
             }

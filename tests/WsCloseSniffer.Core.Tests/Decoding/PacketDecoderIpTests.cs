@@ -61,7 +61,7 @@ public class PacketDecoderIpTests
     [Theory]
     [InlineData(0x2000, 2152, DecodeStatus.IpFragment)] // first fragment of a GTP-U datagram may carry TCP
     [InlineData(0x2000, 53, DecodeStatus.NotTcp)] // fragmented DNS answer
-    [InlineData(0x0010, 2152, DecodeStatus.NotTcp)] // later fragment: ports unknown
+    [InlineData(0x0010, 2152, DecodeStatus.IpFragment)] // later fragment: ports unknown, kept only if its first fragment was
     public void TryDecodeTcp_UdpFragment_CountsOnlyWhatCouldCarryTcp(int fragmentField, int port, DecodeStatus expected)
     {
         var ip = PacketFrames.IPv4Udp(40000, (ushort)port, new byte[64]);

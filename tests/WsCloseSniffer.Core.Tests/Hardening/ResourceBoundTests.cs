@@ -214,6 +214,57 @@ public sealed class ResourceBoundTests
     }
 
     [Fact]
+    public void Pipeline_100000IncompleteFragmentedDatagramsAndOneFragmentedSession_CapsHoldAndSessionReported()
+    {
+        // Each flood datagram is a first fragment of 1,480 bytes whose rest never comes, from ever-new identifications.
+        const int Flood = 100_000;
+        var real = new SessionPacketBuilder(clientIp: "192.0.2.99", startUnixSeconds: 1_800_000_100).Connect()
+            .Client(SessionHandshake.Request()).Server(SessionHandshake.SwitchingProtocols())
+            .Server(FrameBuilder.ServerText(new string('x', 4000)))
+            .Client(FrameBuilder.ClientClose(1000, "bye")).Server(FrameBuilder.ServerClose(1000, "bye"))
+            .CloseTcp();
+        var bogus = PacketFrames.IPv4Tcp(TcpSpec.Default() with { Payload = new byte[3000] }, "203.0.113.1", "198.51.100.20");
+        var ethernet = PacketFrames.EthernetHeader(0x0800);
+        var pcap = new PcapFileBuilder(snapLength: 262_144);
+        var realIndex = 0;
+        for (var i = 0; i < Flood; i++)
+        {
+            var flood = IpFragmentBuilder.IPv4(bogus, 0, 1480, moreFragments: true, identification: (ushort)i);
+            flood[15] = (byte)(i >> 16); // another source per 65,536 identifications
+            pcap.Packet(1_800_000_100, (uint)i, PacketFrames.Concat(ethernet, flood));
+            if (i % 5000 == 4999 && realIndex < real.Packets.Count)
+            {
+                var packet = real.Packets[realIndex++];
+                foreach (var fragment in IpFragmentBuilder.IPv4(packet.Frame[14..], 1480, (ushort)(50_000 + realIndex)))
+                {
+                    pcap.Packet(1_800_000_100, (uint)i, PacketFrames.Concat(packet.Frame[..14], fragment));
+                }
+            }
+        }
+
+        Assert.Equal(real.Packets.Count, realIndex);
+        var file = pcap.ToArray();
+        var baseline = Memory.Retained();
+        long peakRetained = 0;
+        var run = HostileCaptures.Run(file, afterPacket: (number, _) =>
+        {
+            if (number == Flood / 2)
+            {
+                peakRetained = Memory.Retained() - baseline;
+            }
+        });
+
+        // Bound: the 4 MiB fragment cap and 1,024 datagrams, whatever the flood (plus the pool's spare arrays).
+        var session = Assert.Single(run.Sessions);
+        Assert.Equal("normal_closure", session.Classification);
+        Assert.Equal("192.0.2.99", session.ClientIp);
+        Assert.Equal(4000 + 5, session.ServerPayloadBytes); // the text, then the close payload (code and "bye")
+        Assert.True(run.Statistics.IpDatagramsEvictedByCap >= Flood - 1024, $"evicted {run.Statistics.IpDatagramsEvictedByCap}");
+        Assert.True(run.Statistics.IpDatagramsReassembled >= 1);
+        Assert.True(peakRetained < 32 * Memory.MiB, $"retained {peakRetained} bytes");
+    }
+
+    [Fact]
     public void Pipeline_SegmentsGigabytesAheadOfWindow_DroppedAndCountedNotBuffered()
     {
         var connection = new SessionPacketBuilder().Connect()
@@ -251,6 +302,8 @@ public sealed class ResourceBoundTests
     [InlineData(-(1L << 30))]
     [InlineData(100L * 1024 * 1024)]
     [InlineData(-(100L * 1024 * 1024))]
+    [InlineData(2L * 1024 * 1024)] // within the fixed bound, past four of the client's 64 KiB windows (handshake seen)
+    [InlineData(16L * 1024 * 1024)]
     public void Pipeline_ForgedSegmentsFarFromTheWindowInterleaved_RealSessionExact(long distance)
     {
         static SessionPacketBuilder Build(long? forged)

@@ -19,7 +19,7 @@ public sealed class OfflineAnalysisTests : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private static AnalysisResult RunSamples() =>
-        OfflineAnalysis.Run(CaptureInputs.Expand([RepositoryPaths.Samples]), new AnalyzerOptions());
+        OfflineAnalysis.Run(CaptureGroups.DetectRotations(CaptureInputs.Expand([RepositoryPaths.Samples]), new()), new AnalyzerOptions());
 
     private static string Csv(IEnumerable<SessionRecord> sessions)
     {
@@ -38,7 +38,9 @@ public sealed class OfflineAnalysisTests : IDisposable
     [Fact]
     public void CaptureAnalyzer_PacketsDecodedOnTheReadingThread_SameSessionsAndCounters()
     {
-        // Big files are read through PrefetchingPacketSource, which decodes on its own thread: same results.
+        // Big files are read through PrefetchingPacketSource, which decodes on its own thread: same results, IP
+        // fragments included (the defragmenter runs on the analysis thread, from the packets' bytes).
+        long reassembled = 0;
         foreach (var file in PacketCaptureFiles.SamplesAndPublicCaptures())
         {
             var direct = new List<SessionRecord>();
@@ -68,9 +70,16 @@ public sealed class OfflineAnalysisTests : IDisposable
             Assert.Equal(
                 (a.Packets, a.Bytes, a.TcpSegments, a.NotTcp, a.IpFragments, a.Malformed, a.Connections, a.Sessions, a.GapCount, a.GapBytes),
                 (b.Packets, b.Bytes, b.TcpSegments, b.NotTcp, b.IpFragments, b.Malformed, b.Connections, b.Sessions, b.GapCount, b.GapBytes));
+            Assert.Equal(
+                (a.IpDatagramsReassembled, a.IpDatagramsIncomplete, a.IpDatagramsOverlapping, a.IpDuplicateFragments, a.SegmentsOutsideWindow),
+                (b.IpDatagramsReassembled, b.IpDatagramsIncomplete, b.IpDatagramsOverlapping, b.IpDuplicateFragments, b.SegmentsOutsideWindow));
+            reassembled += a.IpDatagramsReassembled;
             Assert.Equal(a.UnsupportedLinkTypes.OrderBy(e => e.Key), b.UnsupportedLinkTypes.OrderBy(e => e.Key));
             Assert.Equal(a.Notices.OrderBy(e => e.Key), b.Notices.OrderBy(e => e.Key));
         }
+
+        // The fragmented samples are among them.
+        Assert.True(reassembled > 0, "no IP datagram was reassembled in the samples");
     }
 
     private static SessionPacketBuilder CleanSession(SessionPacketBuilder builder) =>
@@ -88,6 +97,9 @@ public sealed class OfflineAnalysisTests : IDisposable
         return new CaptureInput(path, name);
     }
 
+    /// <summary>Sessions in the samples as the end-to-end baseline has them (samples are added over time).</summary>
+    private static int SampleSessionCount() => Rfc4180.Parse(File.ReadAllText(RepositoryPaths.SamplesBaselineCsv)).Count - 1;
+
     [Fact]
     public void Run_Samples_TwoRunsGiveByteIdenticalCsv()
     {
@@ -95,8 +107,9 @@ public sealed class OfflineAnalysisTests : IDisposable
         var second = Csv(RunSamples().Sessions.Sorted().ToList());
 
         Assert.Equal(first, second);
-        // Header and 17 sessions: the wss:// samples count only where the capture carries its own TLS secrets.
-        Assert.Equal(18, Rfc4180.Parse(first).Count);
+        // Header and one row per session of the baseline: the wss:// samples count only where the capture carries its own
+        // TLS secrets; the rotated sample (three files read as one) and its whole copy give one session each.
+        Assert.Equal(SampleSessionCount() + 1, Rfc4180.Parse(first).Count);
     }
 
     [Fact]
@@ -107,8 +120,11 @@ public sealed class OfflineAnalysisTests : IDisposable
         var sessions = result.Sessions.Sorted().ToList();
 
         Assert.Empty(result.Problems);
-        Assert.Equal(17, sessions.Count);
-        Assert.Equal(Enumerable.Range(1, 17).Select(i => (long)i), sessions.Select(s => s.SessionId));
+
+        // Files read apart give two sessions more than the baseline's joined run: the rotated sample's one session is
+        // three pieces then, its first file's half with the upgrade and the other two found by their frames alone.
+        Assert.Equal(SampleSessionCount() + 2, sessions.Count);
+        Assert.Equal(Enumerable.Range(1, sessions.Count).Select(i => (long)i), sessions.Select(s => s.SessionId));
         var fileIndex = inputs.Select((input, index) => (input.DisplayName, index)).ToDictionary(p => p.DisplayName, p => p.index);
         for (var i = 1; i < sessions.Count; i++)
         {
@@ -126,7 +142,7 @@ public sealed class OfflineAnalysisTests : IDisposable
         var copy = sessions.Single(s => s.CaptureFile == "01-client-close-1000.pcap.gz");
         Assert.Equal(original.StartTime, copy.StartTime);
         Assert.Equal(original.SessionId + 1, copy.SessionId);
-        Assert.Equal(ReportColumns.Cells(original).Skip(2), ReportColumns.Cells(copy).Skip(2));
+        Assert.Equal(ReportColumns.Cells(original, null).Skip(2), ReportColumns.Cells(copy, null).Skip(2));
     }
 
     // file, client, server, close_initiator, close_code, close_reason, reply, classification, frames and bytes (client, server)
@@ -140,6 +156,9 @@ public sealed class OfflineAnalysisTests : IDisposable
     [InlineData("07-ipv6-going-away-1001.pcapng", "::1:42482", "::1:41447", "server", 1001, "server shutting down", 1001, "going_away", 8, 7, 76, 68)]
     [InlineData("08-application-close-4000.pcap", "127.0.0.1:54206", "127.0.0.1:43523", "server", 4000, "session expired", 4000, "application", 3, 2, 36, 22)]
     [InlineData("09-fragmented-1000.pcap", "127.0.0.1:49742", "127.0.0.1:39439", "client", 1000, "bye", 1000, "normal_closure", 6, 3, 35, 35)]
+    [InlineData("17-ipv4-fragments-1000.pcap", "127.0.0.1:41770", "127.0.0.1:39585", "client", 1000, "bye", 1000, "normal_closure", 3, 3, 24005, 24005)]
+    [InlineData("18-ipv6-fragments-1000.pcap", "::1:42370", "::1:40369", "client", 1000, "bye", 1000, "normal_closure", 3, 3, 24005, 24005)]
+    [InlineData("19-ipv4-fragments-reordered-duplicated-1000.pcap", "127.0.0.1:41770", "127.0.0.1:39585", "client", 1000, "bye", 1000, "normal_closure", 3, 3, 24005, 24005)]
     public void Run_Samples_MatchTheirDocumentedOutcome(
         string file, string client, string server, string? initiator, int? code, string? reason, int? reply, string classification,
         long clientFrames, long serverFrames, long clientBytes, long serverBytes)

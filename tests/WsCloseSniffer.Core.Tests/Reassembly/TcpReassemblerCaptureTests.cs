@@ -39,20 +39,42 @@ public sealed class TcpReassemblerCaptureTests(ITestOutputHelper output)
     {
         var path = Path.Combine(CapturesDirectory, relativePath);
         Skip.IfNot(File.Exists(path), "public captures not present");
+        CompareWithTshark(path, relativePath);
+    }
+
+    /// <summary>tshark reassembles IP fragments before following TCP, as our defragmenter does.</summary>
+    [SkippableTheory]
+    [InlineData("17-ipv4-fragments-1000.pcap")]
+    [InlineData("18-ipv6-fragments-1000.pcap")]
+    [InlineData("19-ipv4-fragments-reordered-duplicated-1000.pcap")]
+    public void Process_FragmentedSample_SameStreamsAsTshark(string file) =>
+        CompareWithTshark(Path.Combine(RepositoryPaths.Samples, file), file);
+
+    private void CompareWithTshark(string path, string relativePath)
+    {
         var expected = TsharkStreams(path);
         Skip.If(expected is null, "tshark not available");
 
         var factory = new RecordingHandlerFactory();
         var reassembler = new TcpReassembler(factory, new ReassemblyOptions());
+        var defragmenter = new IpDefragmenter(new DefragmentationOptions());
         var last = Timestamp.Zero;
         using (var source = CaptureFile.Open(path))
         {
             while (source.TryReadNext(out var packet))
             {
                 last = packet.Timestamp;
-                if (PacketDecoder.TryDecodeTcp(packet.LinkType, packet.Data, packet.OriginalLength, out var segment) == DecodeStatus.Tcp)
+                var status = PacketDecoder.TryDecodeTcp(packet.LinkType, packet.Data, packet.OriginalLength, out var segment);
+                if (status == DecodeStatus.Tcp)
                 {
                     reassembler.Process(in segment, ConnectionKey.Of(segment), packet.Timestamp, packetNumber: -1);
+                }
+                else if (status == DecodeStatus.IpFragment
+                    && PacketDecoder.TryDecodeFragment(packet.LinkType, packet.Data, packet.OriginalLength, out var fragment)
+                    && defragmenter.Add(fragment, packet.Timestamp, out var datagram, out var length) == DefragmentResult.Reassembled
+                    && PacketDecoder.TryDecodeTcp(LinkType.Raw, datagram, length, out var whole) == DecodeStatus.Tcp)
+                {
+                    reassembler.Process(in whole, ConnectionKey.Of(whole), packet.Timestamp, packetNumber: -1);
                 }
             }
         }

@@ -145,6 +145,22 @@ public sealed class TcpReassemblerDeliveryTests
     }
 
     [Fact]
+    public void Process_CutTailAndLostSegment_GapsSayTheirCause()
+    {
+        var factory = new RecordingHandlerFactory();
+        var reassembler = new TcpReassembler(factory, new ReassemblyOptions());
+
+        // A cut tail delivered at once, a lost segment (acknowledged by the peer), then a cut tail buffered out of
+        // order behind that hole and delivered when the hole is declared.
+        FeedAll(reassembler, [C(1000, "abcdef", captured: 2), C(1010, "klmn", captured: 1), S(5000, ack: 1014)]);
+        reassembler.FlushAll(At(1));
+
+        var handler = factory.Handlers[0];
+        Assert.Equal("O:ab | O:gap 4 | O:gap 4 | O:k | O:gap 3 | end EndOfInput", handler.Transcript);
+        Assert.Equal([GapCause.SnapLength, GapCause.NotCaptured, GapCause.SnapLength], handler.GapCauses);
+    }
+
+    [Fact]
     public void Process_PeerAckPastHole_CountsAcknowledgedGap()
     {
         var factory = new RecordingHandlerFactory();

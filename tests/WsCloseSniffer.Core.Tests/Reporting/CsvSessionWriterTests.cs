@@ -12,7 +12,7 @@ public class CsvSessionWriterTests
     /// <summary>The contract's 22 columns, then the evidence columns and the TLS columns added after them.</summary>
     internal const string ReportHeader = ContractOnlyHeader +
         ",duration_s,tcp_end,tcp_end_by,idle_before_end_s,client_pings,server_pings,client_pongs,server_pongs,unanswered_pings,max_ping_gap_s,client_largest_message_bytes,server_largest_message_bytes,last_message_bytes,compressed_messages,inflate_errors,notices" +
-        ",tls_version,tls_cipher,tls_sni,tls_alpn,decrypted";
+        ",tls_version,tls_cipher,tls_sni,tls_alpn,decrypted,capture_set";
 
     // A record that sets none of the evidence: duration 0 with its 6 decimals, counts 0, the rest empty.
     private static readonly string[] s_defaultEvidenceCells =
@@ -68,10 +68,12 @@ public class CsvSessionWriterTests
         ServerPayloadBytes = 9_876_543_210,
     };
 
-    private static string WriteCsv(params SessionRecord[] records)
+    private static string WriteCsv(params SessionRecord[] records) => WriteCsv(null, records);
+
+    private static string WriteCsv(string? captureSet, params SessionRecord[] records)
     {
         using var text = new StringWriter(CultureInfo.InvariantCulture);
-        using (var writer = new CsvSessionWriter(text, leaveOpen: true))
+        using (var writer = new CsvSessionWriter(text, leaveOpen: true, captureSet))
         {
             foreach (var record in records)
             {
@@ -103,9 +105,18 @@ public class CsvSessionWriterTests
         Assert.Equal(ReportHeader, lines[0]);
         Assert.Equal(
             "1,a.pcap,2026-11-23T10:15:02.123456Z,2026-11-23T10:15:03.000001Z,127.0.0.1,35996,127.0.0.1,38921,127.0.0.1:38921,/echo,,,client,1000,bye,1000,normal_closure," +
-            "\"The client closed the session normally (1000 Normal Closure, reason \"\"bye\"\") and the server echoed the close (1000).\",2,2,10,10," + string.Join(',', s_defaultEvidenceCells) + ",,,,,",
+            "\"The client closed the session normally (1000 Normal Closure, reason \"\"bye\"\") and the server echoed the close (1000).\",2,2,10,10," + string.Join(',', s_defaultEvidenceCells) + ",,,,,,",
             lines[1]);
         Assert.Equal(string.Empty, lines[2]);
+    }
+
+    [Fact]
+    public void Write_WithCaptureSet_EveryRowEndsWithIt()
+    {
+        var records = Rfc4180.Parse(WriteCsv("0123456789abcdef", PlainRecord(1), PlainRecord(2)));
+
+        Assert.Equal("capture_set", records[0][^1]);
+        Assert.Equal(["0123456789abcdef", "0123456789abcdef"], records.Skip(1).Select(r => r[^1]));
     }
 
     [Fact]
@@ -127,6 +138,7 @@ public class CsvSessionWriterTests
             "1234567890123", "0", "9223372036854775807", "9876543210",
             .. s_defaultEvidenceCells,
             "", "", "", "", "",
+            "",
         ];
         Assert.Equal(expected, records[1]);
         Assert.Equal("2", records[2][0]);

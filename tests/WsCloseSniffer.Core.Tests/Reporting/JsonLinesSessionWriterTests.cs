@@ -53,6 +53,21 @@ public class JsonLinesSessionWriterTests
         using var document = JsonDocument.Parse(line);
 
         Assert.Equal(CsvSessionWriterTests.ReportHeader.Split(','), document.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(JsonValueKind.Null, document.RootElement.GetProperty("capture_set").ValueKind);
+    }
+
+    [Fact]
+    public void Write_WithCaptureSet_IsTheLastField()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new JsonLinesSessionWriter(stream, leaveOpen: true, captureSet: "0123456789abcdef"))
+        {
+            writer.Write(CsvSessionWriterTests.HostileRecord());
+        }
+
+        using var document = JsonDocument.Parse(stream.ToArray());
+        var last = document.RootElement.EnumerateObject().Last();
+        Assert.Equal(("capture_set", "0123456789abcdef"), (last.Name, last.Value.GetString()));
     }
 
     [Fact]

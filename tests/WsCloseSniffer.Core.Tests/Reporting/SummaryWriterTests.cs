@@ -76,7 +76,14 @@ public class SummaryWriterTests
         var statistics = new AnalysisStatistics
         {
             FilteredOut = 3,
-            IpFragments = 2,
+            IpFragments = 20,
+            IpDatagramsReassembled = 6,
+            IpDatagramsIncomplete = 2,
+            IpDatagramsOverlapping = 10,
+            IpDatagramsTooLarge = 11,
+            IpDatagramsEvictedByCap = 12,
+            IpDuplicateFragments = 13,
+            IpMalformedFragments = 14,
             Malformed = 1,
             GapCount = 4,
             GapBytes = 1234,
@@ -89,10 +96,15 @@ public class SummaryWriterTests
 
         var lines = Write([], statistics, 1);
 
-        Assert.Equal("0 WebSocket sessions in 1 capture file (0 packets, 0 TCP connections)", lines[0]);
+        Assert.Equal("0 WebSocket sessions in 1 capture file (0 packets, 6 IP datagrams reassembled from 20 fragments, 0 TCP connections)", lines[0]);
         var skipped = lines.SkipWhile(l => l != "Skipped or lost:").Skip(1).TakeWhile(l => l.Length > 0).ToList();
         Assert.Contains("  3 packets not matching the filter", skipped);
-        Assert.Contains("  2 IP fragments skipped (fragments are not reassembled)", skipped);
+        Assert.Contains("  2 IP datagrams dropped incomplete (a fragment not captured within the reassembly timeout or before the end)", skipped);
+        Assert.Contains("  10 IP datagrams dropped for overlapping fragments", skipped);
+        Assert.Contains("  11 IP datagrams dropped as longer than 65,535 bytes", skipped);
+        Assert.Contains("  12 IP datagrams dropped by the fragment buffer cap", skipped);
+        Assert.Contains("  13 duplicate IP fragments ignored", skipped);
+        Assert.Contains("  14 malformed IP fragments skipped", skipped);
         Assert.Contains("  1 malformed packets skipped", skipped);
         Assert.Contains("  4 gaps in TCP streams (1234 bytes not captured)", skipped);
         Assert.Contains("  6 gaps forced by the out-of-order buffer cap", skipped);
@@ -100,7 +112,7 @@ public class SummaryWriterTests
         Assert.Contains("  5 connections ended by the idle timeout", skipped);
         Assert.Contains("  7 connections evicted by the connection cap", skipped);
         Assert.Single(skipped, l => l.StartsWith("  9 packets of unsupported link type", StringComparison.Ordinal));
-        Assert.Equal(9, skipped.Count);
+        Assert.Equal(14, skipped.Count);
         Assert.DoesNotContain("Sessions that did not close cleanly:", lines);
     }
 

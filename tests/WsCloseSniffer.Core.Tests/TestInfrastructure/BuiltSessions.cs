@@ -27,14 +27,22 @@ internal static class BuiltSessions
         /// <summary>Feeds the connections' packets, merged in time order, through a <see cref="CaptureAnalyzer"/>.</summary>
         public static List<SessionRecord> Analyze(params SessionPacketBuilder[] connections) => Analyze(out _, connections);
 
-        public static List<SessionRecord> Analyze(out AnalysisStatistics statistics, params SessionPacketBuilder[] connections)
+        public static List<SessionRecord> Analyze(out AnalysisStatistics statistics, params SessionPacketBuilder[] connections) =>
+            Analyze(int.MaxValue, out statistics, connections);
+
+        /// <summary>
+        /// As <see cref="Analyze(SessionPacketBuilder[])"/>, each frame cut to its first <paramref name="snapLengthBytes"/>
+        /// bytes as a capture with that snap length keeps it (the original length stays the frame's).
+        /// </summary>
+        public static List<SessionRecord> Analyze(int snapLengthBytes, out AnalysisStatistics statistics, params SessionPacketBuilder[] connections)
         {
             var records = new List<SessionRecord>();
             using var analyzer = new CaptureAnalyzer("built.pcap", new AnalyzerOptions(), records.Add);
             long number = 0;
             foreach (var packet in SessionPacketBuilder.Merge(connections))
             {
-                var captured = new CapturedPacket(packet.Time, LinkType.Ethernet, packet.Frame, packet.Frame.Length, ++number);
+                var kept = packet.Frame.AsSpan(0, Math.Min(packet.Frame.Length, snapLengthBytes));
+                var captured = new CapturedPacket(packet.Time, LinkType.Ethernet, kept, packet.Frame.Length, ++number);
                 analyzer.Process(captured, DecodedTcp.Decode(captured));
             }
 

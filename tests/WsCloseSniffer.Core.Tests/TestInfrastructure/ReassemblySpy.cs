@@ -94,6 +94,15 @@ internal sealed class RecordingStreamHandler : ITcpStreamHandler
         Record("data", direction, Encoding.Latin1.GetString(data));
     }
 
+    /// <summary>The cause of every gap, in order.</summary>
+    public List<GapCause> GapCauses { get; } = [];
+
+    public void OnGap(FlowDirection direction, long missingBytes, GapCause cause, Timestamp time)
+    {
+        GapCauses.Add(cause);
+        OnGap(direction, missingBytes, time);
+    }
+
     public void OnGap(FlowDirection direction, long missingBytes, Timestamp time)
     {
         CheckOpen(direction);
@@ -168,7 +177,9 @@ internal sealed record Seg(
     uint Ack = 0,
     double Time = 0,
     int Captured = -1,
-    int ClientPort = ReassemblyFeed.ClientPort)
+    int ClientPort = ReassemblyFeed.ClientPort,
+    ushort Window = 65535,
+    sbyte WindowScale = TcpSegment.NoWindowScale)
 {
     public override string ToString() =>
         $"{(FromClient ? "C" : "S")}{ClientPort}({Seq},\"{Payload}\",{Flags},ack={Ack},t={Time},cap={Captured})";
@@ -213,9 +224,10 @@ internal static class ReassemblyFeed
             segment.Seq,
             segment.Ack,
             segment.Flags,
-            65535,
+            segment.Window,
             captured,
-            payload.Length);
+            payload.Length,
+            segment.WindowScale);
         reassembler.Process(in tcp, ConnectionKey.Of(tcp), At(segment.Time), packetNumber: -1);
     }
 

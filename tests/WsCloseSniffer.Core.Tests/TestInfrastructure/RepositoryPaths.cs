@@ -14,6 +14,9 @@ internal static class RepositoryPaths
 
     public static string Samples => Path.Combine(Root, "samples", "pcaps");
 
+    /// <summary>The end-to-end tests' expected report of <see cref="Samples"/>: one row per session the samples hold.</summary>
+    public static string SamplesBaselineCsv => Path.Combine(Root, "tests", "WsCloseSniffer.Cli.Tests", "Baselines", "samples.csv");
+
     /// <summary>../shared/captures/public beside the repository: present on developers' machines and in CI, absent on a user's fresh clone.</summary>
     public static string SharedCaptures => Path.GetFullPath(Path.Combine(Root, "..", "shared", "captures", "public"));
 

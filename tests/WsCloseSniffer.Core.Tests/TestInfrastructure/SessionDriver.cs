@@ -21,14 +21,15 @@ internal sealed class SessionDriver
     private bool _sawRst;
 
     /// <param name="clientIsOriginator">False when the server sent the SYN (the client is the responder).</param>
-    public SessionDriver(bool clientIsOriginator = true)
+    /// <param name="sawSyn">False for a connection the capture joined after its start (no SYN, no handshake).</param>
+    public SessionDriver(bool clientIsOriginator = true, AnalyzerOptions? options = null, InflaterBudget? inflaters = null, bool sawSyn = true)
     {
         ClientDirection = clientIsOriginator ? FlowDirection.FromOriginator : FlowDirection.FromResponder;
         ServerDirection = clientIsOriginator ? FlowDirection.FromResponder : FlowDirection.FromOriginator;
         var info = clientIsOriginator
-            ? new ConnectionInfo(ClientEndpoint, ServerEndpoint, Start, SawSyn: true, Ordinal: 0)
-            : new ConnectionInfo(ServerEndpoint, ClientEndpoint, Start, SawSyn: true, Ordinal: 0);
-        Session = new WebSocketSession(info, s => Ended.Add(s));
+            ? new ConnectionInfo(ClientEndpoint, ServerEndpoint, Start, sawSyn, Ordinal: 0)
+            : new ConnectionInfo(ServerEndpoint, ClientEndpoint, Start, sawSyn, Ordinal: 0);
+        Session = new WebSocketSession(info, s => Ended.Add(s), options, inflaters);
     }
 
     public WebSocketSession Session { get; }
@@ -67,6 +68,13 @@ internal sealed class SessionDriver
 
     public SessionDriver ClientSegment(params byte[][] parts) => Client(PacketFrames.Concat(parts));
 
+    /// <summary>Lets <paramref name="seconds"/> pass (whole milliseconds) before the next call, as an idle connection does.</summary>
+    public SessionDriver Wait(double seconds)
+    {
+        _tick += (long)Math.Round(seconds * 1000);
+        return this;
+    }
+
     public SessionDriver ClientGap(long bytes)
     {
         Session.OnGap(ClientDirection, bytes, Next());
@@ -76,6 +84,13 @@ internal sealed class SessionDriver
     public SessionDriver ServerGap(long bytes)
     {
         Session.OnGap(ServerDirection, bytes, Next());
+        return this;
+    }
+
+    /// <summary>The tail of the server's last segment, cut by the capture's snap length.</summary>
+    public SessionDriver ServerCut(long bytes)
+    {
+        Session.OnGap(ServerDirection, bytes, GapCause.SnapLength, Next());
         return this;
     }
 

@@ -57,4 +57,17 @@ public class CloseFrameTests
         Assert.Equal(reason, close.Reason);
         Assert.False(close.ReasonIsValidUtf8);
     }
+
+    [Theory]
+    [InlineData("03e8 646f6e", false, true)]
+    [InlineData("03e8 646f6e65", true, false)]
+    [InlineData("03e8", false, true)]
+    public void Parse_PayloadCutByTheCapture_SaysTheReasonIsCut(string hex, bool isComplete, bool cut)
+    {
+        var close = CloseFrame.Parse(PacketFrames.FromHex(hex), isComplete);
+
+        Assert.Equal(1000, close.Code);
+        Assert.Equal(cut, close.ReasonIsCut);
+        Assert.StartsWith(close.Reason, "done", StringComparison.Ordinal);
+    }
 }
