@@ -65,10 +65,15 @@ internal static class CommonOptions
 
     public static Option<int?> MaxInflaters { get; } = Positive("--max-inflaters", "Compressed directions inflated at once (about 50 KiB each); past this further ones are not inflated");
 
+    public static Option<bool> NoInflate { get; } = new("--no-inflate")
+    {
+        Description = "Do not inflate permessage-deflate messages: sizes as on the wire, no UTF-8 check of compressed text (faster where most traffic is compressed)",
+    };
+
     public static Option<int?> IdleTimeoutSeconds { get; } = Positive("--idle-timeout", "Seconds of packet time without a packet after which a connection is given up on");
 
     public static IEnumerable<Option> Limits =>
-        [MaxConnections, MaxBufferedBytes, MaxBufferedTotalMegabytes, MaxHttpHeadBytes, MaxControlPayloadBytes, MaxInflatedMessageMegabytes, MaxInflaters, IdleTimeoutSeconds];
+        [MaxConnections, MaxBufferedBytes, MaxBufferedTotalMegabytes, MaxHttpHeadBytes, MaxControlPayloadBytes, MaxInflatedMessageMegabytes, MaxInflaters, NoInflate, IdleTimeoutSeconds];
 
     /// <summary>The analysis settings the command line asked for; defaults where an option is absent.</summary>
     public static AnalyzerOptions ReadAnalyzerOptions(ParseResult parse)
@@ -89,6 +94,7 @@ internal static class CommonOptions
             MaxControlPayloadBytes = Math.Max(parse.GetValue(MaxControlPayloadBytes) ?? defaults.MaxControlPayloadBytes, 125),
             MaxInflatedMessageBytes = parse.GetValue(MaxInflatedMessageMegabytes) is int inflated ? inflated * 1024L * 1024 : defaults.MaxInflatedMessageBytes,
             MaxInflaters = parse.GetValue(MaxInflaters) ?? defaults.MaxInflaters,
+            Inflate = !parse.GetValue(NoInflate),
         };
     }
 

@@ -54,6 +54,12 @@ public sealed class AnalysisStatistics
     /// <summary>The largest captured length of a cut packet: the snap length the capture used; 0 when none was cut.</summary>
     public int SnapLengthBytes { get; set; }
 
+    /// <summary>Compressed messages (frames for deflate-frame) inflated; see <see cref="InflaterBudget.InflatedUnits"/>.</summary>
+    public long InflatedUnits { get; set; }
+
+    /// <summary>The bytes they inflated to.</summary>
+    public long InflatedBytes { get; set; }
+
     /// <summary>Packets per link type the decoder does not understand.</summary>
     public Dictionary<LinkType, long> UnsupportedLinkTypes { get; } = [];
 
@@ -87,6 +93,8 @@ public sealed class AnalysisStatistics
         SegmentsOutsideWindow += other.SegmentsOutsideWindow;
         PacketsCutBySnapLength += other.PacketsCutBySnapLength;
         SnapLengthBytes = Math.Max(SnapLengthBytes, other.SnapLengthBytes);
+        InflatedUnits += other.InflatedUnits;
+        InflatedBytes += other.InflatedBytes;
         foreach (var (linkType, count) in other.UnsupportedLinkTypes)
         {
             UnsupportedLinkTypes[linkType] = UnsupportedLinkTypes.GetValueOrDefault(linkType) + count;

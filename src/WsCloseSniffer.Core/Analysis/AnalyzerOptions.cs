@@ -30,6 +30,12 @@ public sealed record AnalyzerOptions
     /// <summary>Inflaters alive at once per capture source (about 50 KiB each); directions past it are not inflated (notice ws_deflate_not_inflated).</summary>
     public int MaxInflaters { get; init; } = DefaultMaxInflaters;
 
+    /// <summary>
+    /// False: compressed messages are not inflated (--no-inflate): their sizes are as on the wire, inflated text is not
+    /// checked as UTF-8 and only RSV1 misuse counts as an inflate error; for speed where most traffic is compressed.
+    /// </summary>
+    public bool Inflate { get; init; } = true;
+
     public const long DefaultMaxInflatedMessageBytes = 64L * 1024 * 1024;
     public const int DefaultMaxInflaters = 2048;
 

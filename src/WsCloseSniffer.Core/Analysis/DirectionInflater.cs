@@ -236,6 +236,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
         {
             // Counted up to the cap: the size is a lower bound, still more telling than the wire size.
             _messageBytes += _unit.Bytes;
+            _budget.CountInflated(_unit.Bytes);
             CheckRatio();
         }
         else if (_unitBroken)
@@ -247,6 +248,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
         {
             _messageBytes += _unit.Bytes;
             _utf8 = _unit.Utf8;
+            _budget.CountInflated(_unit.Bytes);
             CheckRatio();
         }
 

@@ -4,7 +4,7 @@ namespace WsCloseSniffer.Analysis;
 /// How many inflaters may be alive at once among the sessions of one analysis (one capture source): each costs about
 /// 50 KiB (see <see cref="WebSockets.MessageInflater"/>), and a capture of 100,000 compressed sessions must not cost
 /// gigabytes. Sessions take one when a direction starts a compressed message and give it back when no context is
-/// kept (after each message without context takeover, else at the session's end).
+/// kept (after each message without context takeover, else at the session's end). It also counts what they inflated.
 /// </summary>
 public sealed class InflaterBudget(int maxLive)
 {
@@ -28,4 +28,16 @@ public sealed class InflaterBudget(int maxLive)
     }
 
     public void Return() => Live--;
+
+    /// <summary>Compressed units (messages; frames for deflate-frame) inflated to their end or to the cap.</summary>
+    public long InflatedUnits { get; private set; }
+
+    /// <summary>The bytes those units inflated to: with <see cref="InflatedUnits"/>, what inflation cost a run.</summary>
+    public long InflatedBytes { get; private set; }
+
+    public void CountInflated(long bytes)
+    {
+        InflatedUnits++;
+        InflatedBytes += bytes;
+    }
 }

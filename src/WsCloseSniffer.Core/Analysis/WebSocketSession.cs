@@ -465,7 +465,7 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
             AddNotice(Notice.WsDeflateParametersInvalid);
         }
 
-        if (!Deflate.Applies)
+        if (!Deflate.Applies || !_options.Inflate)
         {
             return;
         }

@@ -195,6 +195,8 @@ public sealed class CaptureAnalyzer : IDisposable
             _statistics.IpDatagramsIncomplete = defragmentation.DatagramsIncomplete;
             _statistics.IpDatagramsEvictedByCap = defragmentation.DatagramsEvictedByCap;
             _statistics.Sessions = _tracker.Sessions;
+            _statistics.InflatedUnits = _tracker.Inflaters.InflatedUnits;
+            _statistics.InflatedBytes = _tracker.Inflaters.InflatedBytes;
             _statistics.Notices.Clear();
             foreach (var (notice, count) in _tracker.NoticeCounts)
             {

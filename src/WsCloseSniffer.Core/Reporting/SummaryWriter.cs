@@ -75,6 +75,13 @@ public static class SummaryWriter
             }
         }
 
+        if (statistics.InflatedUnits > 0)
+        {
+            // What inflation cost the run: the inflated bytes are what it read beyond the capture itself.
+            writer.WriteLine();
+            writer.WriteLine(string.Create(inv, $"{Counted(statistics.InflatedUnits, "compressed message")} inflated to {Counted(statistics.InflatedBytes, "byte")}."));
+        }
+
         var heading = false;
         foreach (var s in sessions.Where(s => !Outcomes.IsClean(s.Classification)))
         {

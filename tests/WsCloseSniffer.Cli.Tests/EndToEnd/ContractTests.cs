@@ -196,6 +196,27 @@ public sealed class ContractTests : IDisposable
     }
 
     [Fact]
+    public void Analyze_NoInflate_WireSizesAndNoInflatedLine()
+    {
+        // Context takeover: the client's repeated 1,519-byte text is a few dozen bytes on the wire.
+        var sample = Path.Combine(RepositoryPaths.Samples, "31-deflate-window15-takeover-1000.pcap");
+
+        var inflated = CliRunner.Run("analyze", sample, "--json", "-", "--quiet");
+        var wire = CliRunner.Run("analyze", sample, "--json", "-", "--quiet", "--no-inflate");
+        var inflatedSummary = CliRunner.Run("analyze", sample, "--quiet");
+        var wireSummary = CliRunner.Run("analyze", sample, "--quiet", "--no-inflate");
+
+        Assert.Equal(0, wire.ExitCode);
+        using var inflatedRow = System.Text.Json.JsonDocument.Parse(inflated.Out);
+        using var wireRow = System.Text.Json.JsonDocument.Parse(wire.Out);
+        Assert.Equal(1519, inflatedRow.RootElement.GetProperty("client_largest_message_bytes").GetInt64());
+        Assert.InRange(wireRow.RootElement.GetProperty("client_largest_message_bytes").GetInt64(), 1, 1518);
+        Assert.Equal(6, wireRow.RootElement.GetProperty("compressed_messages").GetInt64());
+        Assert.Contains("compressed messages inflated to", inflatedSummary.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("inflated to", wireSummary.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Analyze_ReportPathNotWritable_Exit1WithMessageBeforeAnalyzing()
     {
         var csv = Path.Combine(_temp, "no-such-dir", "out.csv");

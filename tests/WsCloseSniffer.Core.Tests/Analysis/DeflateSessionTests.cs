@@ -58,6 +58,7 @@ public class DeflateSessionTests
         var record = driver.End(TcpCloseKind.Fin);
 
         Assert.Equal(0, budget.Live);
+        Assert.Equal((4, texts.Sum(t => (long)t.Length)), (budget.InflatedUnits, budget.InflatedBytes));
         Assert.Equal(4, record.CompressedMessages);
         Assert.Equal(0, record.InflateErrors);
         Assert.Equal(40_000, fromClient ? record.ClientLargestMessageBytes : record.ServerLargestMessageBytes);
@@ -68,6 +69,31 @@ public class DeflateSessionTests
             // The repeated message is mostly a reference into the first one: proof the window was carried over.
             Assert.True(frames[1].Length < frames[0].Length / 4, $"{frames[1].Length} vs {frames[0].Length}");
         }
+    }
+
+    [Fact]
+    public void Inflate_SwitchedOff_KeepsWireSizesAndNeitherInflatesNorFlagsTheData()
+    {
+        string[] texts = [Message(1, 3000), Message(1, 3000)];
+        var frames = DeflateFrames.Messages(fromClient: false, 15, contextTakeover: true, texts.Select(t => ((string?)t, (byte[]?)null)));
+        var budget = new InflaterBudget(16);
+        var driver = new SessionDriver(options: new AnalyzerOptions { Inflate = false }, inflaters: budget)
+            .Open(offered: "permessage-deflate", accepted: "permessage-deflate");
+        foreach (var message in frames)
+        {
+            driver.Server(message);
+        }
+
+        // Not DEFLATE at all: inflated, this would be an inflate error.
+        driver.Server(Frame(Binary, [0xFF, 0xFF], rsv1: true));
+        var record = driver.End(TcpCloseKind.Fin);
+
+        Assert.Equal((0, 0L, 0), (budget.InflatedUnits, budget.InflatedBytes, budget.Live));
+        Assert.Equal(3, record.CompressedMessages);
+        Assert.Equal(0, record.InflateErrors);
+        // Server frames are unmasked: the payload follows a 2-byte header, or 4 bytes with a 16-bit length.
+        Assert.Equal(frames.Max(f => (long)f.Length - ((f[1] & 0x7F) < 126 ? 2 : 4)), record.ServerLargestMessageBytes);
+        Assert.Empty(record.Notices);
     }
 
     [Fact]
