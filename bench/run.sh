@@ -6,7 +6,8 @@
 #   bench/run.sh --split    4 files of 256 MiB as a directory vs the 1 GiB file (a directory uses every core)
 #   options: --skip-tshark  --runs N (best of N wsclosesniffer runs, default 5: this machine's speed varies from minute to minute)
 #   env:     SEED (default 42), TSHARK_PREFIX_MB (tshark reads only this prefix of the capture and is scaled),
-#            WSCS_ENV (VAR=VALUE pairs for the wsclosesniffer runs, e.g. WSCS_ENV=DOTNET_TieredCompilation=0)
+#            WSCS_ENV (VAR=VALUE pairs for the wsclosesniffer runs, e.g. WSCS_ENV=DOTNET_TieredCompilation=0),
+#            WSCS_ARGS (extra analyze options for every run, e.g. WSCS_ARGS=--max-inflaters=64)
 #
 # Captures are generated under bench/data/ (gitignored) when missing; the generator is deterministic
 # from SEED, so deleting them is safe.
@@ -75,12 +76,13 @@ measure() {
 
 fmt() { printf "%.${2:-2}f" "$1"; }
 
-# analyze_best LABEL PATH BYTES PACKETS CSV: best of $RUNS runs; sets BEST_S, BEST_RSS_KIB (peak of all runs).
+# analyze_best LABEL PATH BYTES PACKETS CSV [OPTION...]: best of $RUNS runs; sets BEST_S, MEDIAN_S, BEST_RSS_KIB (peak of all runs).
 analyze_best() {
   local label=$1 path=$2 bytes=$3 packets=$4 csv=$5
+  shift 5
   BEST_S=""; BEST_RSS_KIB=0; local times=()
   for ((i = 1; i <= RUNS; i++)); do
-    measure "$label" env ${WSCS_ENV:-} "$CLI" analyze "$path" --csv "$csv" --quiet
+    measure "$label" env ${WSCS_ENV:-} "$CLI" analyze "$path" --csv "$csv" --quiet ${WSCS_ARGS:-} "$@"
     printf "   run %d: %6.2f s  %8.1f MB/s  %6.2f Mpackets/s  peak RSS %6.1f MiB  (CPU %.2f s: %.0f MB per CPU-second)\n" "$i" "$SECONDS_TAKEN" \
       "$(echo "$bytes / $SECONDS_TAKEN / 1000000" | bc -l)" "$(echo "$packets / $SECONDS_TAKEN / 1000000" | bc -l)" \
       "$(echo "$PEAK_KIB / 1024" | bc -l)" "$CPU_S" "$(echo "$bytes / $CPU_S / 1000000" | bc -l)"
@@ -138,6 +140,18 @@ compare_capture() {
   echo "-- report check"
   python3 "$ROOT/bench/compare.py" "$expected" "$WORK/report.csv" | tee "$WORK/compare.txt"
   grep -q '^PASS' "$WORK/compare.txt" || CHECK_FAILED=1
+  local full_median=$MEDIAN_S full_best=$BEST_S
+
+  # Inflation measured apart: the same runs with --no-inflate, and what was inflated (the summary's count).
+  local inflated_bytes
+  inflated_bytes=$("$CLI" analyze "$file" --quiet ${WSCS_ARGS:-} | sed -n 's/^[0-9]* compressed messages\{0,1\} inflated to \([0-9]*\) bytes\{0,1\}\.$/\1/p')
+  inflated_bytes=${inflated_bytes:-0}
+  echo "-- the same with --no-inflate (best of $RUNS): inflation's share"
+  analyze_best ws-noinflate "$file" "$bytes" "$packets" "$WORK/report-noinflate.csv" --no-inflate
+  NOINFLATE_MEDIAN_S=$MEDIAN_S; NOINFLATE_BEST_S=$BEST_S
+  echo "   best: $(fmt "$BEST_S") s; median $(fmt "$MEDIAN_S") s; inflated $(fmt "$(echo "$inflated_bytes / 1000000" | bc -l)" 0) MB in the full runs:" \
+    "$(fmt "$(echo "$inflated_bytes / 1000000 / ($full_median - $MEDIAN_S + 0.000001)" | bc -l)" 0) MB/s of inflated data (median difference)"
+  MEDIAN_S=$full_median; BEST_S=$full_best
 
   if command -v tcpdump >/dev/null; then
     # The same number of runs as wsclosesniffer's, so the two medians come from the same minutes of this machine.
@@ -150,6 +164,7 @@ compare_capture() {
     local td_median; td_median=$(printf '%s\n' "${td_times[@]}" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')
     echo "-- tcpdump -r FILE -w /dev/null ($RUNS runs): median $(fmt "$td_median") s, best $(fmt "$td_best") s, peak RSS $(fmt "$(echo "$PEAK_KIB / 1024" | bc -l)" 1) MiB"
     echo "   wsclosesniffer time / tcpdump time: median $(fmt "$(echo "$MEDIAN_S / $td_median" | bc -l)" 2)x, best $(fmt "$(echo "$BEST_S / $td_best" | bc -l)" 2)x (target <= 1.0x)"
+    echo "   with --no-inflate:                  median $(fmt "$(echo "$NOINFLATE_MEDIAN_S / $td_median" | bc -l)" 2)x, best $(fmt "$(echo "$NOINFLATE_BEST_S / $td_best" | bc -l)" 2)x"
   fi
 
   if ((SKIP_TSHARK == 0)) && command -v tshark >/dev/null; then
