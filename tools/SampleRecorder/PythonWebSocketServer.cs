@@ -5,7 +5,8 @@ namespace WsCloseSniffer.SampleRecorder;
 
 /// <summary>
 /// A python-websockets server (Debian's python3 and python3-websockets) run from a script beside the recorder: a
-/// real peer for what Kestrel does not do, such as closing with 1011 on a keepalive ping timeout. The script prints
+/// real peer for what Kestrel does not do, such as closing with 1011 on a keepalive ping timeout, or with 1002 and 1007
+/// on a compressed message it cannot inflate or decode, where Kestrel resets the connection. The script prints
 /// its port on its first line and exits when its one connection has ended.
 /// </summary>
 internal sealed class PythonWebSocketServer : IAsyncDisposable

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Security;
 using System.Net.WebSockets;
@@ -142,6 +143,11 @@ internal static class Scenarios
         new("33-deflate-invalid-utf8-rst.pcap", IPAddress.Loopback, SampleServer.EchoDeflatePath, CompressedInvalidUtf8Async),
         new("34-deflate-window11-server-no-takeover-1000.pcap", IPAddress.Loopback, SampleServer.EchoDeflatePath,
             (context, cancellationToken) => DeflateWindowAsync(context, windowBits: 11, clientTakeover: true, serverTakeover: false, cancellationToken)),
+        // The same faults against python-websockets, which answers them with close frames where Kestrel resets.
+        new("42-python-deflate-corrupt-1002.pcap", IPAddress.Loopback, "/", PythonCorruptCompressedFrameAsync,
+            ServerSessionExpected: false, PythonServerScript: "deflate_echo_server.py"),
+        new("43-python-deflate-invalid-utf8-1007.pcap", IPAddress.Loopback, "/", PythonCompressedInvalidUtf8Async,
+            ServerSessionExpected: false, PythonServerScript: "deflate_echo_server.py"),
         // One session over three seconds, recorded twice at once: whole by the recorder, and by tcpdump -G 1 cut
         // into one file per second (40-rotated-1000/).
         new("41-rotated-1000-whole.pcap", IPAddress.Loopback, SampleServer.EchoPath, LongClientCloseNormalAsync,
@@ -240,6 +246,37 @@ internal static class Scenarios
         await context.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    // The corrupt block of scenario 32 sent to python-websockets: zlib cannot inflate it, and the server fails the
+    // connection with close 1002 (protocol error) and its FIN; the client echoes the close and waits for that FIN.
+    private static async Task PythonCorruptCompressedFrameAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        int? code = await RawWebSocketClient.CompressedFrameThenCloseAsync(context.Server, context.Path, CorruptDeflate(), cancellationToken).ConfigureAwait(false);
+        if (code != (int)WebSocketCloseStatus.ProtocolError)
+        {
+            throw new InvalidOperationException($"python-websockets was seen to close with 1002; it answered {code?.ToString(CultureInfo.InvariantCulture) ?? "without a close frame"} this time: rename the sample.");
+        }
+    }
+
+    // Scenario 33's messages sent to python-websockets: the second inflates to bytes that are not UTF-8, and the
+    // server fails the connection with close 1007 (invalid payload data), then its FIN; the client echoes the close.
+    private static async Task PythonCompressedInvalidUtf8Async(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        using ClientWebSocket client = ClientSession.Create();
+        client.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();
+        await client.ConnectAsync(context.Uri, cancellationToken).ConfigureAwait(false);
+        if (!ClientSession.AcceptedExtensions(client).Contains("permessage-deflate", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException("python-websockets was expected to accept permessage-deflate.");
+        }
+
+        await ClientSession.SendAndExpectEchoAsync(client, "valid first", cancellationToken).ConfigureAwait(false);
+        byte[] invalid = [.. "caf"u8, 0xC3, 0x28, .. " au lait"u8];
+        await client.SendAsync(invalid, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        await ClientSession.EchoServerCloseAsync(client, WebSocketCloseStatus.InvalidPayloadData, cancellationToken).ConfigureAwait(false);
+
+        // python-websockets sends its FIN right after its close frame; this leaves it time to arrive before the client's.
+        await Task.Delay(ServerFinGraceMilliseconds, cancellationToken).ConfigureAwait(false);
+    }
 
     // Clients that open a session each and then wait for messages that never come, without keepalive pings: the
     // proxy's idle timeout resets every connection, each 3 s after its 101.

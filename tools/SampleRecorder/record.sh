@@ -2,7 +2,7 @@
 # Records the loopback WebSocket samples and prints what tshark sees in each of them.
 # Usage (as root, from the repository root): tools/SampleRecorder/record.sh [OUTPUT_DIRECTORY [FILE_NAME_PREFIX...]]
 # The recorder itself also writes the derived samples (editcap -F pcapng, gzip -k -n -9, editcap -F modpcap);
-# Sample 38 needs Debian's python3-websockets for /usr/bin/python3 (apt-get install python3-websockets).
+# Samples 38, 42 and 43 need Debian's python3-websockets for /usr/bin/python3 (apt-get install python3-websockets).
 # `--verify-only` skips recording and only prints the tshark summary of OUTPUT_DIRECTORY.
 set -euo pipefail
 
