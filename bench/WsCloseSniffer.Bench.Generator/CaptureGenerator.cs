@@ -1,5 +1,7 @@
 using System.Text;
 
+using WsCloseSniffer.TestSupport;
+
 namespace WsCloseSniffer.Bench.Generator;
 
 /// <summary>What a generation run produced.</summary>
@@ -15,6 +17,7 @@ internal static class CaptureGenerator
     private const long StartMicroseconds = 1_768_467_600L * 1_000_000;
 
     private const int Servers = 4;
+    private const int SnapLength = 262_144;
     private const int CorpusBytes = 192 * 1024;
 
     public static GenerationSummary Generate(string path, long targetBytes, ulong seed, int concurrency)
@@ -28,7 +31,8 @@ internal static class CaptureGenerator
         var active = 0;
 
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1, FileOptions.SequentialScan);
-        using var writer = new PcapWriter(file);
+        using var buffered = new BufferedStream(file, 4 << 20);
+        var writer = new PcapFileBuilder(snapLength: SnapLength, output: buffered);
         using var expected = new ExpectedReport(path + ".expected.csv", Path.GetFileName(path));
         while (true)
         {
@@ -61,8 +65,8 @@ internal static class CaptureGenerator
             }
         }
 
-        writer.Flush();
-        return new GenerationSummary(writer.BytesWritten, writer.Packets, started, clock.NowMicroseconds - StartMicroseconds);
+        buffered.Flush();
+        return new GenerationSummary(writer.Length, writer.Packets, started, clock.NowMicroseconds - StartMicroseconds);
     }
 
     /// <summary>JSON-looking text that messages are cut from (ASCII, so text frames hold valid UTF-8).</summary>

@@ -31,9 +31,9 @@ internal sealed class ExpectedReport : IDisposable
         var closes = plan.Ending == Ending.CloseFrames;
         _line.Clear();
         Cell(_captureFile);
-        Cell(SessionPlan.Format(run.Client.Address));
+        Cell(run.Client.Address.ToString());
         Cell(run.Client.Port);
-        Cell(SessionPlan.Format(run.Server.Address));
+        Cell(run.Server.Address.ToString());
         Cell(run.Server.Port);
         Cell(plan.Host);
         Cell(plan.Path);

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace WsCloseSniffer.Bench.Generator;
 
 internal enum ExtensionMode : byte
@@ -150,6 +148,4 @@ internal sealed class SessionPlan
             EstimatedBytes = estimate,
         };
     }
-
-    public static string Format(byte[] address) => new IPAddress(address).ToString();
 }

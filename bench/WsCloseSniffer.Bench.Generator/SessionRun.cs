@@ -1,7 +1,10 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Security.Cryptography;
+using System.Net;
+using System.Net.NetworkInformation;
 using System.Text;
+
+using WsCloseSniffer.TestSupport;
 
 namespace WsCloseSniffer.Bench.Generator;
 
@@ -13,29 +16,37 @@ internal sealed class Clock
 
 /// <summary>
 /// Plays one session packet by packet. Each step writes exactly one packet and yields the delay (microseconds)
-/// to the next, so the scheduler can interleave sessions with timestamps that never go backwards.
+/// to the next, so the scheduler can interleave sessions with timestamps that never go backwards. Frames, upgrade
+/// heads and packets come from the tests' builder (WsCloseSniffer.TestSupport); what is decided here is the
+/// traffic's shape: timing, segment sizes, delayed ACKs, TCP options as Linux sends them.
 /// </summary>
 internal sealed class SessionRun : IDisposable
 {
-    private const string WebSocketGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    public const int MaxSegmentIPv4 = 1448; // 1500 - 20 (IPv4) - 32 (TCP with timestamps)
+    public const int MaxSegmentIPv6 = 1428; // 1500 - 40 (IPv6) - 32
+
     private const int MaxFrameHeaderBytes = 14;
     private const int StreamBufferBytes = 65_536 + (8 * MaxFrameHeaderBytes) + 64;
+    private const ushort SynWindow = 64_240;
+    private const ushort Window = 501;
+    private const byte WindowScale = 7;
+    private const string UserAgent = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
     private readonly SessionPlan _plan;
-    private readonly PcapWriter _writer;
+    private readonly PcapFileBuilder _capture;
     private readonly Clock _clock;
     private readonly SplitMix64 _random;
     private readonly ReadOnlyMemory<byte> _corpus;
-    private readonly Endpoint _client;
-    private readonly Endpoint _server;
+    private readonly TcpConversation _connection;
+    private readonly Dictionary<TcpPeer, TimestampClock> _timestamps;
     private readonly int _maxSegment;
     private readonly IEnumerator<int> _steps;
     private byte[] _stream;
 
-    public SessionRun(SessionPlan plan, PcapWriter writer, Clock clock, SplitMix64 random, ReadOnlyMemory<byte> corpus)
+    public SessionRun(SessionPlan plan, PcapFileBuilder capture, Clock clock, SplitMix64 random, ReadOnlyMemory<byte> corpus)
     {
         _plan = plan;
-        _writer = writer;
+        _capture = capture;
         _clock = clock;
         _random = random;
         _corpus = corpus;
@@ -51,28 +62,35 @@ internal sealed class SessionRun : IDisposable
             serverAddress = new byte[16];
             BinaryPrimitives.WriteUInt64BigEndian(serverAddress, 0x2001_0DB8_0001_0000UL);
             BinaryPrimitives.WriteUInt64BigEndian(serverAddress.AsSpan(8), 0x10UL + (ulong)plan.Server);
-            _maxSegment = PcapWriter.MaxSegmentIPv6;
+            _maxSegment = MaxSegmentIPv6;
         }
         else
         {
             // One client address per session index: every 4-tuple in a capture is unique.
             clientAddress = [10, (byte)(16 + ((index >> 16) & 0x7F)), (byte)(index >> 8), (byte)index];
             serverAddress = [198, 51, 100, (byte)(10 + plan.Server)];
-            _maxSegment = PcapWriter.MaxSegmentIPv4;
+            _maxSegment = MaxSegmentIPv4;
         }
 
         byte[] clientMac = [0x02, 0x42, clientAddress[^4], clientAddress[^3], clientAddress[^2], clientAddress[^1]];
         byte[] serverMac = [0x00, 0x16, 0x3E, 0x00, 0x00, (byte)(plan.Server + 1)];
-        _client = new Endpoint(clientMac, clientAddress, (ushort)random.Next(32768, 61000), random.NextUInt32(), random.NextUInt32());
-        _server = new Endpoint(serverMac, serverAddress, 80, random.NextUInt32(), random.NextUInt32());
+        var clientPort = (ushort)random.Next(32768, 61000);
+        var clientIsn = random.NextUInt32();
+        var client = new TcpPeer(new PhysicalAddress(clientMac), new IPAddress(clientAddress), clientPort, clientIsn, (ushort)clientIsn);
+        var clientClock = new TimestampClock(random.NextUInt32());
+        var serverIsn = random.NextUInt32();
+        var server = new TcpPeer(new PhysicalAddress(serverMac), new IPAddress(serverAddress), 80, serverIsn, (ushort)serverIsn);
+        var serverClock = new TimestampClock(random.NextUInt32());
+        _connection = new TcpConversation(client, server, dontFragment: true);
+        _timestamps = new Dictionary<TcpPeer, TimestampClock> { [client] = clientClock, [server] = serverClock };
         _steps = Steps().GetEnumerator();
     }
 
     public SessionPlan Plan => _plan;
 
-    public Endpoint Client => _client;
+    public TcpPeer Client => _connection.Client;
 
-    public Endpoint Server => _server;
+    public TcpPeer Server => _connection.Server;
 
     public long ClientFrames { get; private set; }
 
@@ -107,32 +125,47 @@ internal sealed class SessionRun : IDisposable
         }
     }
 
-    private void Send(Endpoint from, Tcp flags, int offset = 0, int length = 0) =>
-        _writer.WriteTcp(_clock.NowMicroseconds, from, from == _client ? _server : _client, flags, _stream.AsSpan(offset, length));
+    /// <summary>One segment from <paramref name="from"/> with the stream buffer's bytes at offset, now.</summary>
+    private void Send(TcpPeer from, TcpControl flags, int offset = 0, int length = 0)
+    {
+        var now = _clock.NowMicroseconds;
+        var to = _connection.PeerOf(from);
+        var syn = (flags & TcpControl.Syn) != 0;
+
+        // RFC 7323 section 4.3: the clock ticks in milliseconds; TSecr echoes the peer's latest TSval once it acknowledges.
+        var value = _timestamps[from].Base + (uint)(now / 1000);
+        _timestamps[from].Last = value;
+        var echo = (flags & TcpControl.Ack) != 0 ? _timestamps[to].Last : 0;
+        var options = syn
+            ? TcpOptions.Syn((ushort)((from.IsIPv6 ? MaxSegmentIPv6 : MaxSegmentIPv4) + 12), value, echo, WindowScale)
+            : TcpOptions.Timestamps(value, echo);
+        var frame = _connection.Segment(from, flags, _stream.AsSpan(offset, length), syn ? SynWindow : Window, options);
+        _capture.Packet((uint)(now / 1_000_000), (uint)(now % 1_000_000), frame);
+    }
 
     private int RoundTrip() => _random.Next(150, 2500);
 
     private IEnumerable<int> Steps()
     {
         // RFC 9293 3.5: three-way handshake.
-        Send(_client, Tcp.Syn);
+        Send(Client, TcpControl.Syn);
         yield return RoundTrip();
-        Send(_server, Tcp.Syn | Tcp.Ack);
+        Send(Server, TcpControl.Syn | TcpControl.Ack);
         yield return RoundTrip();
-        Send(_client, Tcp.Ack);
+        Send(Client, TcpControl.Ack);
         yield return _random.Next(5, 200);
 
         // RFC 6455 4.1/4.2: the upgrade.
         var key = new byte[16];
         _random.Fill(key);
         var keyText = Convert.ToBase64String(key);
-        var length = WriteAscii(BuildRequest(keyText));
-        Send(_client, Tcp.Psh | Tcp.Ack, 0, length);
+        var length = WriteBytes(BuildRequest(keyText));
+        Send(Client, TcpControl.Psh | TcpControl.Ack, 0, length);
         yield return _random.Next(200, 3000);
-        length = WriteAscii(BuildResponse(keyText));
-        Send(_server, Tcp.Psh | Tcp.Ack, 0, length);
+        length = WriteBytes(BuildResponse(keyText));
+        Send(Server, TcpControl.Psh | TcpControl.Ack, 0, length);
         yield return RoundTrip();
-        Send(_client, Tcp.Ack);
+        Send(Client, TcpControl.Ack);
         yield return _random.Next(1000, 20_000);
 
         foreach (var message in _plan.Messages)
@@ -140,35 +173,35 @@ internal sealed class SessionRun : IDisposable
             if (message.PingFirst)
             {
                 // Keep-alive from either side; the peer answers with the same application data (RFC 6455 5.5.3).
-                var pinger = message.FromClient ? _server : _client;
+                var pinger = message.FromClient ? Server : Client;
                 var token = _random.Next(0, 2) == 0 ? 0 : 8;
                 var tokenBytes = new byte[token];
                 _random.Fill(tokenBytes);
-                length = WriteFrame(0, pinger == _client, 0x9, fin: true, rsv1: false, tokenBytes);
-                Send(pinger, Tcp.Psh | Tcp.Ack, 0, length);
+                length = WriteFrame(0, pinger == Client, FrameBuilder.Ping, fin: true, rsv1: false, tokenBytes);
+                Send(pinger, TcpControl.Psh | TcpControl.Ack, 0, length);
                 yield return RoundTrip();
-                var ponger = pinger == _client ? _server : _client;
-                length = WriteFrame(0, ponger == _client, 0xA, fin: true, rsv1: false, tokenBytes);
-                Send(ponger, Tcp.Psh | Tcp.Ack, 0, length);
+                var ponger = pinger == Client ? Server : Client;
+                length = WriteFrame(0, ponger == Client, FrameBuilder.Pong, fin: true, rsv1: false, tokenBytes);
+                Send(ponger, TcpControl.Psh | TcpControl.Ack, 0, length);
                 yield return _random.Next(100, 5000);
             }
 
-            var sender = message.FromClient ? _client : _server;
-            var receiver = message.FromClient ? _server : _client;
+            var sender = message.FromClient ? Client : Server;
+            var receiver = message.FromClient ? Server : Client;
             var total = WriteMessage(message);
             var segments = 0;
             for (var offset = 0; offset < total; offset += _maxSegment)
             {
                 var take = Math.Min(_maxSegment, total - offset);
                 var last = offset + take == total;
-                Send(sender, last ? Tcp.Psh | Tcp.Ack : Tcp.Ack, offset, take);
+                Send(sender, last ? TcpControl.Psh | TcpControl.Ack : TcpControl.Ack, offset, take);
                 segments++;
 
                 // Delayed ACK (RFC 9293 3.8.6.3): every second full segment, and the end of the message.
                 if (segments % 2 == 0 || last)
                 {
                     yield return _random.Next(5, 60);
-                    Send(receiver, Tcp.Ack);
+                    Send(receiver, TcpControl.Ack);
                 }
 
                 yield return _random.Next(5, 80);
@@ -181,86 +214,64 @@ internal sealed class SessionRun : IDisposable
         {
             case Ending.CloseFrames:
             {
-                var closer = _plan.ClientEnds ? _client : _server;
-                var replier = _plan.ClientEnds ? _server : _client;
+                var closer = _plan.ClientEnds ? Client : Server;
+                var replier = _plan.ClientEnds ? Server : Client;
                 length = WriteClose(closer, _plan.CloseCode, _plan.CloseReason);
-                Send(closer, Tcp.Psh | Tcp.Ack, 0, length);
+                Send(closer, TcpControl.Psh | TcpControl.Ack, 0, length);
                 yield return RoundTrip();
                 length = WriteClose(replier, _plan.CloseCode, "");
-                Send(replier, Tcp.Psh | Tcp.Ack, 0, length);
+                Send(replier, TcpControl.Psh | TcpControl.Ack, 0, length);
                 yield return _random.Next(20, 500);
 
                 // RFC 6455 7.1.1: the server closes the TCP connection first.
-                Send(_server, Tcp.Fin | Tcp.Ack);
+                Send(Server, TcpControl.Fin | TcpControl.Ack);
                 yield return RoundTrip();
-                Send(_client, Tcp.Fin | Tcp.Ack);
+                Send(Client, TcpControl.Fin | TcpControl.Ack);
                 yield return RoundTrip();
-                Send(_server, Tcp.Ack);
+                Send(Server, TcpControl.Ack);
                 break;
             }
 
             case Ending.FinWithoutClose:
             {
-                var first = _plan.ClientEnds ? _client : _server;
-                var second = _plan.ClientEnds ? _server : _client;
-                Send(first, Tcp.Fin | Tcp.Ack);
+                var first = _plan.ClientEnds ? Client : Server;
+                var second = _plan.ClientEnds ? Server : Client;
+                Send(first, TcpControl.Fin | TcpControl.Ack);
                 yield return RoundTrip();
-                Send(second, Tcp.Fin | Tcp.Ack);
+                Send(second, TcpControl.Fin | TcpControl.Ack);
                 yield return RoundTrip();
-                Send(first, Tcp.Ack);
+                Send(first, TcpControl.Ack);
                 break;
             }
 
             default:
-                Send(_plan.ClientEnds ? _client : _server, Tcp.Rst | Tcp.Ack);
+                Send(_plan.ClientEnds ? Client : Server, TcpControl.Rst | TcpControl.Ack);
                 break;
         }
     }
 
-    private string BuildRequest(string key)
-    {
-        var text = new StringBuilder()
-            .Append("GET ").Append(_plan.Path).Append(" HTTP/1.1\r\n")
-            .Append("Host: ").Append(_plan.Host).Append("\r\n")
-            .Append("User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n")
-            .Append("Upgrade: websocket\r\n")
-            .Append("Connection: Upgrade\r\n")
-            .Append("Sec-WebSocket-Key: ").Append(key).Append("\r\n")
-            .Append("Sec-WebSocket-Version: 13\r\n")
-            .Append("Origin: https://").Append(_plan.Host).Append("\r\n");
-        if (_plan.Extensions != ExtensionMode.None)
-        {
-            text.Append("Sec-WebSocket-Extensions: ").Append(SessionPlan.OfferedExtensions).Append("\r\n");
-        }
+    private byte[] BuildRequest(string key) =>
+        SessionHandshake.Request(
+            _plan.Path,
+            _plan.Host,
+            key,
+            UserAgent,
+            "https://" + _plan.Host,
+            _plan.Extensions != ExtensionMode.None ? [SessionPlan.OfferedExtensions] : []);
 
-        return text.Append("\r\n").ToString();
+    private byte[] BuildResponse(string key) =>
+        SessionHandshake.SwitchingProtocols(
+            _plan.Extensions == ExtensionMode.OfferedAccepted ? SessionPlan.AcceptedExtensions : null,
+            SessionHandshake.AcceptFor(key));
+
+    private int WriteBytes(byte[] bytes)
+    {
+        bytes.CopyTo(_stream, 0);
+        return bytes.Length;
     }
 
-    private string BuildResponse(string key)
-    {
-        var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + WebSocketGuid)));
-        var text = new StringBuilder()
-            .Append("HTTP/1.1 101 Switching Protocols\r\n")
-            .Append("Upgrade: websocket\r\n")
-            .Append("Connection: Upgrade\r\n")
-            .Append("Sec-WebSocket-Accept: ").Append(accept).Append("\r\n");
-        if (_plan.Extensions == ExtensionMode.OfferedAccepted)
-        {
-            text.Append("Sec-WebSocket-Extensions: ").Append(SessionPlan.AcceptedExtensions).Append("\r\n");
-        }
-
-        return text.Append("\r\n").ToString();
-    }
-
-    private int WriteAscii(string text) => Encoding.ASCII.GetBytes(text, _stream);
-
-    private int WriteClose(Endpoint from, int code, string reason)
-    {
-        var payload = new byte[2 + Encoding.UTF8.GetByteCount(reason)];
-        BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)code);
-        Encoding.UTF8.GetBytes(reason, payload.AsSpan(2));
-        return WriteFrame(0, from == _client, 0x8, fin: true, rsv1: false, payload);
-    }
+    private int WriteClose(TcpPeer from, int code, string reason) =>
+        WriteFrame(0, from == Client, FrameBuilder.Close, fin: true, rsv1: false, FrameBuilder.ClosePayload(code, reason));
 
     /// <summary>Writes a message's frames into the stream buffer; returns their total length.</summary>
     private int WriteMessage(PlannedMessage message)
@@ -302,46 +313,16 @@ internal sealed class SessionRun : IDisposable
         return written;
     }
 
-    /// <summary>RFC 6455 5.2: one frame at <paramref name="offset"/> of the stream buffer; client frames masked.</summary>
+    /// <summary>RFC 6455 5.2: one frame at <paramref name="offset"/> of the stream buffer; client frames masked with a fresh key.</summary>
     private int WriteFrame(int offset, bool fromClient, byte opcode, bool fin, bool rsv1, ReadOnlySpan<byte> payload)
     {
-        var frame = _stream.AsSpan(offset);
-        frame[0] = (byte)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode);
-        var maskBit = fromClient ? 0x80 : 0;
-        int header;
-        if (payload.Length < 126)
-        {
-            frame[1] = (byte)(maskBit | payload.Length);
-            header = 2;
-        }
-        else if (payload.Length <= ushort.MaxValue)
-        {
-            frame[1] = (byte)(maskBit | 126);
-            BinaryPrimitives.WriteUInt16BigEndian(frame[2..], (ushort)payload.Length);
-            header = 4;
-        }
-        else
-        {
-            frame[1] = (byte)(maskBit | 127);
-            BinaryPrimitives.WriteUInt64BigEndian(frame[2..], (ulong)payload.Length);
-            header = 10;
-        }
-
-        var data = frame.Slice(header + (fromClient ? 4 : 0), payload.Length);
-        payload.CopyTo(data);
+        byte[]? mask = null;
         if (fromClient)
         {
-            Span<byte> mask = stackalloc byte[4];
+            mask = new byte[4];
             _random.Fill(mask);
-            mask.CopyTo(frame[header..]);
-            for (var i = 0; i < data.Length; i++)
-            {
-                data[i] ^= mask[i & 3];
-            }
-
             ClientFrames++;
             ClientPayloadBytes += payload.Length;
-            header += 4;
         }
         else
         {
@@ -349,6 +330,16 @@ internal sealed class SessionRun : IDisposable
             ServerPayloadBytes += payload.Length;
         }
 
-        return header + payload.Length;
+        var frame = FrameBuilder.Frame(opcode, payload, fin, mask, rsv1);
+        frame.CopyTo(_stream, offset);
+        return frame.Length;
+    }
+
+    /// <summary>One side's RFC 7323 timestamp clock: its random base and the last value it sent.</summary>
+    private sealed class TimestampClock(uint timestampBase)
+    {
+        public uint Base { get; } = timestampBase;
+
+        public uint Last { get; set; }
     }
 }

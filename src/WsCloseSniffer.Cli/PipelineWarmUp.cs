@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
 using System.Reflection;
 using System.Runtime.CompilerServices;
-using System.Text;
 
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
@@ -18,12 +16,15 @@ namespace WsCloseSniffer.Cli;
 /// type loading), and paying it on a core that is idle at start-up spares the analysis and the report
 /// (measured in bench/README.md). Nothing of the warm-up run is kept.
 /// </summary>
+/// <remarks>
+/// The session is a capture file embedded in this assembly (<see cref="SessionCaptureName"/>), read by the same
+/// reader and decoder as a real file: the product holds no code that builds packets. The file is written by the
+/// tests' one builder (WsCloseSniffer.TestSupport), and a test fails when the two differ.
+/// </remarks>
 public static class PipelineWarmUp
 {
-    private const byte Fin = 0x01;
-    private const byte Syn = 0x02;
-    private const byte Psh = 0x08;
-    private const byte Ack = 0x10;
+    /// <summary>The embedded capture's resource name: handshakes, a message each way, close 1000 both ways, FINs.</summary>
+    public const string SessionCaptureName = "warm-up.pcap";
 
     private static int s_started;
 
@@ -116,12 +117,12 @@ public static class PipelineWarmUp
         SessionRecord? record = null;
         using (var analyzer = new CaptureAnalyzer("warm-up", new AnalyzerOptions(), r => record = r))
         {
-            var number = 0L;
-            foreach (var frame in SessionFrames())
+            using (var source = new DecodingPacketSource<DecodedTcp>(CaptureFile.Open(OpenSessionCapture(), SessionCaptureName)))
             {
-                number++;
-                var packet = new CapturedPacket(Timestamp.FromSeconds(1_700_000_000, number * 1000), LinkType.Ethernet, frame, frame.Length, number);
-                analyzer.Process(packet, DecodedTcp.Decode(packet));
+                while (source.TryReadNext(out var packet, out var headers))
+                {
+                    analyzer.Process(packet, headers);
+                }
             }
 
             analyzer.Finish();
@@ -141,6 +142,11 @@ public static class PipelineWarmUp
 
         return record;
     }
+
+    /// <summary>The embedded capture of <see cref="SessionCaptureName"/>.</summary>
+    public static Stream OpenSessionCapture() =>
+        typeof(PipelineWarmUp).Assembly.GetManifestResourceStream(SessionCaptureName)
+        ?? throw new InvalidOperationException($"the resource {SessionCaptureName} is not in {typeof(PipelineWarmUp).Assembly.GetName().Name}");
 
     private static void Run()
     {
@@ -167,65 +173,5 @@ public static class PipelineWarmUp
         catch (UnauthorizedAccessException)
         {
         }
-    }
-
-    /// <summary>Ethernet frames of one clean session: handshakes, a message each way, close 1000 both ways, FINs.</summary>
-    private static IEnumerable<byte[]> SessionFrames()
-    {
-        const uint clientIsn = 1000;
-        const uint serverIsn = 5000;
-        var request = Encoding.ASCII.GetBytes(
-            "GET /warm-up HTTP/1.1\r\nHost: warm-up\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
-            "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n");
-        var response = Encoding.ASCII.GetBytes(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
-        byte[] clientFrames = [0x81, 0x82, 1, 2, 3, 4, (byte)('h' ^ 1), (byte)('i' ^ 2), 0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xE8 ^ 2];
-        byte[] serverFrames = [0x81, 0x02, (byte)'o', (byte)'k', 0x88, 0x02, 0x03, 0xE8];
-        var c = clientIsn + 1;
-        var s = serverIsn + 1;
-        yield return Frame(true, clientIsn, 0, Syn, []);
-        yield return Frame(false, serverIsn, c, Syn | Ack, []);
-        yield return Frame(true, c, s, Ack, []);
-        yield return Frame(true, c, s, Psh | Ack, request);
-        c += (uint)request.Length;
-        yield return Frame(false, s, c, Psh | Ack, response);
-        s += (uint)response.Length;
-        yield return Frame(true, c, s, Psh | Ack, clientFrames);
-        c += (uint)clientFrames.Length;
-        yield return Frame(false, s, c, Psh | Ack, serverFrames);
-        s += (uint)serverFrames.Length;
-        yield return Frame(false, s, c, Fin | Ack, []);
-        yield return Frame(true, c, s + 1, Fin | Ack, []);
-        yield return Frame(false, s + 1, c + 1, Ack, []);
-    }
-
-    private static byte[] Frame(bool fromClient, uint sequence, uint acknowledgment, byte flags, byte[] payload)
-    {
-        const int ethernet = 14;
-        const int ip = 20;
-        const int tcp = 20;
-        var frame = new byte[ethernet + ip + tcp + payload.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x0800);
-        var ipHeader = frame.AsSpan(ethernet);
-        ipHeader[0] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(ipHeader[2..], (ushort)(ip + tcp + payload.Length));
-        ipHeader[8] = 64;
-        ipHeader[9] = 6;
-        byte[] client = [10, 0, 0, 1];
-        byte[] server = [10, 0, 0, 2];
-        (fromClient ? client : server).CopyTo(ipHeader[12..]);
-        (fromClient ? server : client).CopyTo(ipHeader[16..]);
-        var tcpHeader = ipHeader[ip..];
-        BinaryPrimitives.WriteUInt16BigEndian(tcpHeader, fromClient ? (ushort)50000 : (ushort)80);
-        BinaryPrimitives.WriteUInt16BigEndian(tcpHeader[2..], fromClient ? (ushort)80 : (ushort)50000);
-        BinaryPrimitives.WriteUInt32BigEndian(tcpHeader[4..], sequence);
-        BinaryPrimitives.WriteUInt32BigEndian(tcpHeader[8..], acknowledgment);
-        tcpHeader[12] = 0x50;
-        tcpHeader[13] = flags;
-        BinaryPrimitives.WriteUInt16BigEndian(tcpHeader[14..], 65535);
-        payload.CopyTo(tcpHeader[tcp..]);
-        return frame;
     }
 }

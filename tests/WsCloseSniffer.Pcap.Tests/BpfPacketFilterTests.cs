@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.NetworkInformation;
-
-using PacketDotNet;
-
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Pcap;
 using WsCloseSniffer.Tests.Capture;
@@ -11,15 +6,18 @@ namespace WsCloseSniffer.Tests.Pcap;
 
 public class BpfPacketFilterTests
 {
+    private const string Source = "192.0.2.1";
+    private const string Destination = "192.0.2.2";
+
     [SkippableFact]
     public void Matches_TcpPort80Expression_MatchesTcp80AndNotUdp()
     {
         LibpcapAvailability.SkipOrFailIfMissing();
         using var filter = BpfPacketFilter.Create("tcp port 80");
 
-        var tcp = EthernetFrame(TcpPacket(51000, 80));
-        var tcpOtherPort = EthernetFrame(TcpPacket(51000, 8080));
-        var udp = EthernetFrame(new UdpPacket(51000, 80));
+        var tcp = PacketFrames.EthernetIPv4Tcp(Segment(51000, 80), Source, Destination);
+        var tcpOtherPort = PacketFrames.EthernetIPv4Tcp(Segment(51000, 8080), Source, Destination);
+        var udp = PacketFrames.Concat(PacketFrames.EthernetHeader(0x0800), PacketFrames.IPv4Udp(51000, 80, [], Source, Destination));
 
         Assert.True(filter.Matches(LinkType.Ethernet, tcp, tcp.Length));
         Assert.False(filter.Matches(LinkType.Ethernet, tcpOtherPort, tcpOtherPort.Length));
@@ -33,8 +31,8 @@ public class BpfPacketFilterTests
         LibpcapAvailability.SkipOrFailIfMissing();
         using var filter = BpfPacketFilter.Create("tcp dst port 80");
 
-        var ip = IpPacket(TcpPacket(51000, 80)).Bytes;
-        var ipReply = IpPacket(TcpPacket(80, 51000)).Bytes;
+        var ip = PacketFrames.IPv4Tcp(Segment(51000, 80), Source, Destination);
+        var ipReply = PacketFrames.IPv4Tcp(Segment(80, 51000), Source, Destination);
 
         Assert.True(filter.Matches(LinkType.Raw, ip, ip.Length));
         Assert.False(filter.Matches(LinkType.Raw, ipReply, ipReply.Length));
@@ -48,7 +46,7 @@ public class BpfPacketFilterTests
     {
         LibpcapAvailability.SkipOrFailIfMissing();
         using var filter = BpfPacketFilter.Create("ether host 02:00:00:00:00:01");
-        var ip = IpPacket(TcpPacket(1, 2)).Bytes;
+        var ip = PacketFrames.IPv4Tcp(Segment(1, 2), Source, Destination);
 
         Assert.False(filter.Matches(LinkType.Raw, ip, ip.Length));
         Assert.Contains(LinkType.Raw, filter.RejectedLinkTypes.Keys);
@@ -86,22 +84,6 @@ public class BpfPacketFilterTests
         Assert.Contains("Npcap", ex.Message, StringComparison.Ordinal);
     }
 
-    private static TcpPacket TcpPacket(ushort sourcePort, ushort destinationPort) =>
-        new(sourcePort, destinationPort) { Flags = 0x18, SequenceNumber = 1000, AcknowledgmentNumber = 2000, WindowSize = 512 };
-
-    private static IPv4Packet IpPacket(Packet transport)
-    {
-        var ip = new IPv4Packet(IPAddress.Parse("192.0.2.1"), IPAddress.Parse("192.0.2.2")) { PayloadPacket = transport };
-        ip.UpdateCalculatedValues();
-        return ip;
-    }
-
-    private static byte[] EthernetFrame(Packet transport)
-    {
-        var ethernet = new EthernetPacket(PhysicalAddress.Parse("02-00-00-00-00-01"), PhysicalAddress.Parse("02-00-00-00-00-02"), EthernetType.IPv4)
-        {
-            PayloadPacket = IpPacket(transport),
-        };
-        return ethernet.Bytes;
-    }
+    private static TcpSpec Segment(ushort sourcePort, ushort destinationPort) =>
+        new(sourcePort, destinationPort, Sequence: 1000, Acknowledgment: 2000, TcpControl.Psh | TcpControl.Ack, Window: 512, Payload: [], Options: []);
 }

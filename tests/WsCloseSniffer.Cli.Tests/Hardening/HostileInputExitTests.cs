@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
 using WsCloseSniffer.Tests.TestInfrastructure;
 
 namespace WsCloseSniffer.Tests.Hardening;
@@ -15,12 +13,14 @@ public sealed class HostileInputExitTests : IDisposable
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
 
-    private static byte[] RealSession => HandBuiltCapture.Session("example.test", "/chat", "x-a", "x-b", 1001, "bye"u8.ToArray());
+    private static SessionPacketBuilder RealConnection => ClosedSessions.Connection("example.test", "/chat", "x-a", "x-b", 1001, "bye"u8.ToArray());
+
+    private static byte[] RealSession => SessionPacketBuilder.ToPcap(RealConnection);
 
     [Fact]
     public void Analyze_300000SynsAroundOneSession_ExitZeroSessionReportedEvictionsCounted()
     {
-        var file = Write("flood.pcap", HandBuiltCapture.SynFloodAround(RealSession, 300_000));
+        var file = Write("flood.pcap", SessionPacketBuilder.SynFloodAround(300_000, 1_800_000_000, RealConnection));
 
         var result = CliRunner.Run("analyze", file);
 
@@ -34,14 +34,7 @@ public sealed class HostileInputExitTests : IDisposable
     [Fact]
     public void Analyze_GzipOfTwoGigabytesOfZeros_ExitTwoNotACapture()
     {
-        using var one = new MemoryStream();
-        using (var gzip = new GZipStream(one, CompressionLevel.SmallestSize, leaveOpen: true))
-        {
-            gzip.Write(new byte[64 * 1024 * 1024]);
-        }
-
-        var member = one.ToArray();
-        var file = Write("bomb.pcap.gz", Enumerable.Repeat(member, 32).SelectMany(m => m).ToArray());
+        var file = Write("bomb.pcap.gz", CaptureBytes.GzipMembers(new byte[64 * 1024 * 1024], 32));
 
         var result = CliRunner.Run("analyze", file, "--csv", "-", "--quiet");
 
@@ -63,7 +56,7 @@ public sealed class HostileInputExitTests : IDisposable
         var head = prefix switch
         {
             "pcap" => RealSession[..24],
-            "pcapng" => PcapNgSectionHeader(),
+            "pcapng" => new PcapNgFileBuilder().Section().ToArray(),
             "session+random" => RealSession,
             _ => [],
         };
@@ -75,18 +68,6 @@ public sealed class HostileInputExitTests : IDisposable
         Assert.Contains(message, result.Error, StringComparison.Ordinal);
         var sessions = result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
         Assert.Equal(prefix == "session+random" ? 1 : 0, sessions.Count);
-    }
-
-    private static byte[] PcapNgSectionHeader()
-    {
-        var block = new byte[28];
-        BinaryPrimitives.WriteUInt32LittleEndian(block, 0x0A0D0D0A);
-        BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(4), 28);
-        BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(8), 0x1A2B3C4D);
-        BinaryPrimitives.WriteUInt16LittleEndian(block.AsSpan(12), 1);
-        BinaryPrimitives.WriteInt64LittleEndian(block.AsSpan(16), -1);
-        BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(24), 28);
-        return block;
     }
 
     private string Write(string name, byte[] bytes)

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 using WsCloseSniffer.Tests.TestInfrastructure;
 
 namespace WsCloseSniffer.Tests.Hardening;
@@ -94,7 +93,7 @@ public sealed class MalformedInputTests : IDisposable
             ["case.pcap", "gzip"], []
         },
         {
-            "gzip of random bytes", Gzip(Random(4096, seed: 3)), 2,
+            "gzip of random bytes", CaptureBytes.Gzip(Random(4096, seed: 3)), 2,
             ["case.pcap", "its decompressed content starts with"], []
         },
         {
@@ -211,17 +210,6 @@ public sealed class MalformedInputTests : IDisposable
         }
 
         return offsets;
-    }
-
-    private static byte[] Gzip(byte[] content)
-    {
-        using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true))
-        {
-            gzip.Write(content);
-        }
-
-        return output.ToArray();
     }
 
     /// <summary>The sample's gzip with its deflate data overwritten a third of the way in.</summary>

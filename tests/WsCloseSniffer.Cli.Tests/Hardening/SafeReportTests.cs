@@ -39,7 +39,7 @@ public sealed class SafeReportTests : IDisposable
     [MemberData(nameof(HostileFields))]
     public void Analyze_HostileWireText_CsvCellsNeutralizedAndRowsKeepContractColumns(string host, string path, string offered, string accepted, byte[] reason)
     {
-        var file = Write("hostile.pcap", HandBuiltCapture.Session(host, path, offered, accepted, 4000, reason));
+        var file = Write("hostile.pcap", ClosedSessions.Capture(host, path, offered, accepted, 4000, reason));
 
         var result = CliRunner.Run("analyze", file, "--csv", "-", "--quiet");
 
@@ -63,7 +63,7 @@ public sealed class SafeReportTests : IDisposable
     [MemberData(nameof(HostileFields))]
     public void Analyze_HostileWireText_EveryJsonLineIsOneObjectWithTheValuesAsSent(string host, string path, string offered, string accepted, byte[] reason)
     {
-        var file = Write("hostile.pcap", HandBuiltCapture.Session(host, path, offered, accepted, 4000, reason));
+        var file = Write("hostile.pcap", ClosedSessions.Capture(host, path, offered, accepted, 4000, reason));
 
         var result = CliRunner.Run("analyze", file, "--json", "-", "--quiet");
 
@@ -85,7 +85,7 @@ public sealed class SafeReportTests : IDisposable
     public void Analyze_CloseReasonInvalidUtf8_ReplacementCharactersAndNotice()
     {
         byte[] reason = [(byte)'b', (byte)'a', (byte)'d', 0xFF, (byte)' ', 0xC3, 0x28, (byte)'!'];
-        var file = Write("utf8.pcap", HandBuiltCapture.Session("example.test", "/chat", "x-a", "x-b", 4000, reason));
+        var file = Write("utf8.pcap", ClosedSessions.Capture("example.test", "/chat", "x-a", "x-b", 4000, reason));
         var csv = Path.Combine(_temp, "out.csv");
 
         var result = CliRunner.Run("analyze", file, "--csv", csv);
@@ -99,7 +99,7 @@ public sealed class SafeReportTests : IDisposable
     [Fact]
     public void Analyze_CloseReasonValidUtf8_NoInvalidUtf8Notice()
     {
-        var file = Write("utf8.pcap", HandBuiltCapture.Session("example.test", "/chat", "x-a", "x-b", 4000, "Grüße ✓"u8.ToArray()));
+        var file = Write("utf8.pcap", ClosedSessions.Capture("example.test", "/chat", "x-a", "x-b", 4000, "Grüße ✓"u8.ToArray()));
 
         var result = CliRunner.Run("analyze", file);
 
@@ -111,7 +111,7 @@ public sealed class SafeReportTests : IDisposable
     [Fact]
     public void Analyze_HostWithTerminalEscape_SummaryShowsNoControlCharacters()
     {
-        var file = Write("esc.pcap", HandBuiltCapture.Session("evil\u001b]0;pwned\u0007\u001b[2J.test", "/chat", "x-a", "x-b", 4000, "r\u001b[1m"u8.ToArray()));
+        var file = Write("esc.pcap", ClosedSessions.Capture("evil\u001b]0;pwned\u0007\u001b[2J.test", "/chat", "x-a", "x-b", 4000, "r\u001b[1m"u8.ToArray()));
 
         var result = CliRunner.Run("analyze", file);
 

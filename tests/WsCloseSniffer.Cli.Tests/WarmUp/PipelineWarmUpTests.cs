@@ -2,6 +2,7 @@ using System.Reflection;
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Cli;
 using WsCloseSniffer.Pipeline;
+using WsCloseSniffer.Tests.TestInfrastructure;
 
 namespace WsCloseSniffer.Tests.WarmUp;
 
@@ -42,4 +43,36 @@ public sealed class PipelineWarmUpTests
         Assert.Equal((2L, 2L), (record.ClientFrames, record.ServerFrames));
         Assert.Empty(record.Notices);
     }
+
+    [Fact]
+    public void SessionCapture_Embedded_IsWhatTheTestBuilderWrites()
+    {
+        var built = SessionPacketBuilder.ToPcap(WarmUpSession());
+        var source = Path.Combine(RepositoryPaths.Root, "src", "WsCloseSniffer.Cli", PipelineWarmUp.SessionCaptureName);
+        if (Environment.GetEnvironmentVariable("UPDATE_BASELINES") == "1")
+        {
+            File.WriteAllBytes(source, built);
+        }
+
+        using var embedded = new MemoryStream();
+        using (var stream = PipelineWarmUp.OpenSessionCapture())
+        {
+            stream.CopyTo(embedded);
+        }
+
+        Assert.True(built.AsSpan().SequenceEqual(File.ReadAllBytes(source)), $"{source} is not what {nameof(WarmUpSession)} builds: run the tests once with UPDATE_BASELINES=1");
+        Assert.True(built.AsSpan().SequenceEqual(embedded.ToArray()), "the embedded warm-up capture is older than its source file: rebuild");
+    }
+
+    /// <summary>The warm-up's session: handshakes, "hi" and "ok", close 1000 from the client and its echo, both FINs.</summary>
+    private static SessionPacketBuilder WarmUpSession() =>
+        new SessionPacketBuilder(clientIp: "10.0.0.1", clientPort: 50000, serverIp: "10.0.0.2", serverPort: 80, clientIsn: 1000, serverIsn: 5000, startUnixSeconds: 1_700_000_000)
+            .Connect()
+            .Client(SessionHandshake.Request("/warm-up", "warm-up", "permessage-deflate"))
+            .Server(SessionHandshake.SwitchingProtocols())
+            .Client(PacketFrames.Concat(FrameBuilder.ClientText("hi"), FrameBuilder.ClientClose(1000)))
+            .Server(PacketFrames.Concat(FrameBuilder.ServerText("ok"), FrameBuilder.ServerClose(1000)))
+            .ServerFin()
+            .ClientFin()
+            .ServerAck();
 }

@@ -4,7 +4,7 @@ using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Tests.TestInfrastructure;
 using WsCloseSniffer.WebSockets;
 
-using static WsCloseSniffer.Tests.TestInfrastructure.FrameBuilder;
+using static WsCloseSniffer.TestSupport.FrameBuilder;
 
 namespace WsCloseSniffer.Tests.Analysis;
 

@@ -3,7 +3,7 @@ using System.Text;
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Reassembly;
 using WsCloseSniffer.Tests.TestInfrastructure;
-using static WsCloseSniffer.Tests.TestInfrastructure.FrameBuilder;
+using static WsCloseSniffer.TestSupport.FrameBuilder;
 
 namespace WsCloseSniffer.Tests.Analysis;
 

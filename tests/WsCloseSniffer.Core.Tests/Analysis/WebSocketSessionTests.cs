@@ -3,7 +3,7 @@ using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Reassembly;
 using WsCloseSniffer.Tests.TestInfrastructure;
-using static WsCloseSniffer.Tests.TestInfrastructure.FrameBuilder;
+using static WsCloseSniffer.TestSupport.FrameBuilder;
 
 namespace WsCloseSniffer.Tests.Analysis;
 

@@ -1,7 +1,7 @@
 using WsCloseSniffer.Reassembly;
 using WsCloseSniffer.Tests.Hardening;
 using WsCloseSniffer.Tests.TestInfrastructure;
-using static WsCloseSniffer.Tests.TestInfrastructure.FrameBuilder;
+using static WsCloseSniffer.TestSupport.FrameBuilder;
 
 namespace WsCloseSniffer.Tests.Analysis;
 

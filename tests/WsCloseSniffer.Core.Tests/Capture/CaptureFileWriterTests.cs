@@ -1,5 +1,3 @@
-using PacketDotNet;
-
 using WsCloseSniffer.Capture;
 
 namespace WsCloseSniffer.Tests.Capture;
@@ -57,12 +55,25 @@ public sealed class CaptureFileWriterTests : IDisposable
         Assert.Equal(new byte[] { 0x0a, 0x0d, 0x0d, 0x0a }, File.ReadAllBytes(path)[..4]);
     }
 
-    private static byte[] TcpFrame(int payloadBytes)
+    [Fact]
+    public void Create_PcapName_WritesWhatTheTestBuilderWritesFieldByField()
     {
-        var tcp = new TcpPacket(50000, 8080) { PayloadData = new byte[payloadBytes] };
-        var ip = new IPv4Packet(System.Net.IPAddress.Loopback, System.Net.IPAddress.Loopback) { PayloadPacket = tcp };
-        var loopbackMac = new System.Net.NetworkInformation.PhysicalAddress(new byte[6]);
-        var ethernet = new EthernetPacket(loopbackMac, loopbackMac, EthernetType.IPv4) { PayloadPacket = ip };
-        return ethernet.Bytes;
+        string path = Path.Combine(_directory, "x.pcap");
+        var first = TcpFrame(5);
+        var second = TcpFrame(0);
+        using (var writer = CaptureFileWriter.Create(path, LinkType.Ethernet, 262144))
+        {
+            writer.Write(Timestamp.FromSeconds(1_764_000_000, 123_456_789), first, 0);
+            writer.Write(Timestamp.FromSeconds(1_764_000_001, 0), second, 1514);
+        }
+
+        var expected = new PcapFileBuilder(snapLength: 262144)
+            .Packet(1_764_000_000, 123_456, first)
+            .Packet(1_764_000_001, 0, second, originalLength: 1514)
+            .ToArray();
+        Assert.Equal(PacketFrames.ToHex(expected), PacketFrames.ToHex(File.ReadAllBytes(path)));
     }
+
+    private static byte[] TcpFrame(int payloadBytes) =>
+        PacketFrames.EthernetIPv4Tcp(TcpSpec.Default() with { SourcePort = 50000, DestinationPort = 8080, Payload = new byte[payloadBytes] }, "127.0.0.1", "127.0.0.1");
 }

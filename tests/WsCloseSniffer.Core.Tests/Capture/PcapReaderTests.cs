@@ -97,13 +97,7 @@ public class PcapReaderTests
     public void Open_GzipModifiedFormat_IsRecognisedFromTheDecompressedMagic()
     {
         var pcap = new PcapFileBuilder(modified: true).Packet(5, 6, CaptureBytes.Frame(80, 9)).ToArray();
-        using var compressed = new MemoryStream();
-        using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
-        {
-            gzip.Write(pcap);
-        }
-
-        var (packets, damage) = ReadAll(compressed.ToArray());
+        var (packets, damage) = ReadAll(CaptureBytes.Gzip(pcap));
 
         Assert.Null(damage);
         Assert.Equal(CaptureBytes.Frame(80, 9), Assert.Single(packets).Data);

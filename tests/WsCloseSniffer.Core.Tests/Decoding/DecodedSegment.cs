@@ -36,7 +36,7 @@ internal sealed record DecodedSegment(
         spec.DestinationPort,
         spec.Sequence,
         spec.Acknowledgment,
-        spec.Flags,
+        (TcpFlags)spec.Flags,
         spec.Window,
         PacketFrames.ToHex(spec.Payload),
         spec.Payload.Length);

@@ -4,7 +4,7 @@ using WsCloseSniffer.Capture;
 using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Tests.TestInfrastructure;
 
-using static WsCloseSniffer.Tests.TestInfrastructure.IpFragmentBuilder;
+using static WsCloseSniffer.TestSupport.IpFragmentBuilder;
 
 namespace WsCloseSniffer.Tests.Decoding;
 

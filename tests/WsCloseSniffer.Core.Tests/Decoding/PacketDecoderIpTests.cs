@@ -2,8 +2,6 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 
-using PacketDotNet;
-
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Tests.TestInfrastructure;
@@ -54,13 +52,8 @@ public class PacketDecoderIpTests
     [InlineData(0, 0, DecodeStatus.Tcp)]
     public void TryDecodeTcp_IPv4FragmentFields_ReportsFragmentUnlessWhole(int flags, int offset, DecodeStatus expected)
     {
-        var ethernet = new EthernetPacket(PacketFrames.SourceMac, PacketFrames.DestinationMac, EthernetType.IPv4);
-        var ip = new IPv4Packet(IPAddress.Parse(ClientV4), IPAddress.Parse(ServerV4)) { FragmentFlags = flags, FragmentOffset = offset };
-        var tcp = PacketFrames.Tcp(TcpSpec.Default());
-        ethernet.PayloadPacket = ip;
-        ip.PayloadPacket = tcp;
-        ip.UpdateCalculatedValues();
-        var frame = ethernet.Bytes;
+        var fields = new IpFields(DontFragment: (flags & 2) != 0, MoreFragments: (flags & 1) != 0, FragmentOffset: offset);
+        var frame = PacketFrames.EthernetTcp(TcpSpec.Default(), IPAddress.Parse(ClientV4), IPAddress.Parse(ServerV4), PacketFrames.SourceMac, PacketFrames.DestinationMac, fields);
 
         Assert.Equal(expected, PacketDecoder.TryDecodeTcp(LinkType.Ethernet, frame, frame.Length, out _));
     }
@@ -95,7 +88,7 @@ public class PacketDecoderIpTests
     public void TryDecodeTcp_EthernetPaddingAndFcs_AreNotPayload()
     {
         // A bare ACK is 54 bytes: Ethernet pads it to 60, and some captures keep the 4-byte FCS.
-        var spec = TcpSpec.Default() with { Flags = TcpFlags.Ack, Payload = [], Options = [] };
+        var spec = TcpSpec.Default() with { Flags = TcpControl.Ack, Payload = [], Options = [] };
         var frame = PacketFrames.Concat(PacketFrames.EthernetIPv4Tcp(spec, ClientV4, ServerV4), PacketFrames.FromHex("ffeeddccbbaa 0badf00d"));
         Assert.Equal(64, frame.Length);
 

@@ -62,7 +62,7 @@ public class PacketDecoderLinkLayerTests
     [Fact]
     public void TryDecodeTcp_EthernetFrameBuiltByPacketDotNet_DecodesEveryTcpField()
     {
-        var spec = TcpSpec.Default() with { Flags = TcpFlags.Syn | TcpFlags.Ece | TcpFlags.Cwr, Payload = [] };
+        var spec = TcpSpec.Default() with { Flags = TcpControl.Syn | TcpControl.Ece | TcpControl.Cwr, Payload = [] };
         var frame = PacketFrames.EthernetIPv4Tcp(spec, ClientV4, ServerV4);
 
         var (status, segment) = DecodedSegment.Decode(LinkType.Ethernet, frame);

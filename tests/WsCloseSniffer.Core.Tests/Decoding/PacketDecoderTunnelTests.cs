@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
 
-using PacketDotNet;
-
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Tests.TestInfrastructure;
@@ -143,28 +141,7 @@ public class PacketDecoderTunnelTests
         PacketFrames.EthernetHeader(0x0800, (0x8100, 0x0D42), (0x8100, 0x0071)),
         PacketFrames.IPv4Udp(2152, 2152, gtp, "10.134.25.5", "10.132.15.176"));
 
-    private static byte[] Encapsulate(byte[] inner, byte protocol, bool outerIPv6)
-    {
-        IPPacket outer = outerIPv6
-            ? new IPv6Packet(IPAddress.Parse("2001:db8:ffff::1"), IPAddress.Parse("2001:db8:ffff::2"))
-            : new IPv4Packet(IPAddress.Parse("203.0.113.1"), IPAddress.Parse("203.0.113.2"));
-        outer.PayloadData = inner;
-        outer.Protocol = (ProtocolType)protocol;
-        outer.UpdateCalculatedValues();
-        var bytes = outer.Bytes;
-
-        // Whether PacketDotNet fills in the lengths for a raw payload is not what is under test.
-        if (outerIPv6)
-        {
-            bytes[6] = protocol;
-            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(4), (ushort)(bytes.Length - 40));
-        }
-        else
-        {
-            bytes[9] = protocol;
-            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(2), (ushort)bytes.Length);
-        }
-
-        return bytes;
-    }
+    private static byte[] Encapsulate(byte[] inner, byte protocol, bool outerIPv6) => outerIPv6
+        ? PacketFrames.Encapsulated(inner, protocol, "2001:db8:ffff::1", "2001:db8:ffff::2")
+        : PacketFrames.Encapsulated(inner, protocol, "203.0.113.1", "203.0.113.2");
 }

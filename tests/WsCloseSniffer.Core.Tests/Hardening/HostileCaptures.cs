@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Decoding;
@@ -12,24 +10,9 @@ namespace WsCloseSniffer.Tests.Hardening;
 /// <summary>What reading one capture through the whole pipeline gave.</summary>
 internal sealed record PipelineRun(long Packets, CaptureDamage? Damage, List<SessionRecord> Sessions, AnalysisStatistics Statistics);
 
-/// <summary>Builders of hostile capture files and a pipeline runner over in-memory files.</summary>
+/// <summary>Hostile inputs (samples to damage, random bytes) and a pipeline runner over in-memory files.</summary>
 internal static class HostileCaptures
 {
-    // Ethernet / IPv4 / TCP SYN, 54 bytes, checksums zero (the decoder does not verify them, as Wireshark by default).
-    private static readonly byte[] s_synTemplate = Convert.FromHexString(
-        "020000000002" + "020000000001" + "0800" +
-        "45000028" + "00004000" + "40060000" + "0a000001" + "0a000002" +
-        "c0000050" + "00000001" + "00000000" + "5002faf0" + "00000000");
-
-    /// <summary>A SYN from 10.0.0.1:<paramref name="sourcePort"/> (ports wrap, the host varies) to 10.0.0.2:80.</summary>
-    public static byte[] Syn(int index)
-    {
-        var frame = (byte[])s_synTemplate.Clone();
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(34), (ushort)(1024 + (index % 60000)));
-        frame[29] = (byte)(1 + (index / 60000)); // source 10.0.0.N: more than 65535 distinct connections
-        return frame;
-    }
-
     public static byte[] Sample(string name) => File.ReadAllBytes(Path.Combine(RepositoryPaths.Samples, name));
 
     public static byte[] Concat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
@@ -63,28 +46,6 @@ internal static class HostileCaptures
         }
 
         return (packets, source.Damage);
-    }
-
-    /// <summary>
-    /// A gzip stream made of <paramref name="members"/> identical gzip members (RFC 1952 section 2.2 allows
-    /// several), each the compression of <paramref name="memberContent"/>: gigabytes of output from a small input.
-    /// </summary>
-    public static byte[] GzipMembers(byte[] memberContent, int members)
-    {
-        using var one = new MemoryStream();
-        using (var gzip = new GZipStream(one, CompressionLevel.SmallestSize, leaveOpen: true))
-        {
-            gzip.Write(memberContent);
-        }
-
-        var member = one.ToArray();
-        var all = new byte[member.Length * members];
-        for (var i = 0; i < members; i++)
-        {
-            member.CopyTo(all, i * member.Length);
-        }
-
-        return all;
     }
 
     /// <summary>A little-endian microsecond pcap header (Ethernet) with the given snap length.</summary>

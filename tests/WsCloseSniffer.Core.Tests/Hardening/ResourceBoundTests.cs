@@ -190,21 +190,7 @@ public sealed class ResourceBoundTests
             .Client(SessionHandshake.Request()).Server(SessionHandshake.SwitchingProtocols())
             .Client(FrameBuilder.ClientClose(1000, "bye")).Server(FrameBuilder.ServerClose(1000, "bye"))
             .CloseTcp();
-        var pcap = new PcapFileBuilder(snapLength: 262_144);
-        for (var i = 0; i < Syns; i++)
-        {
-            if (i == Syns / 2)
-            {
-                foreach (var packet in real.Packets)
-                {
-                    pcap.Packet((uint)packet.Time.Seconds, 0, packet.Frame);
-                }
-            }
-
-            pcap.Packet(1_800_000_100, (uint)(i % 1_000_000), HostileCaptures.Syn(i));
-        }
-
-        var file = pcap.ToArray();
+        var file = SessionPacketBuilder.SynFloodAround(Syns, 1_800_000_100, real);
         var options = new AnalyzerOptions { Reassembly = new ReassemblyOptions { MaxConnections = MaxConnections } };
         var baseline = Memory.Retained();
         long peakRetained = 0;
@@ -439,7 +425,7 @@ public sealed class ResourceBoundTests
     public void CaptureFile_GzipOfTwoGigabytesOfZeros_RejectedAtTheMagic()
     {
         // 32 members of 64 MiB of zeros: 2 GiB once inflated, about 2 MB on disk.
-        var bomb = HostileCaptures.GzipMembers(new byte[64 * 1024 * 1024], 32);
+        var bomb = CaptureBytes.GzipMembers(new byte[64 * 1024 * 1024], 32);
         var stream = new ReadCountingStream(bomb);
 
         CaptureFormatException? error = null;
@@ -466,8 +452,8 @@ public sealed class ResourceBoundTests
         }
 
         var bomb = HostileCaptures.Concat(
-            HostileCaptures.GzipMembers(HostileCaptures.PcapHeader(snapLength: 262_144), 1),
-            HostileCaptures.GzipMembers(member, 16));
+            CaptureBytes.GzipMembers(HostileCaptures.PcapHeader(snapLength: 262_144), 1),
+            CaptureBytes.GzipMembers(member, 16));
 
         // Bound: 1 GiB streams through with under 8 MiB allocated (gzip window, read buffer, statistics).
         PipelineRun? run = null;

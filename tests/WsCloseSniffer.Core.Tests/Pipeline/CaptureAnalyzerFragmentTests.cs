@@ -7,7 +7,7 @@ using WsCloseSniffer.Pipeline;
 using WsCloseSniffer.Reporting;
 using WsCloseSniffer.Tests.TestInfrastructure;
 
-using static WsCloseSniffer.Tests.TestInfrastructure.FrameBuilder;
+using static WsCloseSniffer.TestSupport.FrameBuilder;
 
 namespace WsCloseSniffer.Tests.Pipeline;
 
@@ -121,19 +121,7 @@ public sealed class CaptureAnalyzerFragmentTests
         (Timestamp.FromSeconds(1_800_000_000 + second, 0), PacketFrames.Concat(PacketFrames.EthernetHeader(0x0800), ip));
 
     /// <summary>An outer IPv4 header (protocol 4, IP-in-IP) around <paramref name="inner"/>, built by PacketDotNet.</summary>
-    private static byte[] InIPv4(byte[] inner, byte protocol)
-    {
-        var outer = new PacketDotNet.IPv4Packet(System.Net.IPAddress.Parse("203.0.113.1"), System.Net.IPAddress.Parse("203.0.113.2"))
-        {
-            PayloadData = inner,
-            Protocol = (PacketDotNet.ProtocolType)protocol,
-        };
-        outer.UpdateCalculatedValues();
-        var bytes = outer.Bytes;
-        bytes[9] = protocol;
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(2), (ushort)bytes.Length);
-        return bytes;
-    }
+    private static byte[] InIPv4(byte[] inner, byte protocol) => PacketFrames.Encapsulated(inner, protocol, "203.0.113.1", "203.0.113.2");
 
     [Fact]
     public void Process_FragmentsCarriedInFragmentedTunnelPackets_BothLevelsReassembled()

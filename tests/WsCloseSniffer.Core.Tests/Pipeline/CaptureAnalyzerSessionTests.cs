@@ -1,6 +1,6 @@
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Tests.TestInfrastructure;
-using static WsCloseSniffer.Tests.TestInfrastructure.FrameBuilder;
+using static WsCloseSniffer.TestSupport.FrameBuilder;
 using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Pipeline;
 

@@ -5,7 +5,7 @@ using WsCloseSniffer.Decoding;
 using WsCloseSniffer.Reporting;
 using WsCloseSniffer.Tests.Reporting;
 using WsCloseSniffer.Tests.TestInfrastructure;
-using static WsCloseSniffer.Tests.TestInfrastructure.FrameBuilder;
+using static WsCloseSniffer.TestSupport.FrameBuilder;
 using WsCloseSniffer.Pipeline;
 
 namespace WsCloseSniffer.Tests.Pipeline;

@@ -208,7 +208,8 @@ public sealed class TcpReassemblerCaptureTests(ITestOutputHelper output)
         return result;
     }
 
-    private static string? RunTshark(string arguments)
+    /// <summary>tshark's standard output, or null when it is not installed or fails.</summary>
+    internal static string? RunTshark(string arguments)
     {
         try
         {

@@ -4,7 +4,7 @@ using WsCloseSniffer.Tls;
 
 namespace WsCloseSniffer.Tests.Tls;
 
-/// <summary>Records sealed here by hand, as RFC 8446 5.2-5.4 and RFC 5288 3 describe, then opened by the decryptor.</summary>
+/// <summary>Records sealed by the test builder (.NET's AEADs), as RFC 8446 5.2-5.4 and RFC 5288 3 describe, then opened by the decryptor.</summary>
 public sealed class TlsRecordDecryptorTests
 {
     private static readonly byte[] s_key16 = Enumerable.Range(1, 16).Select(i => (byte)i).ToArray();
@@ -75,10 +75,7 @@ public sealed class TlsRecordDecryptorTests
         var header = Header(23, plaintext.Length + 16);
         var aad = Tls12Aad(0, 23, plaintext.Length);
         var sealedRecord = new byte[plaintext.Length + 16];
-        using (var chacha = new ChaCha20Poly1305(s_key32))
-        {
-            chacha.Encrypt(Nonce(s_iv, 0), plaintext, sealedRecord.AsSpan(0, plaintext.Length), sealedRecord.AsSpan(plaintext.Length), aad);
-        }
+        TlsRecords.Seal(TlsAead.ChaCha20Poly1305, s_key32, TlsRecords.Nonce(s_iv, 0), plaintext, sealedRecord.AsSpan(0, plaintext.Length), sealedRecord.AsSpan(plaintext.Length), aad);
 
         Assert.True(decryptor.TryDecrypt(header, sealedRecord, new byte[64], out var length, out _));
         Assert.Equal(plaintext.Length, length);
@@ -92,30 +89,10 @@ public sealed class TlsRecordDecryptorTests
         Assert.False(decryptor.TryDecrypt(Header(23, 10), new byte[10], new byte[16], out _, out _));
     }
 
-    internal static byte[] SealTls13(TlsCipherSuite suite, byte[] key, ulong sequence, byte[] content, byte innerType, int padding)
-    {
-        var inner = new byte[content.Length + 1 + padding];
-        content.CopyTo(inner, 0);
-        inner[content.Length] = innerType;
-        var header = Header(23, inner.Length + 16);
-        var output = new byte[5 + inner.Length + 16];
-        header.CopyTo(output, 0);
-        var nonce = Nonce(s_iv, sequence);
-        var ciphertext = output.AsSpan(5, inner.Length);
-        var tag = output.AsSpan(5 + inner.Length, 16);
-        if (suite.Cipher == TlsBulkCipher.AesGcm)
-        {
-            using var aes = new AesGcm(key, 16);
-            aes.Encrypt(nonce, inner, ciphertext, tag, header);
-        }
-        else
-        {
-            using var chacha = new ChaCha20Poly1305(key);
-            chacha.Encrypt(nonce, inner, ciphertext, tag, header);
-        }
+    internal static byte[] SealTls13(TlsCipherSuite suite, byte[] key, ulong sequence, byte[] content, byte innerType, int padding) =>
+        TlsRecords.SealTls13(Aead(suite), key, s_iv, sequence, content, innerType, padding);
 
-        return output;
-    }
+    private static TlsAead Aead(TlsCipherSuite suite) => suite.Cipher == TlsBulkCipher.AesGcm ? TlsAead.AesGcm : TlsAead.ChaCha20Poly1305;
 
     private static byte[] SealTls12Gcm(byte[] key, byte[] salt, ulong sequence, ulong explicitNonce, byte[] plaintext)
     {
@@ -125,8 +102,7 @@ public sealed class TlsRecordDecryptorTests
         var nonce = new byte[12];
         salt.CopyTo(nonce, 0);
         output.AsSpan(5, 8).CopyTo(nonce.AsSpan(4));
-        using var aes = new AesGcm(key, 16);
-        aes.Encrypt(nonce, plaintext, output.AsSpan(13, plaintext.Length), output.AsSpan(13 + plaintext.Length), Tls12Aad(sequence, 23, plaintext.Length));
+        TlsRecords.Seal(TlsAead.AesGcm, key, nonce, plaintext, output.AsSpan(13, plaintext.Length), output.AsSpan(13 + plaintext.Length), Tls12Aad(sequence, 23, plaintext.Length));
         return output;
     }
 
@@ -141,16 +117,5 @@ public sealed class TlsRecordDecryptorTests
         return aad;
     }
 
-    private static byte[] Nonce(byte[] iv, ulong sequence)
-    {
-        var nonce = (byte[])iv.Clone();
-        for (var i = 0; i < 8; i++)
-        {
-            nonce[4 + i] ^= (byte)(sequence >> (56 - (8 * i)));
-        }
-
-        return nonce;
-    }
-
-    internal static byte[] Header(byte type, int length) => [type, 3, 3, (byte)(length >> 8), (byte)length];
+    internal static byte[] Header(byte type, int length) => TlsRecords.Header(type, length);
 }

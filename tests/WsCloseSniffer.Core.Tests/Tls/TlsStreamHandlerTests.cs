@@ -300,18 +300,7 @@ public sealed class TlsStreamHandlerTests
     private static byte[] Sealed(byte[] secret, ulong sequence, byte innerType, byte[] content)
     {
         var (key, iv) = TlsKeySchedule.Tls13TrafficKeys(s_suite, secret);
-        byte[] inner = [.. content, innerType];
-        byte[] header = [23, 3, 3, .. U16(inner.Length + 16)];
-        for (var i = 0; i < 8; i++)
-        {
-            iv[4 + i] ^= (byte)(sequence >> (56 - (8 * i)));
-        }
-
-        var output = new byte[5 + inner.Length + 16];
-        header.CopyTo(output, 0);
-        using var aes = new AesGcm(key, 16);
-        aes.Encrypt(iv, inner, output.AsSpan(5, inner.Length), output.AsSpan(5 + inner.Length), header);
-        return output;
+        return TlsRecords.SealTls13(TlsAead.AesGcm, key, iv, sequence, content, innerType);
     }
 
     private sealed class SpyHandler : ITcpStreamHandler, ITlsSessionObserver

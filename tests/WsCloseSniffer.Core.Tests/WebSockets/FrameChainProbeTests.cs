@@ -1,6 +1,6 @@
 using WsCloseSniffer.WebSockets;
 
-using static WsCloseSniffer.Tests.TestInfrastructure.PacketFrames;
+using static WsCloseSniffer.TestSupport.PacketFrames;
 
 namespace WsCloseSniffer.Tests.WebSockets;
 

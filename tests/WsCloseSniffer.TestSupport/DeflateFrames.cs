@@ -1,14 +1,14 @@
 using System.IO.Compression;
 using System.Net.WebSockets;
 
-namespace WsCloseSniffer.Tests.TestInfrastructure;
+namespace WsCloseSniffer.TestSupport;
 
 /// <summary>
 /// Compressed frames for tests, made by implementations independent of the analyzer: System.Net.WebSockets' own
 /// permessage-deflate sender (which limits its window to the agreed bits and resets it without context takeover),
 /// and System.IO.Compression's DeflateStream with a sync flush, the 00 00 FF FF tail cut as RFC 7692 7.2.1 says.
 /// </summary>
-internal static class DeflateFrames
+public static class DeflateFrames
 {
     /// <summary>
     /// The wire bytes of each message as .NET's WebSocket sends them with the given window bits and context

@@ -1,12 +1,12 @@
 using System.Buffers.Binary;
 
-namespace WsCloseSniffer.Tests.TestInfrastructure;
+namespace WsCloseSniffer.TestSupport;
 
 /// <summary>
 /// Cuts whole IP packets (built by PacketDotNet) into fragments the way a sender does (RFC 791 section 3.2,
 /// RFC 8200 section 4.5), by byte arithmetic on the packet only: nothing of our decoder is used.
 /// </summary>
-internal static class IpFragmentBuilder
+public static class IpFragmentBuilder
 {
     /// <summary>
     /// IPv4 fragments of <paramref name="ipv4"/> holding the data ranges given (offset and length in bytes of the

@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace WsCloseSniffer.Tests.TestInfrastructure;
+namespace WsCloseSniffer.TestSupport;
 
 /// <summary>How a frame's payload length is written (RFC 6455 5.2): the shortest form, or a forced one.</summary>
-internal enum FrameLengthForm
+public enum FrameLengthForm
 {
     Shortest = 0,
     Seven = 1,
@@ -13,10 +13,10 @@ internal enum FrameLengthForm
 }
 
 /// <summary>
-/// Builds RFC 6455 frames byte by byte for tests, independent of the decoder under test: client frames
-/// are masked with a given key (RFC 6455 5.3), payload[i] XOR key[i mod 4].
+/// Builds RFC 6455 frames byte by byte, independent of the decoder under test: client frames are masked
+/// with a given key (RFC 6455 5.3), payload[i] XOR key[i mod 4].
 /// </summary>
-internal static class FrameBuilder
+public static class FrameBuilder
 {
     /// <summary>The masking key of RFC 6455 section 5.7's example.</summary>
     public static readonly byte[] ClientMask = [0x37, 0xfa, 0x21, 0x3d];
@@ -48,40 +48,43 @@ internal static class FrameBuilder
             };
         }
 
-        var bytes = new List<byte>
+        var lengthBytes = form switch
         {
-            (byte)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | (rsv2 ? 0x20 : 0) | (rsv3 ? 0x10 : 0) | (opcode & 0x0F)),
+            FrameLengthForm.Seven => 0,
+            FrameLengthForm.Sixteen => 2,
+            _ => 8,
         };
+        var headerBytes = 2 + lengthBytes + (mask is null ? 0 : 4);
+        var frame = new byte[headerBytes + payload.Length];
+        frame[0] = (byte)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | (rsv2 ? 0x20 : 0) | (rsv3 ? 0x10 : 0) | (opcode & 0x0F));
         var maskBit = mask is null ? 0 : 0x80;
         switch (form)
         {
             case FrameLengthForm.Seven:
-                bytes.Add((byte)(maskBit | payload.Length));
+                frame[1] = (byte)(maskBit | payload.Length);
                 break;
             case FrameLengthForm.Sixteen:
-                bytes.Add((byte)(maskBit | 126));
-                bytes.Add((byte)(payload.Length >> 8));
-                bytes.Add((byte)payload.Length);
+                frame[1] = (byte)(maskBit | 126);
+                BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(2), (ushort)payload.Length);
                 break;
             default:
-                bytes.Add((byte)(maskBit | 127));
-                var length = new byte[8];
-                BinaryPrimitives.WriteUInt64BigEndian(length, (ulong)payload.Length);
-                bytes.AddRange(length);
+                frame[1] = (byte)(maskBit | 127);
+                BinaryPrimitives.WriteUInt64BigEndian(frame.AsSpan(2), (ulong)payload.Length);
                 break;
         }
 
+        var data = frame.AsSpan(headerBytes);
+        payload.CopyTo(data);
         if (mask is not null)
         {
-            bytes.AddRange(mask);
+            mask.AsSpan(0, 4).CopyTo(frame.AsSpan(2 + lengthBytes));
+            for (var i = 0; i < data.Length; i++)
+            {
+                data[i] ^= mask[i & 3];
+            }
         }
 
-        for (var i = 0; i < payload.Length; i++)
-        {
-            bytes.Add(mask is null ? payload[i] : (byte)(payload[i] ^ mask[i % 4]));
-        }
-
-        return [.. bytes];
+        return frame;
     }
 
     public static byte[] TextFrame(string text, byte[]? mask = null, bool fin = true) =>
@@ -92,24 +95,32 @@ internal static class FrameBuilder
     public static byte[] ServerText(string text) => TextFrame(text);
 
     /// <summary>A close payload: no code (empty), or the code big-endian followed by the UTF-8 reason.</summary>
-    public static byte[] ClosePayload(int? code, string reason = "")
+    public static byte[] ClosePayload(int? code, string reason = "") =>
+        ClosePayload(code, Encoding.UTF8.GetBytes(reason));
+
+    /// <summary>A close payload with the reason as raw bytes (which need not be UTF-8).</summary>
+    public static byte[] ClosePayload(int? code, ReadOnlySpan<byte> reason)
     {
         if (code is null)
         {
             return [];
         }
 
-        var reasonBytes = Encoding.UTF8.GetBytes(reason);
-        var payload = new byte[2 + reasonBytes.Length];
+        var payload = new byte[2 + reason.Length];
         BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)code.Value);
-        reasonBytes.CopyTo(payload, 2);
+        reason.CopyTo(payload.AsSpan(2));
         return payload;
     }
 
     public static byte[] CloseFrame(int? code, string reason = "", byte[]? mask = null) =>
         Frame(Close, ClosePayload(code, reason), mask: mask);
 
+    public static byte[] CloseFrame(int? code, ReadOnlySpan<byte> reason, byte[]? mask = null) =>
+        Frame(Close, ClosePayload(code, reason), mask: mask);
+
     public static byte[] ClientClose(int? code, string reason = "") => CloseFrame(code, reason, ClientMask);
+
+    public static byte[] ClientClose(int? code, ReadOnlySpan<byte> reason) => CloseFrame(code, reason, ClientMask);
 
     public static byte[] ServerClose(int? code, string reason = "") => CloseFrame(code, reason);
 }

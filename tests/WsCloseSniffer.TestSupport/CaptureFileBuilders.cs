@@ -1,20 +1,24 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace WsCloseSniffer.Tests.TestInfrastructure;
+namespace WsCloseSniffer.TestSupport;
 
-/// <summary>Writes classic pcap bytes field by field (pcap draft, section 4 and 5), independent of our reader.</summary>
-internal sealed class PcapFileBuilder
+/// <summary>
+/// Writes classic pcap bytes field by field (pcap draft, sections 4 and 5), independent of our reader and of
+/// our writer: into memory (<see cref="ToArray"/>), or streamed to <c>output</c> for captures too large to hold.
+/// </summary>
+public sealed class PcapFileBuilder
 {
     private readonly EndianByteWriter _bytes;
     private readonly bool _modified;
 
     /// <param name="modified">the modified (Kuznetsov) format: magic a1b2cd34 and 24-byte record headers that add
     /// ifindex (4), protocol (2), pkt_type (1) and a pad byte.</param>
-    public PcapFileBuilder(bool bigEndian = false, bool nanosecond = false, uint snapLength = 65535, uint linkType = 1, bool modified = false)
+    /// <param name="output">where the bytes go; null keeps them in memory.</param>
+    public PcapFileBuilder(bool bigEndian = false, bool nanosecond = false, uint snapLength = 65535, uint linkType = 1, bool modified = false, Stream? output = null)
     {
         _modified = modified;
-        _bytes = new EndianByteWriter(bigEndian);
+        _bytes = new EndianByteWriter(bigEndian, output);
         _bytes.UInt32(modified ? 0xA1B2CD34u : nanosecond ? 0xA1B23C4Du : 0xA1B2C3D4u);
         _bytes.UInt16(2);
         _bytes.UInt16(4);
@@ -27,7 +31,10 @@ internal sealed class PcapFileBuilder
     /// <summary>Length of the bytes written so far: the offset the next record starts at.</summary>
     public long Length => _bytes.Length;
 
-    public PcapFileBuilder Packet(uint seconds, uint fraction, byte[] data, uint? originalLength = null, uint? capturedLength = null)
+    /// <summary>Records written so far.</summary>
+    public long Packets { get; private set; }
+
+    public PcapFileBuilder Packet(uint seconds, uint fraction, ReadOnlySpan<byte> data, uint? originalLength = null, uint? capturedLength = null)
     {
         _bytes.UInt32(seconds);
         _bytes.UInt32(fraction);
@@ -41,10 +48,11 @@ internal sealed class PcapFileBuilder
         }
 
         _bytes.Raw(data);
+        Packets++;
         return this;
     }
 
-    public PcapFileBuilder Raw(byte[] bytes)
+    public PcapFileBuilder Raw(ReadOnlySpan<byte> bytes)
     {
         _bytes.Raw(bytes);
         return this;
@@ -53,13 +61,13 @@ internal sealed class PcapFileBuilder
     public byte[] ToArray() => _bytes.ToArray();
 }
 
-/// <summary>Writes pcapng blocks field by field (draft-ietf-opsawg-pcapng), independent of our reader.</summary>
-internal sealed class PcapNgFileBuilder
+/// <summary>Writes pcapng blocks field by field (draft-ietf-opsawg-pcapng), independent of our reader and of our writer.</summary>
+public sealed class PcapNgFileBuilder
 {
-    private readonly List<byte> _bytes = [];
+    private readonly EndianByteWriter _bytes = new(bigEndian: false);
     private bool _bigEndian;
 
-    public long Length => _bytes.Count;
+    public long Length => _bytes.Length;
 
     /// <summary>Starts a section (section header block) in the given byte order; later blocks use it.</summary>
     public PcapNgFileBuilder Section(bool bigEndian = false, ushort major = 1)
@@ -107,6 +115,7 @@ internal sealed class PcapNgFileBuilder
 
     public PcapNgFileBuilder EnhancedPacket(uint interfaceId, ulong timestampUnits, byte[] data, uint? originalLength = null)
     {
+        ArgumentNullException.ThrowIfNull(data);
         var body = new EndianByteWriter(_bigEndian);
         body.UInt32(interfaceId);
         body.UInt32((uint)(timestampUnits >> 32));
@@ -119,6 +128,7 @@ internal sealed class PcapNgFileBuilder
 
     public PcapNgFileBuilder SimplePacket(byte[] data, uint? originalLength = null)
     {
+        ArgumentNullException.ThrowIfNull(data);
         var body = new EndianByteWriter(_bigEndian);
         body.UInt32(originalLength ?? (uint)data.Length);
         body.Padded(data);
@@ -127,6 +137,7 @@ internal sealed class PcapNgFileBuilder
 
     public PcapNgFileBuilder ObsoletePacket(ushort interfaceId, ulong timestampUnits, byte[] data, uint? originalLength = null)
     {
+        ArgumentNullException.ThrowIfNull(data);
         var body = new EndianByteWriter(_bigEndian);
         body.UInt16(interfaceId);
         body.UInt16(0);
@@ -141,19 +152,20 @@ internal sealed class PcapNgFileBuilder
     /// <summary>Any block with a correct length and trailer (e.g. an unknown or statistics block).</summary>
     public PcapNgFileBuilder Block(uint type, byte[] body, uint? lengthOverride = null, uint? trailerOverride = null)
     {
+        ArgumentNullException.ThrowIfNull(body);
         var writer = new EndianByteWriter(_bigEndian);
         uint length = (uint)(12 + body.Length);
         writer.UInt32(type);
         writer.UInt32(lengthOverride ?? length);
         writer.Raw(body);
         writer.UInt32(trailerOverride ?? lengthOverride ?? length);
-        _bytes.AddRange(writer.ToArray());
+        _bytes.Raw(writer.ToArray());
         return this;
     }
 
     public PcapNgFileBuilder Raw(byte[] bytes)
     {
-        _bytes.AddRange(bytes);
+        _bytes.Raw(bytes);
         return this;
     }
 
@@ -161,9 +173,11 @@ internal sealed class PcapNgFileBuilder
 }
 
 /// <summary>Bytes appended field by field in one byte order, for the capture builders.</summary>
-internal sealed class EndianByteWriter(bool bigEndian)
+internal sealed class EndianByteWriter(bool bigEndian, Stream? output = null)
 {
-    private readonly List<byte> _bytes = [];
+    private readonly Stream _output = output ?? new MemoryStream();
+
+    public long Length { get; private set; }
 
     public void UInt16(ushort value)
     {
@@ -177,7 +191,7 @@ internal sealed class EndianByteWriter(bool bigEndian)
             BinaryPrimitives.WriteUInt16LittleEndian(b, value);
         }
 
-        _bytes.AddRange(b);
+        Raw(b);
     }
 
     public void UInt32(uint value)
@@ -192,7 +206,7 @@ internal sealed class EndianByteWriter(bool bigEndian)
             BinaryPrimitives.WriteUInt32LittleEndian(b, value);
         }
 
-        _bytes.AddRange(b);
+        Raw(b);
     }
 
     public void UInt64(ulong value)
@@ -207,34 +221,37 @@ internal sealed class EndianByteWriter(bool bigEndian)
             BinaryPrimitives.WriteUInt64LittleEndian(b, value);
         }
 
-        _bytes.AddRange(b);
+        Raw(b);
     }
 
-    public void Raw(byte[] bytes) => _bytes.AddRange(bytes);
-
-    public void Padded(byte[] bytes)
+    public void Raw(ReadOnlySpan<byte> bytes)
     {
-        _bytes.AddRange(bytes);
-        int padding = (4 - (bytes.Length % 4)) % 4;
-        for (int i = 0; i < padding; i++)
-        {
-            _bytes.Add(0);
-        }
+        _output.Write(bytes);
+        Length += bytes.Length;
     }
 
-    public void Option(ushort code, byte[] value)
+    public void Padded(ReadOnlySpan<byte> bytes)
+    {
+        Raw(bytes);
+        Span<byte> padding = stackalloc byte[3];
+        padding.Clear();
+        Raw(padding[..((4 - (bytes.Length % 4)) % 4)]);
+    }
+
+    public void Option(ushort code, ReadOnlySpan<byte> value)
     {
         UInt16(code);
         UInt16((ushort)value.Length);
         Padded(value);
     }
 
-    public long Length => _bytes.Count;
-
-    public byte[] ToArray() => _bytes.ToArray();
+    /// <summary>The bytes written so far; only when they were kept in memory.</summary>
+    public byte[] ToArray() => _output is MemoryStream memory
+        ? memory.ToArray()
+        : throw new InvalidOperationException("the bytes were streamed to the output, not kept");
 }
 
-internal static class CaptureBytes
+public static class CaptureBytes
 {
     public static byte[] Gzip(byte[] content)
     {
@@ -245,6 +262,28 @@ internal static class CaptureBytes
         }
 
         return output.ToArray();
+    }
+
+    /// <summary>
+    /// A gzip stream made of <paramref name="members"/> identical gzip members (RFC 1952 section 2.2 allows
+    /// several), each the compression of <paramref name="memberContent"/>: gigabytes of output from a small input.
+    /// </summary>
+    public static byte[] GzipMembers(byte[] memberContent, int members)
+    {
+        using var one = new MemoryStream();
+        using (var gzip = new GZipStream(one, CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            gzip.Write(memberContent);
+        }
+
+        var member = one.ToArray();
+        var all = new byte[member.Length * members];
+        for (var i = 0; i < members; i++)
+        {
+            member.CopyTo(all, i * member.Length);
+        }
+
+        return all;
     }
 
     /// <summary>A classic little-endian pcap of <paramref name="count"/> records of varied sizes (60-1459 bytes), each filled with its number.</summary>
