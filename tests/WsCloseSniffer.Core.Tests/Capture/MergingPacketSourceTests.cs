@@ -168,18 +168,26 @@ public sealed class MergingPacketSourceTests
             bytes += packet.Data.Length;
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
+        // The best of three stretches of the rest, as in the reassembler's test: tiering bookkeeping on a loaded machine
+        // may allocate during one of them, a per-packet allocation allocates in all three.
+        const int Stretch = ((2 * PerFile) - WarmUp - 1) / 3;
         var read = 0;
-        while (merged.TryReadNext(out var packet, out _) && read < (2 * PerFile) - WarmUp - 1)
+        var allocated = long.MaxValue;
+        for (var attempt = 0; attempt < 3; attempt++)
         {
-            bytes += packet.Data.Length;
-            read++;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < Stretch && merged.TryReadNext(out var packet, out _); i++)
+            {
+                bytes += packet.Data.Length;
+                read++;
+            }
+
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal((2 * PerFile) - WarmUp - 1, read);
+        Assert.Equal(3 * Stretch, read);
         Assert.True(bytes > 0);
-        Assert.True(allocated < 1024, $"{allocated} bytes allocated over {read} merged packets");
+        Assert.True(allocated < 1024, $"{allocated} bytes allocated over {Stretch} merged packets (the best of three stretches)");
     }
 
     [Fact]
