@@ -150,6 +150,12 @@ public sealed class FrameDecoder
         var remaining = _inPayload ? (long)_current.PayloadLength - _payloadRead : 0;
         if (!_inPayload || missingBytes > remaining)
         {
+            if (_inPayload && _deliverPayload)
+            {
+                // The payload's own missing tail: its reader must know the unit is broken before decoding stops.
+                PayloadHandler!.OnPayloadGap(_current, remaining);
+            }
+
             Stop = FrameDecoderStop.GapOverHeader;
             return false;
         }

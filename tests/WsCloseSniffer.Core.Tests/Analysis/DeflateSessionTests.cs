@@ -72,6 +72,27 @@ public class DeflateSessionTests
     }
 
     [Fact]
+    public void Inflate_SnapLengthCutOverAFrameEnd_BreaksTheMessageInsteadOfBlamingTheSender()
+    {
+        // One compressed message in three frames; the capture cut the first one's tail and lost the second whole, so
+        // the third frame's DEFLATE data follows bytes the inflater never saw.
+        var unit = DeflateFrames.SyncFlushed(Encoding.ASCII.GetBytes(Message(7, 6000)))[0];
+        var third = unit.Length / 3;
+        var first = Frame(Text, unit.AsSpan(0, third).ToArray(), fin: false, rsv1: true);
+        var second = Frame(Continuation, unit.AsSpan(third, third).ToArray(), fin: false);
+        var last = Frame(Continuation, unit.AsSpan(2 * third).ToArray(), fin: true);
+
+        var record = new SessionDriver().Open(offered: "permessage-deflate", accepted: "permessage-deflate")
+            .Server(first[..20]).ServerCut(first.Length - 20 + second.Length)
+            .Server(last)
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal(0, record.InflateErrors);
+        Assert.DoesNotContain(Notice.WsDeflateInvalidData, record.Notices);
+        Assert.Contains(Notice.CaptureSnapLength, record.Notices);
+    }
+
+    [Fact]
     public void Inflate_SwitchedOff_KeepsWireSizesAndNeitherInflatesNorFlagsTheData()
     {
         string[] texts = [Message(1, 3000), Message(1, 3000)];
