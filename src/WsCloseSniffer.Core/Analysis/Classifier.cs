@@ -114,7 +114,7 @@ public static class Classifier
 
         var other = Side(!first.FromClient);
         var code = first.Frame.Code;
-        var wait = evidence.OldestUnansweredPingFrom(first.FromClient) is Timestamp ping ? Seconds(first.Time.NanosecondsSince(ping)) : string.Empty;
+        var wait = evidence.OldestUnansweredPingFrom(first.FromClient) is Timestamp ping ? Seconds(Math.Max(0, first.Time.NanosecondsSince(ping))) : string.Empty;
         var sentence = DiagnosisTemplates.Fill(template,
             ("side", side),
             ("other", other),

@@ -334,6 +334,11 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     /// </summary>
     private DirectionMode OnCutHead(FlowDirection direction, HttpHead head, Timestamp time)
     {
+        if (_probing)
+        {
+            StopProbing();
+        }
+
         if (Phase == SessionPhase.Detecting)
         {
             if (UpgradeRequest.TryFromCut(head, out var request))
@@ -643,7 +648,8 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
         CheckReservedBits(header);
         var messageBytes = header.IsControl ? null : state.Inflater?.OnDataFrame(header, time);
-        Evidence.OnFrame(fromClient, header, _compressionNegotiated, time, messageBytes, Deflate.Extension == DeflateExtension.PerFrame);
+        // Extensions not known (a cut or missing handshake): RSV1 on a continuation may be deflate-frame's, not misuse.
+        Evidence.OnFrame(fromClient, header, _compressionNegotiated, time, messageBytes, _extensionsUnknown || Deflate.Extension == DeflateExtension.PerFrame);
         if (!header.IsKnownOpcode)
         {
             AddNotice(Notice.WsUnknownOpcode);

@@ -108,8 +108,10 @@ public readonly record struct RotationName(RotationNaming Naming, string Stem, s
         return true;
     }
 
+    // strftime's %Y%m%d%H%M with or without %S: 12 or 14 digits. Any other count means other numbers share the name
+    // (an interface's eth0/eth1), and files that differ there are not one rotation.
     private static bool IsDateAndTime(string digits) =>
-        digits.Length is >= 12 and <= 17
+        digits.Length is 12 or 14
         && DateTime.TryParseExact(digits[..12], "yyyyMMddHHmm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
         && time.Year is >= 1990 and < 2100
         && (digits.Length < 14 || int.Parse(digits.AsSpan(12, 2), CultureInfo.InvariantCulture) < 61);

@@ -31,6 +31,7 @@ public sealed class RotationNameTests
     [InlineData("20-wss-tls13-aes128gcm-1000.pcap")]
     [InlineData("host-20261340-1015.pcap")]
     [InlineData("trace-0123456789.pcap")]
+    [InlineData("cap-20261203-1015-eth0.pcap")]
     public void TryParse_OtherNames_NotARotation(string fileName)
     {
         Assert.False(RotationName.TryParse(fileName, s_noBases, out _));
