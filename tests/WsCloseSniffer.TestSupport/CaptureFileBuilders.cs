@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 
 namespace WsCloseSniffer.TestSupport;
 
@@ -179,50 +180,12 @@ internal sealed class EndianByteWriter(bool bigEndian, Stream? output = null)
 
     public long Length { get; private set; }
 
-    public void UInt16(ushort value)
-    {
-        Span<byte> b = stackalloc byte[2];
-        if (bigEndian)
-        {
-            BinaryPrimitives.WriteUInt16BigEndian(b, value);
-        }
-        else
-        {
-            BinaryPrimitives.WriteUInt16LittleEndian(b, value);
-        }
+    // Swapped when the file's byte order is not this machine's, then written as the value's own bytes.
+    public void UInt16(ushort value) => Fixed(bigEndian == BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(value) : value);
 
-        Raw(b);
-    }
+    public void UInt32(uint value) => Fixed(bigEndian == BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(value) : value);
 
-    public void UInt32(uint value)
-    {
-        Span<byte> b = stackalloc byte[4];
-        if (bigEndian)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(b, value);
-        }
-        else
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(b, value);
-        }
-
-        Raw(b);
-    }
-
-    public void UInt64(ulong value)
-    {
-        Span<byte> b = stackalloc byte[8];
-        if (bigEndian)
-        {
-            BinaryPrimitives.WriteUInt64BigEndian(b, value);
-        }
-        else
-        {
-            BinaryPrimitives.WriteUInt64LittleEndian(b, value);
-        }
-
-        Raw(b);
-    }
+    public void UInt64(ulong value) => Fixed(bigEndian == BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(value) : value);
 
     public void Raw(ReadOnlySpan<byte> bytes)
     {
@@ -249,6 +212,9 @@ internal sealed class EndianByteWriter(bool bigEndian, Stream? output = null)
     public byte[] ToArray() => _output is MemoryStream memory
         ? memory.ToArray()
         : throw new InvalidOperationException("the bytes were streamed to the output, not kept");
+
+    private void Fixed<T>(T value)
+        where T : unmanaged => Raw(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
 }
 
 public static class CaptureBytes
