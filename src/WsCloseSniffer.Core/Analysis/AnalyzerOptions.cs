@@ -36,6 +36,12 @@ public sealed record AnalyzerOptions
     /// </summary>
     public bool Inflate { get; init; } = true;
 
+    /// <summary>
+    /// Threads that inflate beside the analysis thread (each session on one of them); 0: inflated on the analysis
+    /// thread. The report is the same either way; only sessions may be handed on in another order.
+    /// </summary>
+    public int InflationThreads { get; init; }
+
     public const long DefaultMaxInflatedMessageBytes = 64L * 1024 * 1024;
     public const int DefaultMaxInflaters = 2048;
 

@@ -6,8 +6,10 @@ namespace WsCloseSniffer.Analysis;
 
 /// <summary>
 /// Inflates one direction's compressed messages (RFC 7692 permessage-deflate, or deflate-frame frame by frame) as their
-/// payloads go by: counts the decompressed sizes, checks inflated text as UTF-8, and turns what goes wrong into
-/// evidence and notices. Only compressed payloads reach it; uncompressed ones stay skipped by the frame decoder.
+/// payloads go by: counts the decompressed sizes, checks inflated text as UTF-8, and writes what it finds and what went
+/// wrong into <see cref="Findings"/>, which the session takes in when it ends. Only compressed payloads reach it;
+/// uncompressed ones stay skipped by the frame decoder. It is driven by <see cref="DirectionInflation"/>, on the
+/// analysis thread or on an inflation worker, always with one direction's calls in their order.
 /// </summary>
 /// <remarks>
 /// Uncompressed text is not checked as UTF-8: that would mean reading and unmasking every text payload of every
@@ -15,21 +17,18 @@ namespace WsCloseSniffer.Analysis;
 /// follows (memory per connection times 100,000 connections). A compressed message is read anyway to be inflated,
 /// so checking its text costs little more.
 /// </remarks>
-internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
+internal sealed class DirectionInflater : IDisposable
 {
     /// <summary>A message this many times its compressed size, and at least <see cref="RatioMinimumBytes"/>, is named as a possible bomb.</summary>
     public const int SuspiciousRatio = 200;
 
     public const long RatioMinimumBytes = 1024 * 1024;
 
-    private readonly WebSocketSession _session;
-    private readonly bool _fromClient;
     private readonly bool _perFrame;
 
     // Without context takeover the sender starts each unit with an empty window: the inflater can go between units.
     private readonly bool _resetsContext;
     private readonly long _limit;
-    private readonly InflaterBudget _budget;
 
     private MessageInflater? _inflater;
 
@@ -57,17 +56,26 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
     private long _unitWireBytes;
     private InflatedUnit _unit;
 
-    public DirectionInflater(WebSocketSession session, bool fromClient, DeflateParameters parameters, long limit, InflaterBudget budget)
+    // Messages this direction completed, as the evidence counts them: the number of the open one is one more.
+    private long _messages;
+    private long _messageWireBytes;
+    private DirectionInflationFindings _findings;
+
+    public DirectionInflater(bool fromClient, DeflateParameters parameters, long limit)
     {
-        _session = session;
-        _fromClient = fromClient;
         _perFrame = parameters.Extension == DeflateExtension.PerFrame;
         _resetsContext = parameters.NoContextTakeover(fromClient);
         _limit = limit;
-        _budget = budget;
     }
 
-    public bool WantsPayload(in FrameHeader header)
+    /// <summary>What the inflation found so far; complete once every call for the direction has been made.</summary>
+    public ref readonly DirectionInflationFindings Findings => ref _findings;
+
+    /// <summary>
+    /// A data frame's header is complete. <paramref name="inflaterRefused"/>: the frame starts a compressed unit and
+    /// the budget had no inflater for it (<see cref="DirectionInflation"/> keeps the budget, in frame order).
+    /// </summary>
+    public void OnFrameStart(in FrameHeader header, bool inflaterRefused)
     {
         var opcode = header.Opcode;
         if (opcode is WebSocketOpcode.Text or WebSocketOpcode.Binary)
@@ -81,6 +89,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
             }
 
             _unit = default;
+            _messageWireBytes = 0;
             _messageText = opcode == WebSocketOpcode.Text;
             _messageCompressed = false;
             _messageSizeKnown = true;
@@ -91,23 +100,18 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
         }
         else if (opcode != WebSocketOpcode.Continuation)
         {
-            return false;
+            return;
         }
 
         if (_perFrame ? header.Rsv1 : header.Rsv1 && opcode != WebSocketOpcode.Continuation)
         {
-            BeginUnit();
-            return !_unitBroken;
+            BeginUnit(inflaterRefused);
         }
-
-        if (_perFrame)
+        else if (_perFrame)
         {
             // An uncompressed frame inside a text message: its bytes are not read, so the text cannot be checked whole.
             _textChecked = false;
-            return false;
         }
-
-        return _unitOpen && !_unitBroken;
     }
 
     public void OnPayload(in FrameHeader header, ReadOnlySpan<byte> bytes, long payloadOffset, Timestamp time)
@@ -139,15 +143,18 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
     }
 
     /// <summary>
-    /// A data frame completed (after its payload went by). Returns the message's decompressed size when the frame
-    /// ends a message that was inflated, for the evidence; null to keep the wire size.
+    /// A data frame completed (after its payload went by). When it ends a compressed message, the message's size (as
+    /// inflated, or as on the wire when it could not be) goes into the findings; <paramref name="countsAsLast"/>: the
+    /// evidence keeps this message as its direction's last one (it came before the direction's close frame).
     /// </summary>
-    public long? OnDataFrame(in FrameHeader header, Timestamp time)
+    public void OnDataFrame(in FrameHeader header, Timestamp time, bool countsAsLast)
     {
         if (header.Opcode is not (WebSocketOpcode.Text or WebSocketOpcode.Binary or WebSocketOpcode.Continuation))
         {
-            return null;
+            return;
         }
+
+        _messageWireBytes += (long)header.PayloadLength;
 
         var compressedFrame = _perFrame ? header.Rsv1 : _unitOpen;
         if (compressedFrame && _unitOpen)
@@ -165,7 +172,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
         ReportInvalidText(time);
         if (!header.Fin)
         {
-            return null;
+            return;
         }
 
         if (_messageText && _messageCompressed && _textChecked && !_textReported && !_utf8.Complete())
@@ -173,16 +180,21 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
             ReportInvalidText(time);
         }
 
-        return _messageCompressed && _messageSizeKnown ? _messageBytes : null;
+        _messages++;
+        if (_messageCompressed)
+        {
+            _findings.OnMessage(_messages, _messageSizeKnown ? _messageBytes : _messageWireBytes, countsAsLast);
+        }
     }
 
+    /// <summary>The connection ended: the inflater's memory goes back.</summary>
     public void Dispose()
     {
         ReleaseInflater();
         _stopped = true;
     }
 
-    private void BeginUnit()
+    private void BeginUnit(bool inflaterRefused)
     {
         _messageCompressed = true;
         _unitOpen = true;
@@ -199,9 +211,8 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
 
         if (_inflater is null)
         {
-            if (!_budget.TryTake())
+            if (inflaterRefused)
             {
-                _session.AddNotice(Notice.WsDeflateNotInflated);
                 _contextLost |= !_resetsContext;
                 BreakUnit();
                 return;
@@ -236,7 +247,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
         {
             // Counted up to the cap: the size is a lower bound, still more telling than the wire size.
             _messageBytes += _unit.Bytes;
-            _budget.CountInflated(_unit.Bytes);
+            _findings.OnUnitInflated(_unit.Bytes);
             CheckRatio();
         }
         else if (_unitBroken)
@@ -248,7 +259,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
         {
             _messageBytes += _unit.Bytes;
             _utf8 = _unit.Utf8;
-            _budget.CountInflated(_unit.Bytes);
+            _findings.OnUnitInflated(_unit.Bytes);
             CheckRatio();
         }
 
@@ -262,7 +273,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
     {
         if (_unit.Bytes >= RatioMinimumBytes && _unit.Bytes >= SuspiciousRatio * Math.Max(1, _unitWireBytes))
         {
-            _session.AddNotice(Notice.WsDeflateRatioSuspicious);
+            _findings.Notices |= InflationNotices.RatioSuspicious;
         }
     }
 
@@ -279,7 +290,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
                 _contextLost |= !_resetsContext;
                 return;
             case InflateStatus.LimitReached:
-                _session.AddNotice(Notice.WsInflateCapReached);
+                _findings.Notices |= InflationNotices.CapReached;
                 _unitBroken = true;
                 _unitLimited = true;
                 _textChecked = false;
@@ -293,12 +304,11 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
                 _textChecked = false;
                 if (_contextLost)
                 {
-                    _session.AddNotice(Notice.WsDeflateContextMissing);
+                    _findings.Notices |= InflationNotices.ContextMissing;
                     return;
                 }
 
-                _session.AddNotice(Notice.WsDeflateInvalidData);
-                _session.Evidence.OnInflateFailure(_fromClient, time);
+                _findings.OnFailure(_messages + 1, time);
                 _stopped |= !_resetsContext;
                 return;
         }
@@ -312,8 +322,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
         }
 
         _textReported = true;
-        _session.AddNotice(Notice.WsTextInvalidUtf8);
-        _session.Evidence.OnInvalidText(_fromClient, time);
+        _findings.OnInvalidText(_messages + 1, time);
     }
 
     private void ReleaseInflater()
@@ -322,7 +331,81 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
         {
             _inflater.Dispose();
             _inflater = null;
-            _budget.Return();
+        }
+    }
+}
+
+/// <summary>Notices one direction's inflation can give the session.</summary>
+[Flags]
+internal enum InflationNotices : byte
+{
+    None = 0,
+    InvalidData = 1,
+    ContextMissing = 2,
+    RatioSuspicious = 4,
+    CapReached = 8,
+    TextInvalidUtf8 = 16,
+}
+
+/// <summary>
+/// What one direction's inflation found: kept apart from the session while the inflation may run on another thread,
+/// and taken in by it once the connection ended and every call for the direction was made.
+/// </summary>
+internal struct DirectionInflationFindings
+{
+    public InflationNotices Notices;
+
+    /// <summary>Messages that failed to inflate (invalid DEFLATE data); the first one's number and time.</summary>
+    public long Failures;
+    public long FirstFailureMessage;
+    public Timestamp FirstFailureTime;
+
+    /// <summary>The first inflated text message that is not UTF-8 (0: none).</summary>
+    public long FirstInvalidTextMessage;
+    public Timestamp FirstInvalidTextTime;
+
+    /// <summary>The largest compressed message's size, and the last one's the evidence keeps (number 0: none).</summary>
+    public long LargestMessageBytes;
+    public long LastMessageNumber;
+    public long LastMessageBytes;
+
+    /// <summary>Units inflated to their end or to the cap, and the bytes they inflated to.</summary>
+    public long Units;
+    public long Bytes;
+
+    public void OnMessage(long number, long bytes, bool countsAsLast)
+    {
+        LargestMessageBytes = Math.Max(LargestMessageBytes, bytes);
+        if (countsAsLast)
+        {
+            LastMessageNumber = number;
+            LastMessageBytes = bytes;
+        }
+    }
+
+    public void OnUnitInflated(long bytes)
+    {
+        Units++;
+        Bytes += bytes;
+    }
+
+    public void OnFailure(long message, Timestamp time)
+    {
+        Notices |= InflationNotices.InvalidData;
+        if (Failures++ == 0)
+        {
+            FirstFailureMessage = message;
+            FirstFailureTime = time;
+        }
+    }
+
+    public void OnInvalidText(long message, Timestamp time)
+    {
+        Notices |= InflationNotices.TextInvalidUtf8;
+        if (FirstInvalidTextMessage == 0)
+        {
+            FirstInvalidTextMessage = message;
+            FirstInvalidTextTime = time;
         }
     }
 }

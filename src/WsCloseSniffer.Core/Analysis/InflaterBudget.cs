@@ -35,9 +35,9 @@ public sealed class InflaterBudget(int maxLive)
     /// <summary>The bytes those units inflated to: with <see cref="InflatedUnits"/>, what inflation cost a run.</summary>
     public long InflatedBytes { get; private set; }
 
-    public void CountInflated(long bytes)
+    public void CountInflated(long units, long bytes)
     {
-        InflatedUnits++;
+        InflatedUnits += units;
         InflatedBytes += bytes;
     }
 }

@@ -95,11 +95,37 @@ public sealed class SessionEvidence
     /// <summary>The number the next (or current, while it is open) message in that direction has: 1-based.</summary>
     public long CurrentMessageNumber(bool fromClient) => (fromClient ? _client : _server).Messages + 1;
 
-    internal void OnInflateFailure(bool fromClient, Timestamp time) =>
-        OnInflateError(fromClient, CurrentMessageNumber(fromClient), time, InflateFailureCause.InvalidDeflateData);
+    /// <summary>False once that side sent its close frame: messages after it are not kept as its last one.</summary>
+    internal bool KeepsLastMessageFrom(bool fromClient) => !(fromClient ? _client : _server).SentClose;
 
-    internal void OnInvalidText(bool fromClient, Timestamp time) =>
-        FirstInvalidText ??= new FrameFault(fromClient, CurrentMessageNumber(fromClient), time, InflateFailureCause.InvalidDeflateData);
+    /// <summary>
+    /// Takes in what inflating one direction found (once it is complete): the decompressed sizes of its compressed
+    /// messages, whose wire sizes were held back, its inflate failures and its first invalid text.
+    /// </summary>
+    internal void OnInflated(bool fromClient, in DirectionInflationFindings findings)
+    {
+        var side = fromClient ? _client : _server;
+        side.LargestMessage = Math.Max(side.LargestMessage, findings.LargestMessageBytes);
+        if (findings.LastMessageNumber != 0 && side.LastMessageNumber == findings.LastMessageNumber && side.LastMessage is MessageSize last)
+        {
+            side.LastMessage = last with { Bytes = findings.LastMessageBytes };
+        }
+
+        if (findings.Failures > 0)
+        {
+            InflateErrors += findings.Failures;
+            FirstInflateError = Earliest(FirstInflateError, new FrameFault(fromClient, findings.FirstFailureMessage, findings.FirstFailureTime, InflateFailureCause.InvalidDeflateData));
+        }
+
+        if (findings.FirstInvalidTextMessage != 0)
+        {
+            FirstInvalidText = Earliest(FirstInvalidText, new FrameFault(fromClient, findings.FirstInvalidTextMessage, findings.FirstInvalidTextTime, InflateFailureCause.InvalidDeflateData));
+        }
+    }
+
+    // The frame evidence comes in frame order per direction, inflation findings at the end: the first is the earliest.
+    private static FrameFault Earliest(FrameFault? known, FrameFault found) =>
+        known is null || found.Time < known.Time ? found : known;
 
     /// <summary>Forgets every frame seen (frames taken for WebSocket that turned out not to be).</summary>
     internal void Reset()
@@ -117,12 +143,12 @@ public sealed class SessionEvidence
         FirstInvalidText = null;
     }
 
-    /// <param name="messageBytes">
-    /// For a data frame that ends a message: the message's decompressed size when it was inflated, instead of the
-    /// payload bytes on the wire; null otherwise.
+    /// <param name="sizesInflated">
+    /// The direction's compressed messages are inflated: their sizes come later (<see cref="OnInflated"/>), so their
+    /// wire sizes do not count towards the largest message.
     /// </param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void OnFrame(bool fromClient, in FrameHeader header, bool compressionNegotiated, Timestamp time, long? messageBytes = null, bool compressionIsPerFrame = false)
+    internal void OnFrame(bool fromClient, in FrameHeader header, bool compressionNegotiated, Timestamp time, bool sizesInflated = false, bool compressionIsPerFrame = false)
     {
         if (LastFrameAt is not Timestamp last || time > last)
         {
@@ -199,17 +225,17 @@ public sealed class SessionEvidence
         side.MessageBytes += (long)header.PayloadLength;
         if (header.Fin)
         {
-            if (messageBytes is long decompressed)
-            {
-                side.MessageBytes = decompressed;
-            }
-
             side.InMessage = false;
             side.Messages++;
-            side.LargestMessage = Math.Max(side.LargestMessage, side.MessageBytes);
+            if (!sizesInflated || !side.MessageCompressed)
+            {
+                side.LargestMessage = Math.Max(side.LargestMessage, side.MessageBytes);
+            }
+
             if (!side.SentClose)
             {
                 side.LastMessage = new MessageSize(fromClient, side.MessageBytes, time);
+                side.LastMessageNumber = side.Messages;
             }
         }
     }
@@ -280,6 +306,7 @@ public sealed class SessionEvidence
         public bool MessageCompressed;
         public long LargestMessage;
         public MessageSize? LastMessage;
+        public long LastMessageNumber;
         public bool SentClose;
         public bool InMessage;
         public Timestamp? FirstPendingPingAt;
@@ -294,6 +321,7 @@ public sealed class SessionEvidence
             MessageBytes = 0;
             LargestMessage = 0;
             LastMessage = null;
+            LastMessageNumber = 0;
             SentClose = false;
             MessageCompressed = false;
             InMessage = false;

@@ -6,18 +6,23 @@ namespace WsCloseSniffer.Analysis;
 /// Creates a <see cref="WebSocketSession"/> per TCP connection and hands on each WebSocket session that
 /// ends, counting its notices. Creating a session has no side effect beyond the session.
 /// </summary>
-public sealed class SessionTracker : ITcpStreamHandlerFactory
+public sealed class SessionTracker : ITcpStreamHandlerFactory, IDisposable
 {
     private readonly Action<WebSocketSession> _onSession;
     private readonly AnalyzerOptions _options;
     private readonly Dictionary<string, long> _noticeCounts = new(StringComparer.Ordinal);
     private readonly InflaterBudget _inflaters;
+    private readonly InflationWorkers? _inflationWorkers;
 
     public SessionTracker(Action<WebSocketSession> onSession, AnalyzerOptions? options = null)
     {
         _onSession = onSession;
         _options = options ?? new AnalyzerOptions();
         _inflaters = new InflaterBudget(_options.MaxInflaters);
+        if (_options.Inflate && _options.InflationThreads > 0)
+        {
+            _inflationWorkers = new InflationWorkers(_options.InflationThreads);
+        }
     }
 
     /// <summary>The inflaters the sessions share (see <see cref="AnalyzerOptions.MaxInflaters"/>).</summary>
@@ -28,7 +33,15 @@ public sealed class SessionTracker : ITcpStreamHandlerFactory
 
     public long Sessions { get; private set; }
 
-    public ITcpStreamHandler Create(in ConnectionInfo connection) => new WebSocketSession(connection, OnEnded, _options, _inflaters);
+    public ITcpStreamHandler Create(in ConnectionInfo connection) => new WebSocketSession(connection, OnEnded, _options, _inflaters, _inflationWorkers);
+
+    /// <summary>
+    /// Every connection ended: waits for the inflation still running beside the analysis and reports the sessions
+    /// that waited for it. Counts are complete after it.
+    /// </summary>
+    public void Complete() => _inflationWorkers?.Complete();
+
+    public void Dispose() => _inflationWorkers?.Dispose();
 
     private void OnEnded(WebSocketSession session)
     {

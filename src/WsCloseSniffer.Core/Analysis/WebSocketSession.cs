@@ -47,6 +47,7 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     // RSV1 has a meaning once any extension is negotiated (permessage-deflate or one we do not know), as for the notice.
     private bool _compressionNegotiated;
     private InflaterBudget? _inflaters;
+    private readonly InflationWorkers? _inflationWorkers;
 
     // The handshake that negotiated the extensions was not captured whole: no reserved bit can be called unexplained.
     private bool _extensionsUnknown;
@@ -55,12 +56,14 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     private bool _probing;
 
     /// <param name="inflaters">Shared by the sessions of one analysis; null: this session has its own, of the options' size.</param>
-    public WebSocketSession(in ConnectionInfo connection, Action<WebSocketSession> onEnded, AnalyzerOptions? options = null, InflaterBudget? inflaters = null)
+    /// <param name="inflationWorkers">Where compressed payloads are inflated; null: on the calling thread.</param>
+    public WebSocketSession(in ConnectionInfo connection, Action<WebSocketSession> onEnded, AnalyzerOptions? options = null, InflaterBudget? inflaters = null, InflationWorkers? inflationWorkers = null)
     {
         _connection = connection;
         _onEnded = onEnded;
         _options = options ?? s_defaultOptions;
         _inflaters = inflaters;
+        _inflationWorkers = inflationWorkers;
         _directions = [new DirectionState(this, FlowDirection.FromOriginator), new DirectionState(this, FlowDirection.FromResponder)];
     }
 
@@ -199,8 +202,68 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
         if (IsWebSocket || IsOpaqueTls)
         {
-            _onEnded(this);
+            // With inflation on a worker, the session is reported once the worker has made its calls (see InflationWorkers).
+            var lane = _directions[0].Inflater?.Lane;
+            var sequence = Math.Max(_directions[0].Inflater?.LastSequence ?? -1, _directions[1].Inflater?.LastSequence ?? -1);
+            if (lane is null || lane.ReportWhenDone(this, sequence))
+            {
+                ReportEnded();
+            }
         }
+
+        _inflationWorkers?.ReportReady();
+    }
+
+    /// <summary>Takes in what inflation found and hands the ended session on.</summary>
+    internal void ReportEnded()
+    {
+        foreach (var state in _directions)
+        {
+            if (state.Inflater is { } inflation)
+            {
+                TakeInflationFindings(inflation);
+            }
+        }
+
+        _onEnded(this);
+    }
+
+    private void TakeInflationFindings(DirectionInflation inflation)
+    {
+        ref readonly var findings = ref inflation.Findings;
+        if (inflation.WasRefused)
+        {
+            AddNotice(Notice.WsDeflateNotInflated);
+        }
+
+        var notices = findings.Notices;
+        if ((notices & InflationNotices.InvalidData) != 0)
+        {
+            AddNotice(Notice.WsDeflateInvalidData);
+        }
+
+        if ((notices & InflationNotices.ContextMissing) != 0)
+        {
+            AddNotice(Notice.WsDeflateContextMissing);
+        }
+
+        if ((notices & InflationNotices.RatioSuspicious) != 0)
+        {
+            AddNotice(Notice.WsDeflateRatioSuspicious);
+        }
+
+        if ((notices & InflationNotices.CapReached) != 0)
+        {
+            AddNotice(Notice.WsInflateCapReached);
+        }
+
+        if ((notices & InflationNotices.TextInvalidUtf8) != 0)
+        {
+            AddNotice(Notice.WsTextInvalidUtf8);
+        }
+
+        Evidence.OnInflated(inflation.FromClient, findings);
+        (_inflaters ??= new InflaterBudget(_options.MaxInflaters)).CountInflated(findings.Units, findings.Bytes);
     }
 
     internal bool IsClient(FlowDirection direction) => Request is not null || _probing || HandshakeNotCaptured
@@ -476,9 +539,10 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
 
         _inflaters ??= new InflaterBudget(_options.MaxInflaters);
+        var lane = _inflationWorkers?.LaneFor(_connection.Ordinal);
         foreach (var state in _directions)
         {
-            state.AttachInflater(new DirectionInflater(this, IsClient(state.Direction), Deflate, _options.MaxInflatedMessageBytes, _inflaters));
+            state.AttachInflater(new DirectionInflation(IsClient(state.Direction), Deflate, _options.MaxInflatedMessageBytes, _inflaters, lane));
         }
     }
 
@@ -647,9 +711,14 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
 
         CheckReservedBits(header);
-        var messageBytes = header.IsControl ? null : state.Inflater?.OnDataFrame(header, time);
+        var inflation = state.Inflater;
+        if (inflation is not null && !header.IsControl)
+        {
+            inflation.OnDataFrame(header, time, Evidence.KeepsLastMessageFrom(fromClient));
+        }
+
         // Extensions not known (a cut or missing handshake): RSV1 on a continuation may be deflate-frame's, not misuse.
-        Evidence.OnFrame(fromClient, header, _compressionNegotiated, time, messageBytes, _extensionsUnknown || Deflate.Extension == DeflateExtension.PerFrame);
+        Evidence.OnFrame(fromClient, header, _compressionNegotiated, time, inflation is not null, _extensionsUnknown || Deflate.Extension == DeflateExtension.PerFrame);
         if (!header.IsKnownOpcode)
         {
             AddNotice(Notice.WsUnknownOpcode);
@@ -782,9 +851,9 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         private bool _messageOpen;
 
         /// <summary>Set once compression was agreed: reads this direction's compressed payloads.</summary>
-        public DirectionInflater? Inflater { get; private set; }
+        public DirectionInflation? Inflater { get; private set; }
 
-        public void AttachInflater(DirectionInflater inflater)
+        public void AttachInflater(DirectionInflation inflater)
         {
             Inflater = inflater;
             if (Decoder is not null)

@@ -171,6 +171,7 @@ public sealed class CaptureAnalyzer : IDisposable
         _finished = true;
         _defragmenter.Finish();
         _reassembler.FlushAll(_lastTime);
+        _tracker.Complete();
     }
 
     /// <summary>The counters so far (complete after <see cref="Finish"/>).</summary>
@@ -207,5 +208,9 @@ public sealed class CaptureAnalyzer : IDisposable
         }
     }
 
-    public void Dispose() => (_filter as IDisposable)?.Dispose();
+    public void Dispose()
+    {
+        _tracker.Dispose();
+        (_filter as IDisposable)?.Dispose();
+    }
 }

@@ -80,6 +80,13 @@ public static class OfflineAnalysis
         // Files already keep every core busy when there are enough of them; a reading thread per file would then
         // only add the hand-over between threads (measured: 4 x 256 MiB on 2 cores, bench/README.md).
         var prefetch = groups.Count < Environment.ProcessorCount;
+
+        // For the same reason, inflation gets threads of its own only then: compressed traffic makes it most of the
+        // work, and without them one core inflates while the others wait.
+        if (prefetch && options.Inflate && options.InflationThreads == 0)
+        {
+            options = options with { InflationThreads = Environment.ProcessorCount };
+        }
         Parallel.For(
             0,
             groups.Count,

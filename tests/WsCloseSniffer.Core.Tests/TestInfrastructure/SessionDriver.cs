@@ -16,20 +16,23 @@ internal sealed class SessionDriver
     public static readonly TcpEndpoint ServerEndpoint = new(IpAddress.Parse("198.51.100.20"), 8080);
     public static readonly Timestamp Start = Timestamp.FromSeconds(1_800_000_000, 0);
 
+    private readonly InflationWorkers? _inflationWorkers;
     private long _tick;
     private bool _sawFin;
     private bool _sawRst;
 
     /// <param name="clientIsOriginator">False when the server sent the SYN (the client is the responder).</param>
     /// <param name="sawSyn">False for a connection the capture joined after its start (no SYN, no handshake).</param>
-    public SessionDriver(bool clientIsOriginator = true, AnalyzerOptions? options = null, InflaterBudget? inflaters = null, bool sawSyn = true)
+    /// <param name="inflationWorkers">Inflation beside the driver's thread; <see cref="End"/> then waits for it.</param>
+    public SessionDriver(bool clientIsOriginator = true, AnalyzerOptions? options = null, InflaterBudget? inflaters = null, bool sawSyn = true, InflationWorkers? inflationWorkers = null, long ordinal = 0)
     {
+        _inflationWorkers = inflationWorkers;
         ClientDirection = clientIsOriginator ? FlowDirection.FromOriginator : FlowDirection.FromResponder;
         ServerDirection = clientIsOriginator ? FlowDirection.FromResponder : FlowDirection.FromOriginator;
         var info = clientIsOriginator
-            ? new ConnectionInfo(ClientEndpoint, ServerEndpoint, Start, sawSyn, Ordinal: 0)
-            : new ConnectionInfo(ServerEndpoint, ClientEndpoint, Start, sawSyn, Ordinal: 0);
-        Session = new WebSocketSession(info, s => Ended.Add(s), options, inflaters);
+            ? new ConnectionInfo(ClientEndpoint, ServerEndpoint, Start, sawSyn, Ordinal: ordinal)
+            : new ConnectionInfo(ServerEndpoint, ClientEndpoint, Start, sawSyn, Ordinal: ordinal);
+        Session = new WebSocketSession(info, s => Ended.Add(s), options, inflaters, inflationWorkers);
     }
 
     public WebSocketSession Session { get; }
@@ -107,6 +110,7 @@ internal sealed class SessionDriver
     public SessionRecord End(TcpCloseKind kind = TcpCloseKind.EndOfInput)
     {
         EndOnly(kind);
+        _inflationWorkers?.Complete();
         return SessionRecord.From(Session, "test.pcap", flowOrder: 1);
     }
 
