@@ -207,7 +207,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
                 return;
             }
 
-            _inflater = new MessageInflater();
+            _inflater = MessageInflaterPool.Rent();
 
             // A fresh inflater has every byte a sender that resets its window can refer to.
             if (_resetsContext)
@@ -320,7 +320,8 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
     {
         if (_inflater is not null)
         {
-            _inflater.Dispose();
+            // The slot is free now; the zlib state waits in the thread's pool for a later unit to reset and reuse.
+            MessageInflaterPool.Return(_inflater);
             _inflater = null;
             _budget.Return();
         }
