@@ -224,37 +224,36 @@ public sealed class MessageInflater : IDisposable
             z.NextOut = buffers.OutputAddress;
             z.AvailableOut = (uint)room;
             var result = ZLibInterop.Inflate(_zlib.Address, ZLibInterop.NoFlush);
+            if (result is not (ZLibInterop.Ok or ZLibInterop.StreamEnd or ZLibInterop.BufferError))
+            {
+                if (result == ZLibInterop.MemoryError)
+                {
+                    throw new InsufficientMemoryException("zlib could not allocate while inflating");
+                }
+
+                // Z_DATA_ERROR; Z_NEED_DICT and Z_STREAM_ERROR are not expected from raw DEFLATE and are blamed on the data too.
+                // The failing call's output is not counted, as DeflateStream throws it away with its exception.
+                LastError = Marshal.PtrToStringUTF8(z.Message) ?? $"zlib error {result}";
+                return Spend(InflateStatus.InvalidData);
+            }
+
             var produced = room - (int)z.AvailableOut;
             if (produced > 0)
             {
                 unit.Add(buffers.Output.AsSpan(0, produced));
             }
 
-            switch (result)
+            if (result == ZLibInterop.StreamEnd)
             {
-                case ZLibInterop.StreamEnd:
-                    // Checked for the limit first: a stream ending exactly at it counts as reaching it, as before.
-                    _finished = true;
-                    continue;
-                case ZLibInterop.Ok when z.AvailableOut == 0:
-                    continue;
-                case ZLibInterop.Ok or ZLibInterop.BufferError:
-                    // Room left over: zlib took all the input it could use. (Z_BUF_ERROR: it could not move at all.)
-                    break;
-                case ZLibInterop.MemoryError:
-                    throw new InsufficientMemoryException("zlib could not allocate while inflating");
-                default:
-                    // Z_DATA_ERROR, and Z_NEED_DICT (raw DEFLATE has no dictionary id, so this is malformed data too).
-                    LastError = Marshal.PtrToStringUTF8(z.Message) ?? $"zlib error {result}";
-                    return Spend(InflateStatus.InvalidData);
+                // The limit is checked first at the top: a stream ending exactly at it counts as reaching it, as before.
+                _finished = true;
             }
-
-            if (z.AvailableIn > 0 && result == ZLibInterop.Ok)
+            else if (z.AvailableOut > 0 && (z.AvailableIn == 0 || result == ZLibInterop.BufferError))
             {
-                continue;
+                // Room left over: zlib used all the input it was given (Z_BUF_ERROR: it could not move at all).
+                // Full output instead means another call, even without input: zlib may hold decodable bits.
+                break;
             }
-
-            break;
         }
 
         if (_finished && z.AvailableIn > 0)
