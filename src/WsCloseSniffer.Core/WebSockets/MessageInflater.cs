@@ -79,7 +79,7 @@ public sealed class MessageInflater : IDisposable
     public const int OutputChunkBytes = 16 * 1024;
 
     /// <summary>Set in runtimeconfig (or AppContext) to inflate with DeflateStream even where the runtime's zlib can be called.</summary>
-    public const string UseDeflateStreamSwitch = "WsCloseSniffer.MessageInflater.UseDeflateStream";
+    internal const string UseDeflateStreamSwitch = "WsCloseSniffer.MessageInflater.UseDeflateStream";
 
     /// <summary>Input is handed to zlib at most this many bytes at a time, unmasked into the per-thread buffer.</summary>
     private const int PieceBytes = 16 * 1024;
@@ -346,11 +346,20 @@ public sealed class MessageInflater : IDisposable
         }
     }
 
-    private static bool ProbeNative()
+    private static bool ProbeNative() => NativeUsable(static () =>
+    {
+        // Each entry point binds at its first call: call those a unit needs now rather than fail mid-capture.
+        // (InflateReset2_ is optional.) Inflate without buffers is refused with Z_STREAM_ERROR and changes nothing.
+        using var probe = ZStreamHandle.Create();
+        _ = ZLibInterop.Inflate(probe.Address, ZLibInterop.NoFlush);
+    });
+
+    /// <summary>Whether <paramref name="probe"/> ran without finding the library or an entry point missing.</summary>
+    internal static bool NativeUsable(Action probe)
     {
         try
         {
-            ZStreamHandle.Create().Dispose();
+            probe();
             return true;
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)

@@ -42,6 +42,17 @@ public class MessageInflaterEngineTests
         Assert.False(managed.UsesNativeZLib);
     }
 
+    [Fact]
+    public void NativeUsable_LibraryOrEntryPointMissing_FallsBackInsteadOfFailing()
+    {
+        Assert.True(MessageInflater.NativeUsable(() => { }));
+        Assert.False(MessageInflater.NativeUsable(() => throw new DllNotFoundException("libSystem.IO.Compression.Native")));
+        Assert.False(MessageInflater.NativeUsable(() => throw new EntryPointNotFoundException("CompressionNative_Inflate")));
+
+        // Anything else is a real failure, not a missing library.
+        Assert.Throws<InsufficientMemoryException>(() => MessageInflater.NativeUsable(() => throw new InsufficientMemoryException()));
+    }
+
     [Theory]
     [MemberData(nameof(Inputs))]
     public void Inflate_SyncFlushedUnitCutAtEveryByte_NativeAndDeflateStreamAgree(string name, int level)
