@@ -19,7 +19,7 @@ public class InflateBenchmarks
     private const uint MaskKey = 0x37fa213d;
 
     // MessageInflater.UseDeflateStreamSwitch (internal there).
-    private const string UseDeflateStreamSwitch = "WsCloseSniffer.MessageInflater.UseDeflateStream";
+    private const string UseDeflateStreamSwitch = "WsCloseSniffer.WebSockets.MessageInflater.UseDeflateStream";
 
     private byte[][] _wire = [];
     private long _expectedBytes;

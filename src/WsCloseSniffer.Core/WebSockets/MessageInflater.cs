@@ -79,7 +79,7 @@ public sealed class MessageInflater : IDisposable
     public const int OutputChunkBytes = 16 * 1024;
 
     /// <summary>Set in runtimeconfig (or AppContext) to inflate with DeflateStream even where the runtime's zlib can be called.</summary>
-    internal const string UseDeflateStreamSwitch = "WsCloseSniffer.MessageInflater.UseDeflateStream";
+    internal const string UseDeflateStreamSwitch = "WsCloseSniffer.WebSockets.MessageInflater.UseDeflateStream";
 
     /// <summary>Input is handed to zlib at most this many bytes at a time, unmasked into the per-thread buffer.</summary>
     private const int PieceBytes = 16 * 1024;
