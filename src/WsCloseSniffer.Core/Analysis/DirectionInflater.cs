@@ -320,7 +320,7 @@ internal sealed class DirectionInflater : IFramePayloadHandler, IDisposable
     {
         if (_inflater is not null)
         {
-            // The slot is free now; the zlib state waits in the thread's pool for a later unit to reset and reuse.
+            // The zlib state waits in this thread's pool for a later unit (this direction's or another's) to reset and reuse.
             MessageInflaterPool.Return(_inflater);
             _inflater = null;
             _budget.Return();
