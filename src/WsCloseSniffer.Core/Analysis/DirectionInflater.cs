@@ -218,7 +218,7 @@ internal sealed class DirectionInflater : IDisposable
                 return;
             }
 
-            _inflater = new MessageInflater();
+            _inflater = MessageInflaterPool.Rent();
 
             // A fresh inflater has every byte a sender that resets its window can refer to.
             if (_resetsContext)
@@ -329,7 +329,8 @@ internal sealed class DirectionInflater : IDisposable
     {
         if (_inflater is not null)
         {
-            _inflater.Dispose();
+            // The zlib state waits in this thread's pool for a later unit (this direction's or another's) to reset and reuse.
+            MessageInflaterPool.Return(_inflater);
             _inflater = null;
         }
     }
