@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Whole-process benchmark of `wsclosesniffer analyze`, against tshark and tcpdump on the same file.
 #
-#   bench/run.sh            1 GiB capture: wsclosesniffer, tshark, tcpdump, report check
-#   bench/run.sh --large    the same, plus a 10 GiB capture (peak RSS must stay flat)
+#   bench/run.sh            both 1 GiB captures (ours and ../shared/bench/make-big-pcap.py's): wsclosesniffer with
+#                           --csv, with --json, with --no-inflate and from the `dotnet build` output, tcpdump, tshark,
+#                           report checks
+#   bench/run.sh --large    the same, plus 10 GB captures of both generators (peak RSS must stay flat)
 #   bench/run.sh --split    4 files of 256 MiB as a directory vs the 1 GiB file (a directory uses every core)
 #   options: --skip-tshark  --runs N (best of N wsclosesniffer runs, default 5: this machine's speed varies from minute to minute)
 #   env:     SEED (default 42), TSHARK_PREFIX_MB (tshark reads only this prefix of the capture and is scaled),
@@ -46,6 +48,10 @@ if [[ -z "${WSCS_CLI:-}" ]]; then
 fi
 dotnet publish "$ROOT/bench/WsCloseSniffer.Bench.Generator" -c Release -o "$WORK/gen" --nologo -v quiet >/dev/null
 CLI="${WSCS_CLI:-$WORK/cli/wsclosesniffer}"
+# The README runs the tool with `dotnet run --project src/WsCloseSniffer.Cli` (the Debug build, not precompiled): its
+# build output is measured too (the binary itself; `dotnet run` adds its own up-to-date check before it starts).
+dotnet build "$ROOT/src/WsCloseSniffer.Cli" --nologo -v quiet -o "$WORK/build" >/dev/null
+BUILD_CLI="$WORK/build/wsclosesniffer"
 GEN="$WORK/gen/wscs-bench-generator"
 
 echo "== load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows the wall clock)"
@@ -77,12 +83,15 @@ measure() {
 fmt() { printf "%.${2:-2}f" "$1"; }
 
 # analyze_best LABEL PATH BYTES PACKETS CSV [OPTION...]: best of $RUNS runs; sets BEST_S, MEDIAN_S, BEST_RSS_KIB (peak of all runs).
+# CSV is the CSV report's path, or --json=PATH for the JSON Lines report instead. ANALYZE_CLI (default $CLI) is the build run.
 analyze_best() {
   local label=$1 path=$2 bytes=$3 packets=$4 csv=$5
   shift 5
+  local report=(--csv "$csv")
+  if [[ $csv == --json=* ]]; then report=(--json "${csv#--json=}"); fi
   BEST_S=""; BEST_RSS_KIB=0; local times=()
   for ((i = 1; i <= RUNS; i++)); do
-    measure "$label" env ${WSCS_ENV:-} "$CLI" analyze "$path" --csv "$csv" --quiet ${WSCS_ARGS:-} "$@"
+    measure "$label" env ${WSCS_ENV:-} "${ANALYZE_CLI:-$CLI}" analyze "$path" "${report[@]}" --quiet ${WSCS_ARGS:-} "$@"
     printf "   run %d: %6.2f s  %8.1f MB/s  %6.2f Mpackets/s  peak RSS %6.1f MiB  (CPU %.2f s: %.0f MB per CPU-second)\n" "$i" "$SECONDS_TAKEN" \
       "$(echo "$bytes / $SECONDS_TAKEN / 1000000" | bc -l)" "$(echo "$packets / $SECONDS_TAKEN / 1000000" | bc -l)" \
       "$(echo "$PEAK_KIB / 1024" | bc -l)" "$CPU_S" "$(echo "$bytes / $CPU_S / 1000000" | bc -l)"
@@ -141,6 +150,7 @@ compare_capture() {
   python3 "$ROOT/bench/compare.py" "$expected" "$WORK/report.csv" | tee "$WORK/compare.txt"
   grep -q '^PASS' "$WORK/compare.txt" || CHECK_FAILED=1
   local full_median=$MEDIAN_S full_best=$BEST_S
+  WS_RSS_KIB_MAX=$BEST_RSS_KIB
 
   # Inflation measured apart: the same runs with --no-inflate, and what was inflated (the summary's count).
   local inflated_bytes
@@ -151,6 +161,17 @@ compare_capture() {
   NOINFLATE_MEDIAN_S=$MEDIAN_S; NOINFLATE_BEST_S=$BEST_S
   echo "   best: $(fmt "$BEST_S") s; median $(fmt "$MEDIAN_S") s; inflated $(fmt "$(echo "$inflated_bytes / 1000000" | bc -l)" 0) MB in the full runs:" \
     "$(fmt "$(echo "$inflated_bytes / 1000000 / ($full_median - $MEDIAN_S + 0.000001)" | bc -l)" 0) MB/s of inflated data (median difference)"
+  echo "-- the same with --json FILE instead of --csv (best of $RUNS)"
+  analyze_best ws-json "$file" "$bytes" "$packets" "--json=$WORK/report.jsonl"
+  JSON_MEDIAN_S=$MEDIAN_S; JSON_BEST_S=$BEST_S; local json_rss=$BEST_RSS_KIB
+  echo "   best: $(fmt "$BEST_S") s; median $(fmt "$MEDIAN_S") s; peak RSS $(fmt "$(echo "$BEST_RSS_KIB / 1024" | bc -l)" 1) MiB"
+  echo "-- the \`dotnet build\` output (as the README's dotnet run runs it), --csv (best of $RUNS)"
+  ANALYZE_CLI=$BUILD_CLI analyze_best ws-build "$file" "$bytes" "$packets" "$WORK/report-build.csv"
+  BUILD_MEDIAN_S=$MEDIAN_S; BUILD_BEST_S=$BEST_S; local build_rss=$BEST_RSS_KIB
+  echo "   best: $(fmt "$BEST_S") s; median $(fmt "$MEDIAN_S") s; peak RSS $(fmt "$(echo "$BEST_RSS_KIB / 1024" | bc -l)" 1) MiB"
+  cmp -s "$WORK/report.csv" "$WORK/report-build.csv" || { echo "!! the build output's report differs from the published tool's"; CHECK_FAILED=1; }
+  if ((json_rss > WS_RSS_KIB_MAX)); then WS_RSS_KIB_MAX=$json_rss; fi
+  if ((build_rss > WS_RSS_KIB_MAX)); then WS_RSS_KIB_MAX=$build_rss; fi
   MEDIAN_S=$full_median; BEST_S=$full_best
 
   if command -v tcpdump >/dev/null; then
@@ -165,6 +186,9 @@ compare_capture() {
     echo "-- tcpdump -r FILE -w /dev/null ($RUNS runs): median $(fmt "$td_median") s, best $(fmt "$td_best") s, peak RSS $(fmt "$(echo "$PEAK_KIB / 1024" | bc -l)" 1) MiB"
     echo "   wsclosesniffer time / tcpdump time: median $(fmt "$(echo "$MEDIAN_S / $td_median" | bc -l)" 2)x, best $(fmt "$(echo "$BEST_S / $td_best" | bc -l)" 2)x (target <= 1.0x)"
     echo "   with --no-inflate:                  median $(fmt "$(echo "$NOINFLATE_MEDIAN_S / $td_median" | bc -l)" 2)x, best $(fmt "$(echo "$NOINFLATE_BEST_S / $td_best" | bc -l)" 2)x"
+    echo "   with --json:                        median $(fmt "$(echo "$JSON_MEDIAN_S / $td_median" | bc -l)" 2)x, best $(fmt "$(echo "$JSON_BEST_S / $td_best" | bc -l)" 2)x"
+    echo "   the dotnet build output:            median $(fmt "$(echo "$BUILD_MEDIAN_S / $td_median" | bc -l)" 2)x, best $(fmt "$(echo "$BUILD_BEST_S / $td_best" | bc -l)" 2)x"
+    echo "   peak RSS of every wsclosesniffer run: $(fmt "$(echo "$WS_RSS_KIB_MAX / 1024" | bc -l)" 1) MiB (target <= 128 MiB)"
   fi
 
   if ((SKIP_TSHARK == 0)) && command -v tshark >/dev/null; then
@@ -203,6 +227,7 @@ if [[ -f "$INDEP_GEN" ]]; then
   fi
   truth() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$indep.truth.json" "$1"; }
   compare_capture "$indep" "$indep.sessions.csv" "$(truth packets)" "$(truth sessions)" "$(truth close_frames)"
+  RSS_INDEP_1G=$WS_RSS_MIB
 else
   echo
   echo "== independent capture skipped: $INDEP_GEN is not beside the repository"
@@ -215,6 +240,16 @@ if ((LARGE)); then
   else
     bench_file "$DATA/ws-10g-s$SEED.pcap" 10240
     echo "-- peak RSS 10 GiB / 1 GiB: $(fmt "$RSS_1G" 1) -> $(fmt "$WS_RSS_MIB" 1) MiB ($(fmt "$(echo "($WS_RSS_MIB / $RSS_1G - 1) * 100" | bc -l)" 1)%; target within 10%, both <= 128 MiB)"
+    if [[ -f "$INDEP_GEN" ]]; then
+      indep10="$DATA/indep-10g.pcap"
+      if [[ ! -s "$indep10" || ! -s "$indep10.sessions.csv" || ! -s "$indep10.truth.json" ]]; then
+        echo "-- generating $indep10 with $INDEP_GEN (Python: about half an hour here)"
+        /usr/bin/python3 "$INDEP_GEN" --size-mb 10000 --out "$indep10" >/dev/null
+      fi
+      truth10() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$indep10.truth.json" "$1"; }
+      compare_capture "$indep10" "$indep10.sessions.csv" "$(truth10 packets)" "$(truth10 sessions)" "$(truth10 close_frames)"
+      echo "-- peak RSS independent 10 GB / 1 GB: $(fmt "$RSS_INDEP_1G" 1) -> $(fmt "$WS_RSS_MIB" 1) MiB ($(fmt "$(echo "($WS_RSS_MIB / $RSS_INDEP_1G - 1) * 100" | bc -l)" 1)%; target within 10%, both <= 128 MiB)"
+    fi
   fi
 fi
 

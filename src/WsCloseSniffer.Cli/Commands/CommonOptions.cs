@@ -63,7 +63,7 @@ internal static class CommonOptions
 
     public static Option<int?> MaxInflatedMessageMegabytes { get; } = Positive("--max-inflated-message-mb", "Inflated bytes counted per compressed message, in MiB; past this the rest of the message is skipped");
 
-    public static Option<int?> MaxInflaters { get; } = Positive("--max-inflaters", "Compressed directions inflated at once (about 50 KiB each); past this further ones are not inflated");
+    public static Option<int?> MaxInflaters { get; } = Positive("--max-inflaters", "Compressed directions inflated at once (about 42 KiB each); past this further ones are not inflated");
 
     public static Option<bool> NoInflate { get; } = new("--no-inflate")
     {

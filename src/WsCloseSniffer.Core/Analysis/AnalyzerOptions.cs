@@ -27,7 +27,7 @@ public sealed record AnalyzerOptions
     /// </summary>
     public long MaxInflatedMessageBytes { get; init; } = DefaultMaxInflatedMessageBytes;
 
-    /// <summary>Inflaters alive at once per capture source (about 50 KiB each); directions past it are not inflated (notice ws_deflate_not_inflated).</summary>
+    /// <summary>Inflaters alive at once per capture source (about 42 KiB each); directions past it are not inflated (notice ws_deflate_not_inflated).</summary>
     public int MaxInflaters { get; init; } = DefaultMaxInflaters;
 
     /// <summary>

@@ -2,7 +2,7 @@ namespace WsCloseSniffer.Analysis;
 
 /// <summary>
 /// How many inflaters may be alive at once among the sessions of one analysis (one capture source): each costs about
-/// 50 KiB (see <see cref="WebSockets.MessageInflater"/>), and a capture of 100,000 compressed sessions must not cost
+/// 42 KiB (see <see cref="WebSockets.MessageInflater"/>), and a capture of 100,000 compressed sessions must not cost
 /// gigabytes. Sessions take one when a direction starts a compressed message and give it back when no context is
 /// kept (after each message without context takeover, else at the session's end). It also counts what they inflated.
 /// </summary>
