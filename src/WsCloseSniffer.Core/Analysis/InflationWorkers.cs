@@ -92,6 +92,9 @@ internal sealed class InflationLane : IDisposable
     /// <summary>Sessions waiting on one batch before it is handed over: they are held whole until then.</summary>
     public const int BatchSessionEnds = 64;
 
+    /// <summary>Sessions waiting on the lane in all: past it the analysis waits for the oldest one's batch.</summary>
+    public const int MaxWaitingSessions = 256;
+
     public const int BatchesPerLane = 4;
 
     private readonly BlockingCollection<InflationBatch> _full = new(BatchesPerLane);
@@ -189,6 +192,19 @@ internal sealed class InflationLane : IDisposable
         if (sequence == _current.Sequence && ++_current.SessionEnds >= BatchSessionEnds)
         {
             HandOver();
+        }
+
+        // Many short sessions whose last calls sit in batches already handed over would otherwise pile up here.
+        while (_waiting.Count > MaxWaitingSessions)
+        {
+            var (oldest, waiting) = _waiting.Dequeue();
+            if (oldest == _current.Sequence)
+            {
+                HandOver();
+            }
+
+            WaitFor(oldest);
+            waiting.ReportEnded();
         }
 
         return false;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
@@ -117,6 +118,49 @@ public sealed class InflationWorkersTests
         var session = Assert.Single(driver.Ended);
         Assert.Equal(5000, session.Evidence.ClientLargestMessageBytes);
         Assert.Equal(1, session.Evidence.CompressedMessages);
+    }
+
+    [Fact]
+    public void ManySessionsEndingWhileTheirLaneIsBusy_TheAnalysisWaitsAndEachIsReportedOnceWhole()
+    {
+        // A first session's message inflates to 60 MiB (a while for its lane); many others, each with one
+        // uncompressed message in a session that agreed to compression, end while that batch is still being
+        // inflated: more wait than the lane keeps waiting, so the analysis waits for the batch on the way.
+        const int Sessions = 4 * InflationLane.MaxWaitingSessions;
+        using var workers = new InflationWorkers(1);
+        var budget = new InflaterBudget(8);
+        var accepted = DeflateFrames.Accepted(15, contextTakeover: false);
+        var big = new SessionDriver(inflaters: budget, inflationWorkers: workers, ordinal: 0)
+            .Open(offered: "permessage-deflate", accepted: accepted);
+        var others = Enumerable.Range(1, Sessions)
+            .Select(i => new SessionDriver(inflaters: budget, inflationWorkers: workers, ordinal: i).Open(offered: "permessage-deflate", accepted: accepted))
+            .ToList();
+        var bomb = DeflateFrames.SyncFlushed(new byte[60 * 1024 * 1024])[0];
+
+        big.Client(Frame(Binary, bomb, mask: Mask, rsv1: true));
+        for (var i = 0; i < others.Count; i++)
+        {
+            others[i].Client(Frame(Text, Encoding.ASCII.GetBytes(Letters(i, 10 + (i % 50))), mask: Mask));
+        }
+
+        var mostWaiting = 0;
+        foreach (var driver in others)
+        {
+            driver.EndOnly(TcpCloseKind.Fin);
+            mostWaiting = Math.Max(mostWaiting, others.Count(d => d.Ended.Count == 0 && d.Session.End is not null));
+        }
+
+        big.EndOnly(TcpCloseKind.Fin);
+        workers.Complete();
+
+        Assert.True(mostWaiting <= InflationLane.MaxWaitingSessions, $"{mostWaiting} sessions waited at once");
+        Assert.Equal(60L * 1024 * 1024, Assert.Single(big.Ended).Evidence.ClientLargestMessageBytes);
+        for (var i = 0; i < others.Count; i++)
+        {
+            Assert.Equal(10 + (i % 50), Assert.Single(others[i].Ended).Evidence.ClientLargestMessageBytes);
+        }
+
+        Assert.Equal((1, 60L * 1024 * 1024, 0, 0L), (budget.InflatedUnits, budget.InflatedBytes, budget.Live, budget.Refused));
     }
 
     private static (string Csv, InflaterBudget Budget) RunInterleaved(InflationWorkers? workers)
