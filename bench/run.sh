@@ -83,15 +83,12 @@ measure() {
 fmt() { printf "%.${2:-2}f" "$1"; }
 
 # analyze_best LABEL PATH BYTES PACKETS CSV [OPTION...]: best of $RUNS runs; sets BEST_S, MEDIAN_S, BEST_RSS_KIB (peak of all runs).
-# CSV is the CSV report's path, or --json=PATH for the JSON Lines report instead. ANALYZE_CLI (default $CLI) is the build run.
 analyze_best() {
   local label=$1 path=$2 bytes=$3 packets=$4 csv=$5
   shift 5
-  local report=(--csv "$csv")
-  if [[ $csv == --json=* ]]; then report=(--json "${csv#--json=}"); fi
   BEST_S=""; BEST_RSS_KIB=0; local times=()
   for ((i = 1; i <= RUNS; i++)); do
-    measure "$label" env ${WSCS_ENV:-} "${ANALYZE_CLI:-$CLI}" analyze "$path" "${report[@]}" --quiet ${WSCS_ARGS:-} "$@"
+    measure "$label" env ${WSCS_ENV:-} "$CLI" analyze "$path" --csv "$csv" --quiet ${WSCS_ARGS:-} "$@"
     printf "   run %d: %6.2f s  %8.1f MB/s  %6.2f Mpackets/s  peak RSS %6.1f MiB  (CPU %.2f s: %.0f MB per CPU-second)\n" "$i" "$SECONDS_TAKEN" \
       "$(echo "$bytes / $SECONDS_TAKEN / 1000000" | bc -l)" "$(echo "$packets / $SECONDS_TAKEN / 1000000" | bc -l)" \
       "$(echo "$PEAK_KIB / 1024" | bc -l)" "$CPU_S" "$(echo "$bytes / $CPU_S / 1000000" | bc -l)"
@@ -141,55 +138,67 @@ compare_capture() {
   local cat_mbs; cat_mbs=$(echo "$bytes / $SECONDS_TAKEN / 1000000" | bc -l)
   echo "-- cat (page cache read limit): $(fmt "$cat_mbs" 0) MB/s"
 
-  echo "-- wsclosesniffer analyze FILE --csv OUT --quiet (best of $RUNS)"
-  analyze_best ws "$file" "$bytes" "$packets" "$WORK/report.csv"
+  # The variants run in turn, round after round, with tcpdump among them: this VM's speed changes from minute to
+  # minute, and interleaving puts every variant into the same minutes (five runs of one, then five of the next,
+  # measured slow and fast phases instead of the variants).
+  local variants=(full no-inflate json build tcpdump)
+  command -v tcpdump >/dev/null || variants=(full no-inflate json build)
+  declare -A times=() best=() rss=() cpu=()
+  echo "-- $RUNS rounds of: analyze FILE --csv OUT --quiet (full), the same --no-inflate, --json OUT instead of --csv," \
+    "the \`dotnet build\` output as the README's dotnet run runs it (--csv), and tcpdump -r FILE -w /dev/null"
+  for ((i = 1; i <= RUNS; i++)); do
+    for v in "${variants[@]}"; do
+      case $v in
+        full) measure ws env ${WSCS_ENV:-} "$CLI" analyze "$file" --csv "$WORK/report.csv" --quiet ${WSCS_ARGS:-} ;;
+        no-inflate) measure ws env ${WSCS_ENV:-} "$CLI" analyze "$file" --csv "$WORK/report-noinflate.csv" --quiet ${WSCS_ARGS:-} --no-inflate ;;
+        json) measure ws env ${WSCS_ENV:-} "$CLI" analyze "$file" --json "$WORK/report.jsonl" --quiet ${WSCS_ARGS:-} ;;
+        build) measure ws env ${WSCS_ENV:-} "$BUILD_CLI" analyze "$file" --csv "$WORK/report-build.csv" --quiet ${WSCS_ARGS:-} ;;
+        tcpdump) measure tcpdump tcpdump -r "$file" -w /dev/null ;;
+      esac
+      times[$v]+="$SECONDS_TAKEN "; cpu[$v]+="$CPU_S "
+      if [[ -z "${best[$v]:-}" ]] || (($(echo "$SECONDS_TAKEN < ${best[$v]}" | bc -l))); then best[$v]=$SECONDS_TAKEN; fi
+      if ((PEAK_KIB > ${rss[$v]:-0})); then rss[$v]=$PEAK_KIB; fi
+      printf "   round %d %-10s %6.2f s  %8.1f MB/s  peak RSS %6.1f MiB  CPU %.2f s\n" "$i" "$v" "$SECONDS_TAKEN" \
+        "$(echo "$bytes / $SECONDS_TAKEN / 1000000" | bc -l)" "$(echo "$PEAK_KIB / 1024" | bc -l)" "$CPU_S"
+    done
+  done
+  median() { printf '%s\n' $1 | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+  # The spread of tcpdump's own runs says how noisy the machine was during this capture's rounds.
+  local v
+  for v in "${variants[@]}"; do
+    local med; med=$(median "${times[$v]}")
+    local lo hi; lo=$(printf '%s\n' ${times[$v]} | sort -g | head -1); hi=$(printf '%s\n' ${times[$v]} | sort -g | tail -1)
+    printf -- "-- %-10s median %6.2f s, best %6.2f s (runs %.2f-%.2f s), median CPU %.2f s, peak RSS %6.1f MiB\n" "$v" "$med" "${best[$v]}" \
+      "$lo" "$hi" "$(median "${cpu[$v]}")" "$(echo "${rss[$v]} / 1024" | bc -l)"
+  done
+  MEDIAN_S=$(median "${times[full]}"); BEST_S=${best[full]}
   WS_MBS=$(echo "$bytes / $BEST_S / 1000000" | bc -l)
-  WS_RSS_MIB=$(echo "$BEST_RSS_KIB / 1024" | bc -l)
-  echo "   best: $(fmt "$BEST_S") s, $(fmt "$WS_MBS" 1) MB/s, $(fmt "$(echo "$packets / $BEST_S / 1000000" | bc -l)") Mpackets/s, peak RSS $(fmt "$WS_RSS_MIB" 1) MiB; median $(fmt "$MEDIAN_S") s"
+  WS_RSS_MIB=$(echo "${rss[full]} / 1024" | bc -l)
+  WS_RSS_KIB_MAX=0
+  for v in full no-inflate json build; do if ((${rss[$v]} > WS_RSS_KIB_MAX)); then WS_RSS_KIB_MAX=${rss[$v]}; fi; done
   echo "-- report check"
   python3 "$ROOT/bench/compare.py" "$expected" "$WORK/report.csv" | tee "$WORK/compare.txt"
   grep -q '^PASS' "$WORK/compare.txt" || CHECK_FAILED=1
-  local full_median=$MEDIAN_S full_best=$BEST_S
-  WS_RSS_KIB_MAX=$BEST_RSS_KIB
+  cmp -s "$WORK/report.csv" "$WORK/report-build.csv" || { echo "!! the build output's report differs from the published tool's"; CHECK_FAILED=1; }
 
-  # Inflation measured apart: the same runs with --no-inflate, and what was inflated (the summary's count).
+  # Inflation measured apart: what was inflated (the summary's count) over the median time it added.
   local inflated_bytes
   inflated_bytes=$("$CLI" analyze "$file" --quiet ${WSCS_ARGS:-} | sed -n 's/^[0-9]* compressed messages\{0,1\} inflated to \([0-9]*\) bytes\{0,1\}\.$/\1/p')
   inflated_bytes=${inflated_bytes:-0}
-  echo "-- the same with --no-inflate (best of $RUNS): inflation's share"
-  analyze_best ws-noinflate "$file" "$bytes" "$packets" "$WORK/report-noinflate.csv" --no-inflate
-  NOINFLATE_MEDIAN_S=$MEDIAN_S; NOINFLATE_BEST_S=$BEST_S
-  echo "   best: $(fmt "$BEST_S") s; median $(fmt "$MEDIAN_S") s; inflated $(fmt "$(echo "$inflated_bytes / 1000000" | bc -l)" 0) MB in the full runs:" \
-    "$(fmt "$(echo "$inflated_bytes / 1000000 / ($full_median - $MEDIAN_S + 0.000001)" | bc -l)" 0) MB/s of inflated data (median difference)"
-  echo "-- the same with --json FILE instead of --csv (best of $RUNS)"
-  analyze_best ws-json "$file" "$bytes" "$packets" "--json=$WORK/report.jsonl"
-  JSON_MEDIAN_S=$MEDIAN_S; JSON_BEST_S=$BEST_S; local json_rss=$BEST_RSS_KIB
-  echo "   best: $(fmt "$BEST_S") s; median $(fmt "$MEDIAN_S") s; peak RSS $(fmt "$(echo "$BEST_RSS_KIB / 1024" | bc -l)" 1) MiB"
-  echo "-- the \`dotnet build\` output (as the README's dotnet run runs it), --csv (best of $RUNS)"
-  ANALYZE_CLI=$BUILD_CLI analyze_best ws-build "$file" "$bytes" "$packets" "$WORK/report-build.csv"
-  BUILD_MEDIAN_S=$MEDIAN_S; BUILD_BEST_S=$BEST_S; local build_rss=$BEST_RSS_KIB
-  echo "   best: $(fmt "$BEST_S") s; median $(fmt "$MEDIAN_S") s; peak RSS $(fmt "$(echo "$BEST_RSS_KIB / 1024" | bc -l)" 1) MiB"
-  cmp -s "$WORK/report.csv" "$WORK/report-build.csv" || { echo "!! the build output's report differs from the published tool's"; CHECK_FAILED=1; }
-  if ((json_rss > WS_RSS_KIB_MAX)); then WS_RSS_KIB_MAX=$json_rss; fi
-  if ((build_rss > WS_RSS_KIB_MAX)); then WS_RSS_KIB_MAX=$build_rss; fi
-  MEDIAN_S=$full_median; BEST_S=$full_best
+  local noinflate_median; noinflate_median=$(median "${times[no-inflate]}")
+  echo "-- inflated $(fmt "$(echo "$inflated_bytes / 1000000" | bc -l)" 0) MB in each full run:" \
+    "$(fmt "$(echo "$inflated_bytes / 1000000 / ($MEDIAN_S - $noinflate_median + 0.000001)" | bc -l)" 0) MB/s of inflated data by wall time (median difference)," \
+    "$(fmt "$(echo "$inflated_bytes / 1000000 / ($(median "${cpu[full]}") - $(median "${cpu[no-inflate]}") + 0.000001)" | bc -l)" 0) MB per CPU-second"
 
-  if command -v tcpdump >/dev/null; then
-    # The same number of runs as wsclosesniffer's, so the two medians come from the same minutes of this machine.
-    local td_times=() td_best=""
-    for ((i = 1; i <= RUNS; i++)); do
-      measure tcpdump tcpdump -r "$file" -w /dev/null
-      td_times+=("$SECONDS_TAKEN")
-      if [[ -z "$td_best" ]] || (($(echo "$SECONDS_TAKEN < $td_best" | bc -l))); then td_best=$SECONDS_TAKEN; fi
+  if [[ -n "${times[tcpdump]:-}" ]]; then
+    local td_median td_best; td_median=$(median "${times[tcpdump]}"); td_best=${best[tcpdump]}
+    for v in full no-inflate json build; do
+      printf "   %-10s / tcpdump: median %.2fx, best %.2fx (target <= 1.0x)\n" "$v" \
+        "$(echo "$(median "${times[$v]}") / $td_median" | bc -l)" "$(echo "${best[$v]} / $td_best" | bc -l)"
     done
-    local td_median; td_median=$(printf '%s\n' "${td_times[@]}" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')
-    echo "-- tcpdump -r FILE -w /dev/null ($RUNS runs): median $(fmt "$td_median") s, best $(fmt "$td_best") s, peak RSS $(fmt "$(echo "$PEAK_KIB / 1024" | bc -l)" 1) MiB"
-    echo "   wsclosesniffer time / tcpdump time: median $(fmt "$(echo "$MEDIAN_S / $td_median" | bc -l)" 2)x, best $(fmt "$(echo "$BEST_S / $td_best" | bc -l)" 2)x (target <= 1.0x)"
-    echo "   with --no-inflate:                  median $(fmt "$(echo "$NOINFLATE_MEDIAN_S / $td_median" | bc -l)" 2)x, best $(fmt "$(echo "$NOINFLATE_BEST_S / $td_best" | bc -l)" 2)x"
-    echo "   with --json:                        median $(fmt "$(echo "$JSON_MEDIAN_S / $td_median" | bc -l)" 2)x, best $(fmt "$(echo "$JSON_BEST_S / $td_best" | bc -l)" 2)x"
-    echo "   the dotnet build output:            median $(fmt "$(echo "$BUILD_MEDIAN_S / $td_median" | bc -l)" 2)x, best $(fmt "$(echo "$BUILD_BEST_S / $td_best" | bc -l)" 2)x"
     echo "   peak RSS of every wsclosesniffer run: $(fmt "$(echo "$WS_RSS_KIB_MAX / 1024" | bc -l)" 1) MiB (target <= 128 MiB)"
   fi
+  NOINFLATE_BEST_S=${best[no-inflate]}
 
   if ((SKIP_TSHARK == 0)) && command -v tshark >/dev/null; then
     local target=$file prefix_mb=${TSHARK_PREFIX_MB:-}
@@ -209,7 +218,7 @@ compare_capture() {
     else
       echo "   close frames expected from the generator: $want ($([[ $want == "$closes" ]] && echo same || echo DIFFERENT))"
     fi
-    echo "-- wsclosesniffer/tshark = $(fmt "$(echo "$WS_MBS / $ts_mbs" | bc -l)" 0)x (target >= 100x)"
+    echo "-- wsclosesniffer/tshark = $(fmt "$(echo "$WS_MBS / $ts_mbs" | bc -l)" 0)x (target >= 100x); with --no-inflate $(fmt "$(echo "$bytes / $NOINFLATE_BEST_S / 1000000 / $ts_mbs" | bc -l)" 0)x (best runs)"
   fi
 }
 
