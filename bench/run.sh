@@ -222,20 +222,26 @@ compare_capture() {
   fi
 }
 
+# bench_independent FILE SIZE_MB: the full comparison on a capture of the team's independent generator
+# (../shared/bench/make-big-pcap.py), generated beside its ground truth when missing.
+bench_independent() {
+  local file=$1 size_mb=$2
+  if [[ ! -s "$file" || ! -s "$file.sessions.csv" || ! -s "$file.truth.json" ]]; then
+    echo "-- generating $file with $INDEP_GEN (Python: about 30 s per GB here)"
+    /usr/bin/python3 "$INDEP_GEN" --size-mb "$size_mb" --out "$file" >/dev/null
+  fi
+  truth() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$file.truth.json" "$1"; }
+  compare_capture "$file" "$file.sessions.csv" "$(truth packets)" "$(truth sessions)" "$(truth close_frames)"
+}
+
 CHECK_FAILED=0
 bench_file "$DATA/ws-1g-s$SEED.pcap" 1024
 RSS_1G=$WS_RSS_MIB; S_1G=$BEST_S
 
-# The team's independent generator (../shared/bench/make-big-pcap.py): figures are quoted on both captures.
+# Figures are quoted on the independent generator's capture as well as on ours.
 INDEP_GEN="$ROOT/../shared/bench/make-big-pcap.py"
 if [[ -f "$INDEP_GEN" ]]; then
-  indep="$DATA/indep-1g.pcap"
-  if [[ ! -s "$indep" || ! -s "$indep.sessions.csv" || ! -s "$indep.truth.json" ]]; then
-    echo "-- generating $indep with $INDEP_GEN"
-    /usr/bin/python3 "$INDEP_GEN" --size-mb 1000 --out "$indep" >/dev/null
-  fi
-  truth() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$indep.truth.json" "$1"; }
-  compare_capture "$indep" "$indep.sessions.csv" "$(truth packets)" "$(truth sessions)" "$(truth close_frames)"
+  bench_independent "$DATA/indep-1g.pcap" 1000
   RSS_INDEP_1G=$WS_RSS_MIB
 else
   echo
@@ -250,13 +256,7 @@ if ((LARGE)); then
     bench_file "$DATA/ws-10g-s$SEED.pcap" 10240
     echo "-- peak RSS 10 GiB / 1 GiB: $(fmt "$RSS_1G" 1) -> $(fmt "$WS_RSS_MIB" 1) MiB ($(fmt "$(echo "($WS_RSS_MIB / $RSS_1G - 1) * 100" | bc -l)" 1)%; target within 10%, both <= 128 MiB)"
     if [[ -f "$INDEP_GEN" ]]; then
-      indep10="$DATA/indep-10g.pcap"
-      if [[ ! -s "$indep10" || ! -s "$indep10.sessions.csv" || ! -s "$indep10.truth.json" ]]; then
-        echo "-- generating $indep10 with $INDEP_GEN (Python: about half an hour here)"
-        /usr/bin/python3 "$INDEP_GEN" --size-mb 10000 --out "$indep10" >/dev/null
-      fi
-      truth10() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$indep10.truth.json" "$1"; }
-      compare_capture "$indep10" "$indep10.sessions.csv" "$(truth10 packets)" "$(truth10 sessions)" "$(truth10 close_frames)"
+      bench_independent "$DATA/indep-10g.pcap" 10000
       echo "-- peak RSS independent 10 GB / 1 GB: $(fmt "$RSS_INDEP_1G" 1) -> $(fmt "$WS_RSS_MIB" 1) MiB ($(fmt "$(echo "($WS_RSS_MIB / $RSS_INDEP_1G - 1) * 100" | bc -l)" 1)%; target within 10%, both <= 128 MiB)"
     fi
   fi
