@@ -11,8 +11,8 @@ namespace WsCloseSniffer.Analysis;
 /// <param name="EndedByClient">Who sent that first FIN or RST; null with <paramref name="TcpEnd"/>.</param>
 /// <param name="DurationNanoseconds">Last packet minus first packet.</param>
 /// <param name="IdleBeforeEndNanoseconds">
-/// From the last frame (or the 101 response when no frame) to the first FIN/RST, or to the last packet when neither;
-/// null when the session never got an answer.
+/// From the last frame before the first FIN/RST (or the 101 response when none) to that FIN/RST, or from the last
+/// frame to the last packet when neither; null when the session never got an answer.
 /// </param>
 /// <param name="OpenUntil">When the open session stopped: its first close frame, else the first FIN/RST, else the last packet.</param>
 public readonly record struct SessionEnding(
@@ -41,7 +41,7 @@ public readonly record struct SessionEnding(
         }
 
         var evidence = session.Evidence;
-        var quietSince = evidence.LastFrameAt ?? evidence.OpenedAt;
+        var quietSince = evidence.LastFrameBeforeEndAt ?? evidence.OpenedAt;
         long? idle = quietSince is Timestamp q ? Math.Max(0, endTime.NanosecondsSince(q)) : null;
         var openUntil = session.FirstClose?.Time ?? endTime;
         return new SessionEnding(kind, by is FlowDirection d ? session.IsClient(d) : null,

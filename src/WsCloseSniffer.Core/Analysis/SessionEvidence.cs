@@ -39,12 +39,20 @@ public sealed class SessionEvidence
     private Timestamp _lastKeepalive;
     private bool _anyKeepalive;
     private long _maxKeepaliveGapNanoseconds;
+    private Timestamp? _tcpEndAt;
 
     /// <summary>When the 101 response completed: the session's open time; null when it never opened.</summary>
     public Timestamp? OpenedAt { get; private set; }
 
     /// <summary>Packet time of the latest frame completed in either direction; null when none.</summary>
     public Timestamp? LastFrameAt { get; private set; }
+
+    /// <summary>
+    /// Packet time of the latest frame no later than the connection's first FIN or RST (all frames while none was
+    /// seen); null when none. What came before the end says how long the session was quiet, even when the other side
+    /// still sent a frame or two after it (a close frame answering a proxy's FIN, say).
+    /// </summary>
+    public Timestamp? LastFrameBeforeEndAt { get; private set; }
 
     public long ClientPings => _client.Pings;
     public long ServerPings => _server.Pings;
@@ -92,6 +100,15 @@ public sealed class SessionEvidence
 
     internal void OnOpened(Timestamp time) => OpenedAt ??= time;
 
+    /// <summary>A FIN or RST went by: frames later than the earliest one no longer count as before the end.</summary>
+    internal void OnTcpEnd(Timestamp time)
+    {
+        if (_tcpEndAt is not Timestamp end || time < end)
+        {
+            _tcpEndAt = time;
+        }
+    }
+
     /// <summary>The number the next (or current, while it is open) message in that direction has: 1-based.</summary>
     public long CurrentMessageNumber(bool fromClient) => (fromClient ? _client : _server).Messages + 1;
 
@@ -137,6 +154,7 @@ public sealed class SessionEvidence
         _maxKeepaliveGapNanoseconds = 0;
         OpenedAt = null;
         LastFrameAt = null;
+        LastFrameBeforeEndAt = null;
         CompressedMessages = 0;
         InflateErrors = 0;
         FirstInflateError = null;
@@ -153,6 +171,11 @@ public sealed class SessionEvidence
         if (LastFrameAt is not Timestamp last || time > last)
         {
             LastFrameAt = time;
+        }
+
+        if ((_tcpEndAt is not Timestamp end || time <= end) && (LastFrameBeforeEndAt is not Timestamp before || time > before))
+        {
+            LastFrameBeforeEndAt = time;
         }
 
         var side = fromClient ? _client : _server;

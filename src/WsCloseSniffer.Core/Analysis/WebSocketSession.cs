@@ -173,6 +173,11 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
     public void OnClosed(FlowDirection direction, TcpCloseKind kind, Timestamp time)
     {
+        if (kind is TcpCloseKind.Fin or TcpCloseKind.Rst)
+        {
+            Evidence.OnTcpEnd(time);
+        }
+
         // Earliest by packet time, like close frames: a FIN delivered late (after a hole) was not sent late.
         if (kind == TcpCloseKind.Fin && (FirstFinFrom is null || time < _firstFinTime))
         {

@@ -24,6 +24,20 @@ public class WhyDiagnosisTests
     }
 
     [Fact]
+    public void Diagnose_FrameAnsweringTheFinAfterSixtySecondsIdle_IdleTimeCountsUpToTheFin()
+    {
+        // A proxy's idle timeout sends the server a FIN; the server still writes a frame (here a message) before it
+        // closes its side: the quiet minute before the FIN is what ended the session, not the frame after it.
+        var record = Chatted().Wait(60.3).ClientClosed(TcpCloseKind.Fin)
+            .Server(ServerText("too late")).ServerClosed(TcpCloseKind.Fin)
+            .End(TcpCloseKind.Fin);
+
+        Assert.Equal(60_301_000, record.IdleBeforeEndMicroseconds);
+        Assert.Contains("the client ended it after 60.3 s without a frame", record.Diagnosis, StringComparison.Ordinal);
+        Assert.Contains("matches an idle timeout of about 60 s", record.Diagnosis, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Diagnose_FinAfterHundredSecondsIdle_NamesCloudflare()
     {
         var record = Chatted().Wait(99.0).ClientClosed(TcpCloseKind.Fin).End(TcpCloseKind.Fin);
