@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Http;
 using WsCloseSniffer.Reporting;
@@ -45,6 +46,7 @@ public sealed class MutationSmokeTests
             gzip.CopyTo(plain);
             original = plain.ToArray();
         }
+        var inflates = sample.Contains("deflate", StringComparison.Ordinal);
         var random = new Random(Seed + sample.Sum(c => c));
         var outcomes = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < 300; i++)
@@ -67,6 +69,13 @@ public sealed class MutationSmokeTests
                     json.Write(session);
                 }
 
+                if (inflates)
+                {
+                    // Inflated beside the analysis, the damaged compressed traffic gives the very same report.
+                    var onWorkers = HostileCaptures.Run(input, new AnalyzerOptions { InflationThreads = 2 });
+                    Assert.Equal(Rows(run.Sessions), Rows(onWorkers.Sessions));
+                }
+
                 outcome = run.Damage is null ? "read" : "damaged";
             }
             catch (CaptureFormatException)
@@ -79,6 +88,20 @@ public sealed class MutationSmokeTests
 
         // The mutations must reach past the magic number most of the time, or this test checks little.
         Assert.True(outcomes.GetValueOrDefault("read") + outcomes.GetValueOrDefault("damaged") > 150, string.Join(", ", outcomes));
+    }
+
+    private static List<string> Rows(IEnumerable<SessionRecord> sessions)
+    {
+        using var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        using (var writer = new CsvSessionWriter(text, leaveOpen: true))
+        {
+            foreach (var session in sessions)
+            {
+                writer.Write(session);
+            }
+        }
+
+        return [.. text.ToString().Split('\n').Order(StringComparer.Ordinal)];
     }
 
     [Fact]
