@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 using WsCloseSniffer.Analysis;
@@ -23,19 +22,7 @@ public sealed class InflationWorkersTests
         return new string([.. Enumerable.Range(0, length).Select(_ => (char)('a' + random.Next(16)))]);
     }
 
-    private static string Csv(IEnumerable<SessionRecord> sessions)
-    {
-        using var text = new StringWriter(CultureInfo.InvariantCulture);
-        using (var writer = new CsvSessionWriter(text, leaveOpen: true))
-        {
-            foreach (var session in sessions.OrderBy(s => s.FlowOrder))
-            {
-                writer.Write(session);
-            }
-        }
-
-        return text.ToString();
-    }
+    private static string Csv(IEnumerable<SessionRecord> sessions) => ReportText.Csv(sessions.OrderBy(s => s.FlowOrder));
 
     private static (string Csv, AnalysisStatistics Statistics) Analyze(string file, int inflationThreads)
     {

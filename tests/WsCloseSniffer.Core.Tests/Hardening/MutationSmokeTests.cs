@@ -90,19 +90,8 @@ public sealed class MutationSmokeTests
         Assert.True(outcomes.GetValueOrDefault("read") + outcomes.GetValueOrDefault("damaged") > 150, string.Join(", ", outcomes));
     }
 
-    private static List<string> Rows(IEnumerable<SessionRecord> sessions)
-    {
-        using var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
-        using (var writer = new CsvSessionWriter(text, leaveOpen: true))
-        {
-            foreach (var session in sessions)
-            {
-                writer.Write(session);
-            }
-        }
-
-        return [.. text.ToString().Split('\n').Order(StringComparer.Ordinal)];
-    }
+    private static List<string> Rows(IEnumerable<SessionRecord> sessions) =>
+        [.. ReportText.Csv(sessions).Split('\n').Order(StringComparer.Ordinal)];
 
     [Fact]
     public void FrameDecoder_MutatedFrameStreams_FramesCountedAndControlPayloadsBounded()

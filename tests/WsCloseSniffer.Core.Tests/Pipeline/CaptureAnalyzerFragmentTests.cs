@@ -1,4 +1,3 @@
-using System.Globalization;
 
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
@@ -61,19 +60,7 @@ public sealed class CaptureAnalyzerFragmentTests
         return packets;
     }
 
-    private static string Csv(IEnumerable<SessionRecord> sessions)
-    {
-        using var text = new StringWriter(CultureInfo.InvariantCulture);
-        using (var writer = new CsvSessionWriter(text, leaveOpen: true))
-        {
-            foreach (var session in sessions)
-            {
-                writer.Write(session);
-            }
-        }
-
-        return text.ToString();
-    }
+    private static string Csv(IEnumerable<SessionRecord> sessions) => ReportText.Csv(sessions);
 
     [Theory]
     [InlineData(1480, false)]

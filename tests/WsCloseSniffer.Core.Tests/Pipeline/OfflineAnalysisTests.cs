@@ -1,4 +1,3 @@
-using System.Globalization;
 using WsCloseSniffer.Analysis;
 using WsCloseSniffer.Capture;
 using WsCloseSniffer.Decoding;
@@ -21,19 +20,7 @@ public sealed class OfflineAnalysisTests : IDisposable
     private static AnalysisResult RunSamples() =>
         OfflineAnalysis.Run(CaptureGroups.DetectRotations(CaptureInputs.Expand([RepositoryPaths.Samples]), new()), new AnalyzerOptions());
 
-    private static string Csv(IEnumerable<SessionRecord> sessions)
-    {
-        using var text = new StringWriter(CultureInfo.InvariantCulture);
-        using (var writer = new CsvSessionWriter(text, leaveOpen: true))
-        {
-            foreach (var session in sessions)
-            {
-                writer.Write(session);
-            }
-        }
-
-        return text.ToString();
-    }
+    private static string Csv(IEnumerable<SessionRecord> sessions) => ReportText.Csv(sessions);
 
     [Fact]
     public void CaptureAnalyzer_PacketsDecodedOnTheReadingThread_SameSessionsAndCounters()
