@@ -33,7 +33,11 @@ public sealed class SessionTracker : ITcpStreamHandlerFactory, IDisposable
 
     public long Sessions { get; private set; }
 
-    public ITcpStreamHandler Create(in ConnectionInfo connection) => new WebSocketSession(connection, OnEnded, _options, _inflaters, _inflationWorkers);
+    /// <summary>The part (of files read as one) the packets come from now; each new session keeps it.</summary>
+    public int SourcePart { get; set; }
+
+    public ITcpStreamHandler Create(in ConnectionInfo connection) =>
+        new WebSocketSession(connection, OnEnded, _options, _inflaters, _inflationWorkers) { SourcePart = SourcePart };
 
     /// <summary>
     /// Every connection ended: waits for the inflation still running beside the analysis and reports the sessions

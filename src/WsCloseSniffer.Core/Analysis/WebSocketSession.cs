@@ -69,6 +69,9 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
     public ConnectionInfo Connection => _connection;
 
+    /// <summary>Which of the files read as one held the connection's first packet (0 for a single file).</summary>
+    public int SourcePart { get; init; }
+
     public SessionPhase Phase { get; private set; }
 
     /// <summary>The direction the upgrade request travelled in; meaningful once <see cref="Request"/> is set.</summary>

@@ -85,6 +85,9 @@ public sealed class MergingPacketSource<THeaders> : IHeaderedPacketSource<THeade
     /// <summary>Files that ended on damage or a read error, or could not be opened, in the order that happened.</summary>
     public IReadOnlyList<MergePartProblem> Problems => _problems;
 
+    /// <summary>The index (in the parts given) of the file the packet handed out last came from; -1 before the first.</summary>
+    public int CurrentPart => _current?.Order ?? -1;
+
     public bool TryReadNext(out CapturedPacket packet) => TryReadNext(out packet, out _);
 
     public bool TryReadNext(out CapturedPacket packet, out THeaders headers)

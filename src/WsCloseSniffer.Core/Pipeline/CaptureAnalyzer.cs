@@ -31,16 +31,29 @@ public sealed class CaptureAnalyzer : IDisposable
     {
     }
 
-    /// <param name="captureNameAt">The file a session is reported under, from its first packet's time (files read as one).</param>
-    public CaptureAnalyzer(Func<Timestamp, string> captureNameAt, AnalyzerOptions options, Action<SessionRecord> onSession)
+    /// <param name="captureNameOfPart">
+    /// The file a session is reported under, from the <see cref="SourcePart"/> its first packet came from (files read
+    /// as one).
+    /// </param>
+    public CaptureAnalyzer(Func<int, string> captureNameOfPart, AnalyzerOptions options, Action<SessionRecord> onSession)
     {
-        ArgumentNullException.ThrowIfNull(captureNameAt);
+        ArgumentNullException.ThrowIfNull(captureNameOfPart);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(onSession);
-        _tracker = new SessionTracker(session => onSession(SessionRecord.From(session, captureNameAt(session.Connection.FirstPacketTime), session.Connection.Ordinal)), options);
+        _tracker = new SessionTracker(session => onSession(SessionRecord.From(session, captureNameOfPart(session.SourcePart), session.Connection.Ordinal)), options);
         _defragmenter = new IpDefragmenter(options.Defragmentation);
         _reassembler = new TcpReassembler(new TlsStreamHandlerFactory(_tracker, options.TlsKeyLog), options.Reassembly);
         _filter = options.FilterFactory?.Invoke();
+    }
+
+    /// <summary>
+    /// Which of the files read as one the next packets come from: a connection's session keeps the part of its first
+    /// packet, and is reported under that file (0 for a single file).
+    /// </summary>
+    public int SourcePart
+    {
+        get => _tracker.SourcePart;
+        set => _tracker.SourcePart = value;
     }
 
     /// <summary>

@@ -221,20 +221,14 @@ public static class OfflineAnalysis
             return Headered(file, prefetch);
         })).ToList();
 
-        // A session is reported under the file its first packet was in: the last file to start by then.
-        var firstTimes = starts.Select(s => s.First.UnixNanoseconds).ToArray();
+        // A session is reported under the file its first packet was in (files of two interfaces overlap in time).
         var names = starts.Select(s => s.Input.DisplayName).ToArray();
-        string NameAt(Timestamp time)
-        {
-            var index = Array.BinarySearch(firstTimes, time.UnixNanoseconds);
-            index = index >= 0 ? LastOf(firstTimes, index) : ~index - 1;
-            return names.Length == 0 ? group.Files[0].DisplayName : names[Math.Max(index, 0)];
-        }
+        string NameOf(int part) => names.Length == 0 ? group.Files[0].DisplayName : names[Math.Clamp(part, 0, names.Length - 1)];
 
         var totalBytes = group.Files.Sum(f => SizeOf(f.Path));
         using var source = new MergingPacketSource<DecodedTcp>(parts, group.Files[0].DisplayName, totalBytes);
-        using var analyzer = new CaptureAnalyzer(NameAt, options, onSession);
-        if (ReadAll(group.Files[0].DisplayName, source, analyzer, progress, cancellationToken) is { } readProblem)
+        using var analyzer = new CaptureAnalyzer(NameOf, options, onSession);
+        if (ReadAll(group.Files[0].DisplayName, source, analyzer, progress, cancellationToken, source) is { } readProblem)
         {
             problems.Add(readProblem);
         }
@@ -244,19 +238,10 @@ public static class OfflineAnalysis
         return new GroupResult(analyzer.Statistics, problems, source.PeakOpenParts);
     }
 
-    private static int LastOf(long[] sorted, int index)
-    {
-        while (index + 1 < sorted.Length && sorted[index + 1] == sorted[index])
-        {
-            index++;
-        }
-
-        return index;
-    }
-
     /// <summary>Feeds every packet of <paramref name="source"/> on; returns the damage or read error that ended it, if any.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static InputProblem? ReadAll(string name, IHeaderedPacketSource<DecodedTcp> source, CaptureAnalyzer analyzer, AnalysisProgress? progress, CancellationToken cancellationToken)
+    /// <param name="merging">Files read as one: each packet's file is told to the analyzer before the packet.</param>
+    private static InputProblem? ReadAll(string name, IHeaderedPacketSource<DecodedTcp> source, CaptureAnalyzer analyzer, AnalysisProgress? progress, CancellationToken cancellationToken, MergingPacketSource<DecodedTcp>? merging = null)
     {
         long reported = 0;
         void Progress()
@@ -272,6 +257,11 @@ public static class OfflineAnalysis
 
             while (source.TryReadNext(out var packet, out var decoded))
             {
+                if (merging is not null)
+                {
+                    analyzer.SourcePart = merging.CurrentPart;
+                }
+
                 analyzer.Process(packet, decoded);
                 if (++packets % ProgressEveryPackets == 0)
                 {

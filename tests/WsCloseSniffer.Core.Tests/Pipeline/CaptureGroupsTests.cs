@@ -240,6 +240,48 @@ public sealed class CaptureGroupsTests : IDisposable
         Assert.Equal(expected, Report(perPacket));
     }
 
+    [Fact]
+    public void AsOne_TwoInterfacesOverlappingInTime_EachSessionUnderTheFileItCameFrom()
+    {
+        // eth0 holds a session at 0 s and another at 5 s; eth1, which starts at 2 s, one at 2 s. The session at 5 s
+        // began after eth1's first packet, but in eth0: a name taken from the time alone would say eth1.
+        CaptureInput Write(string name, params (string Sample, double StartSeconds)[] sessions)
+        {
+            var pcap = new PcapFileBuilder(nanosecond: true, snapLength: 262144);
+            var packets = new List<(long Time, byte[] Data, int OriginalLength)>();
+            foreach (var (sample, start) in sessions)
+            {
+                using var source = CaptureFile.Open(Path.Combine(RepositoryPaths.Samples, sample));
+                long? first = null;
+                while (source.TryReadNext(out var packet))
+                {
+                    first ??= packet.Timestamp.UnixNanoseconds;
+                    var time = ((long)BaseSeconds * 1_000_000_000) + (long)(start * 1e9) + (packet.Timestamp.UnixNanoseconds - first.Value);
+                    packets.Add((time, packet.Data.ToArray(), packet.OriginalLength));
+                }
+            }
+
+            foreach (var (time, data, originalLength) in packets.OrderBy(p => p.Time))
+            {
+                pcap.Packet((uint)(time / 1_000_000_000), (uint)(time % 1_000_000_000), data, (uint)originalLength);
+            }
+
+            var path = Path.Combine(_directory, name);
+            System.IO.File.WriteAllBytes(path, pcap.ToArray());
+            return new CaptureInput(path, name);
+        }
+
+        var eth0 = Write("eth0.pcap", ("01-client-close-1000.pcap", 0), ("02-server-close-1000.pcap", 5));
+        var eth1 = Write("eth1.pcap", ("03-mandatory-extension-1010.pcap", 2));
+
+        using var result = OfflineAnalysis.Run(CaptureGroups.AsOne([eth1, eth0]), new AnalyzerOptions());
+        var files = result.Sessions.Sorted().Select(r => (r.CaptureFile, r.Classification)).ToList();
+
+        Assert.Equal(
+            [("eth0.pcap", "normal_closure"), ("eth1.pcap", "mandatory_extension"), ("eth0.pcap", "normal_closure")],
+            files);
+    }
+
     /// <summary>Every column but session_id and capture_file (the file names differ by construction).</summary>
     private static List<List<string?>> Report(AnalysisResult result)
     {
