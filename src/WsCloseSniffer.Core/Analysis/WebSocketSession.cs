@@ -536,6 +536,11 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     private void StartInflating(UpgradeResponse response)
     {
         Deflate = DeflateParameters.FromAccepted(response.Extensions);
+        if (Request is { } request)
+        {
+            Deflate = Deflate.AnsweringOffer(request.Extensions, response.Extensions);
+        }
+
         if (Deflate.Problems.Count > 0)
         {
             AddNotice(Notice.WsDeflateParametersInvalid);

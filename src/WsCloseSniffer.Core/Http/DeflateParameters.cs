@@ -69,6 +69,87 @@ public sealed record DeflateParameters(
         return None;
     }
 
+    /// <summary>
+    /// The permessage-deflate response checked against the client's offers (RFC 7692 7.1): it must answer one of them.
+    /// A response that answers none gets the reason for the offer that comes closest in <see cref="Problems"/>: a
+    /// strict client fails the connection on it. Other extensions, and offers that were not captured, are left alone.
+    /// </summary>
+    public DeflateParameters AnsweringOffer(ExtensionList offered, ExtensionList accepted)
+    {
+        ArgumentNullException.ThrowIfNull(offered);
+        ArgumentNullException.ThrowIfNull(accepted);
+        var response = Extension == DeflateExtension.PerMessage
+            ? accepted.Items.FirstOrDefault(e => e.Name.Equals(WebSocketExtension.PerMessageDeflate, StringComparison.OrdinalIgnoreCase))
+            : null;
+        var offers = offered.Items.Where(e => e.Name.Equals(WebSocketExtension.PerMessageDeflate, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (response is null || offers.Count == 0)
+        {
+            return this;
+        }
+
+        string? closest = null;
+        foreach (var offer in offers)
+        {
+            var mismatch = Mismatch(offer, response);
+            if (mismatch is null)
+            {
+                return this;
+            }
+
+            closest ??= mismatch;
+        }
+
+        return this with { Problems = [.. Problems, closest!] };
+    }
+
+    /// <summary>Why <paramref name="response"/> does not answer <paramref name="offer"/> as RFC 7692 7.1.1-7.1.2 allow; null when it does.</summary>
+    private static string? Mismatch(WebSocketExtension offer, WebSocketExtension response)
+    {
+        // 7.1.2.2: without client_max_window_bits in the offer the response must not have it, and with a value the
+        // response's may not be larger.
+        if (response.TryGetParameter("client_max_window_bits", out var clientAnswer))
+        {
+            if (!offer.TryGetParameter("client_max_window_bits", out var clientOffer))
+            {
+                return "client_max_window_bits the client did not offer";
+            }
+
+            if (Bits(clientOffer) is int offeredBits && Bits(clientAnswer) is int answeredBits && answeredBits > offeredBits)
+            {
+                return $"client_max_window_bits={answeredBits} above the offered {offeredBits}";
+            }
+        }
+
+        // 7.1.2.1: an offered server_max_window_bits is accepted only by answering it with the same or a smaller value.
+        if (offer.TryGetParameter("server_max_window_bits", out var serverOffer) && Bits(serverOffer) is int serverOffered)
+        {
+            if (!response.TryGetParameter("server_max_window_bits", out var serverAnswer))
+            {
+                return $"no server_max_window_bits for the offered {serverOffered}";
+            }
+
+            if (Bits(serverAnswer) is int serverAnswered && serverAnswered > serverOffered)
+            {
+                return $"server_max_window_bits={serverAnswered} above the offered {serverOffered}";
+            }
+        }
+
+        // 7.1.1.1: an offered server_no_context_takeover is accepted only by answering it.
+        if (offer.TryGetParameter("server_no_context_takeover", out _) && !response.TryGetParameter("server_no_context_takeover", out _))
+        {
+            return "no server_no_context_takeover for the offered one";
+        }
+
+        return null;
+    }
+
+    /// <summary>RFC 7692 7.1.2: 1*DIGIT without a leading zero, 8 to 15; null for anything else or no value.</summary>
+    private static int? Bits(string? value) =>
+        value is { Length: 1 or 2 } && value[0] != '0' && value.All(char.IsAsciiDigit)
+            && int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture) is >= MinWindowBits and <= MaxWindowBits and var bits
+            ? bits
+            : null;
+
     private static DeflateParameters PerMessage(WebSocketExtension extension)
     {
         var problems = new List<string>();
@@ -164,8 +245,7 @@ public sealed record DeflateParameters(
             return MaxWindowBits;
         }
 
-        if (value.Length is 1 or 2 && value[0] != '0' && value.All(char.IsAsciiDigit)
-            && int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture) is >= MinWindowBits and <= MaxWindowBits and var bits)
+        if (Bits(value) is int bits)
         {
             return bits;
         }

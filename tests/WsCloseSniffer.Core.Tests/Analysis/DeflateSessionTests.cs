@@ -300,6 +300,19 @@ public class DeflateSessionTests
     }
 
     [Fact]
+    public void Handshake_ServerLimitsAClientWindowItWasNotOffered_NoticesAndStillInflates()
+    {
+        // RFC 7692 7.1.2.2: without client_max_window_bits in the offer the response must not have it.
+        var frame = DeflateFrames.Messages(fromClient: true, 15, contextTakeover: true, [(Message(1, 500), null)])[0];
+        var record = new SessionDriver().Open(offered: "permessage-deflate", accepted: "permessage-deflate; client_max_window_bits=10")
+            .Client(frame)
+            .End(TcpCloseKind.Fin);
+
+        Assert.Contains(Notice.WsDeflateParametersInvalid, record.Notices);
+        Assert.Equal(500, record.ClientLargestMessageBytes);
+    }
+
+    [Fact]
     public void Inflate_InvalidWindowBitsAccepted_NoticesAndStillInflates()
     {
         var frame = DeflateFrames.Messages(fromClient: true, 15, contextTakeover: true, [(Message(1, 500), null)])[0];

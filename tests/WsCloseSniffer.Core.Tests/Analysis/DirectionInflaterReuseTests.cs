@@ -24,7 +24,7 @@ public class DirectionInflaterReuseTests
         Assert.True(kept[1].Length < Quotes.Length / 10, $"{kept[1].Length}");
         var fresh = DeflateFrames.SyncFlushed(Encoding.UTF8.GetBytes("a message of its own"))[0];
         var budget = new InflaterBudget(4);
-        var driver = new SessionDriver(inflaters: budget).Open(offered: "permessage-deflate", accepted: DeflateFrames.Accepted(15, contextTakeover: false));
+        var driver = new SessionDriver(inflaters: budget).Open(offered: "permessage-deflate; client_max_window_bits", accepted: DeflateFrames.Accepted(15, contextTakeover: false));
 
         driver.Client(Frame(Text, kept[0], mask: ClientMask, rsv1: true));
         Assert.Equal(0, budget.Live);
@@ -46,7 +46,7 @@ public class DirectionInflaterReuseTests
     {
         var units = Enumerable.Range(0, 6).Select(i => DeflateFrames.SyncFlushed([.. Quotes, (byte)('0' + i)])[0]).ToList();
         var budget = new InflaterBudget(1);
-        var driver = new SessionDriver(inflaters: budget).Open(offered: "permessage-deflate", accepted: DeflateFrames.Accepted(15, contextTakeover: false));
+        var driver = new SessionDriver(inflaters: budget).Open(offered: "permessage-deflate; client_max_window_bits", accepted: DeflateFrames.Accepted(15, contextTakeover: false));
         foreach (var unit in units)
         {
             driver.Client(Frame(Binary, unit, mask: ClientMask, rsv1: true));

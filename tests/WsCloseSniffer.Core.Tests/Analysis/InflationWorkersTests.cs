@@ -86,6 +86,7 @@ public sealed class InflationWorkersTests
         Assert.Contains(Notice.WsTextInvalidUtf8, inline);
         Assert.Contains(Notice.WsDeflateNotInflated, inline);
         Assert.Contains(Notice.WsDeflateContextMissing, inline);
+        Assert.DoesNotContain(Notice.WsDeflateParametersInvalid, inline);
     }
 
     [Fact]
@@ -118,9 +119,9 @@ public sealed class InflationWorkersTests
         var budget = new InflaterBudget(8);
         var accepted = DeflateFrames.Accepted(15, contextTakeover: false);
         var big = new SessionDriver(inflaters: budget, inflationWorkers: workers, ordinal: 0)
-            .Open(offered: "permessage-deflate", accepted: accepted);
+            .Open(offered: "permessage-deflate; client_max_window_bits", accepted: accepted);
         var others = Enumerable.Range(1, Sessions)
-            .Select(i => new SessionDriver(inflaters: budget, inflationWorkers: workers, ordinal: i).Open(offered: "permessage-deflate", accepted: accepted))
+            .Select(i => new SessionDriver(inflaters: budget, inflationWorkers: workers, ordinal: i).Open(offered: "permessage-deflate; client_max_window_bits", accepted: accepted))
             .ToList();
         var bomb = DeflateFrames.SyncFlushed(new byte[60 * 1024 * 1024])[0];
 
@@ -198,7 +199,7 @@ public sealed class InflationWorkersTests
             script.Add(steps);
             var accepted = DeflateFrames.Accepted(15, takeover);
             drivers.Add(new SessionDriver(inflaters: budget, inflationWorkers: workers, ordinal: i)
-                .Open(offered: "permessage-deflate", accepted: accepted));
+                .Open(offered: "permessage-deflate; client_max_window_bits", accepted: accepted));
         }
 
         // Round robin over the sessions, ending each as its script runs out: many sessions open at once.

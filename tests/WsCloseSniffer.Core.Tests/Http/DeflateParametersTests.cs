@@ -46,6 +46,36 @@ public class DeflateParametersTests
         Assert.False(p.NoContextTakeover(fromClient: false));
     }
 
+    [Theory]
+    // Answers that RFC 7692 7.1 allows: each answers one of the offers.
+    [InlineData("permessage-deflate; client_max_window_bits", "permessage-deflate; client_max_window_bits=10", null)]
+    [InlineData("permessage-deflate; client_max_window_bits=12", "permessage-deflate; client_max_window_bits=12", null)]
+    [InlineData("permessage-deflate; server_max_window_bits=12", "permessage-deflate; server_max_window_bits=10", null)]
+    [InlineData("permessage-deflate; server_no_context_takeover", "permessage-deflate; server_no_context_takeover", null)]
+    [InlineData("permessage-deflate", "permessage-deflate; server_no_context_takeover; client_no_context_takeover", null)]
+    [InlineData("permessage-deflate; server_max_window_bits=10, permessage-deflate", "permessage-deflate", null)]
+    [InlineData("x-other", "permessage-deflate; client_max_window_bits=10", null)]
+    // Answers that break it: a strict client fails the connection.
+    [InlineData("permessage-deflate", "permessage-deflate; client_max_window_bits=10", "client_max_window_bits the client did not offer")]
+    [InlineData("permessage-deflate; client_max_window_bits=10", "permessage-deflate; client_max_window_bits=12", "client_max_window_bits=12 above the offered 10")]
+    [InlineData("permessage-deflate; server_max_window_bits=10", "permessage-deflate", "no server_max_window_bits for the offered 10")]
+    [InlineData("permessage-deflate; server_max_window_bits=10", "permessage-deflate; server_max_window_bits=11", "server_max_window_bits=11 above the offered 10")]
+    [InlineData("permessage-deflate; server_no_context_takeover", "permessage-deflate", "no server_no_context_takeover for the offered one")]
+    public void AnsweringOffer_ResponseAgainstTheOffers_ProblemOnlyWhenItAnswersNone(string offered, string accepted, string? problem)
+    {
+        var acceptedList = ExtensionList.Parse(accepted);
+        var p = DeflateParameters.FromAccepted(acceptedList).AnsweringOffer(ExtensionList.Parse(offered), acceptedList);
+
+        if (problem is null)
+        {
+            Assert.Empty(p.Problems);
+        }
+        else
+        {
+            Assert.Equal(problem, Assert.Single(p.Problems));
+        }
+    }
+
     [Fact]
     public void FromAccepted_NoDeflateExtension_None() =>
         Assert.False(DeflateParameters.FromAccepted(ExtensionList.Parse("x-other; a=1")).Applies);
