@@ -35,6 +35,15 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
     private static readonly AnalyzerOptions s_defaultOptions = new();
 
+    private static readonly (InflationNotices Flag, string Notice)[] s_inflationNotices =
+    [
+        (InflationNotices.InvalidData, Notice.WsDeflateInvalidData),
+        (InflationNotices.ContextMissing, Notice.WsDeflateContextMissing),
+        (InflationNotices.RatioSuspicious, Notice.WsDeflateRatioSuspicious),
+        (InflationNotices.CapReached, Notice.WsInflateCapReached),
+        (InflationNotices.TextInvalidUtf8, Notice.WsTextInvalidUtf8),
+    ];
+
     private readonly ConnectionInfo _connection;
     private readonly AnalyzerOptions _options;
     private readonly Action<WebSocketSession> _onEnded;
@@ -244,30 +253,12 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
             AddNotice(Notice.WsDeflateNotInflated);
         }
 
-        var notices = findings.Notices;
-        if ((notices & InflationNotices.InvalidData) != 0)
+        foreach (var (flag, notice) in s_inflationNotices)
         {
-            AddNotice(Notice.WsDeflateInvalidData);
-        }
-
-        if ((notices & InflationNotices.ContextMissing) != 0)
-        {
-            AddNotice(Notice.WsDeflateContextMissing);
-        }
-
-        if ((notices & InflationNotices.RatioSuspicious) != 0)
-        {
-            AddNotice(Notice.WsDeflateRatioSuspicious);
-        }
-
-        if ((notices & InflationNotices.CapReached) != 0)
-        {
-            AddNotice(Notice.WsInflateCapReached);
-        }
-
-        if ((notices & InflationNotices.TextInvalidUtf8) != 0)
-        {
-            AddNotice(Notice.WsTextInvalidUtf8);
+            if ((findings.Notices & flag) != 0)
+            {
+                AddNotice(notice);
+            }
         }
 
         Evidence.OnInflated(inflation.FromClient, findings);
