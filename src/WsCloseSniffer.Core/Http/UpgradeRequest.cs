@@ -54,18 +54,7 @@ public sealed record UpgradeRequest(
         }
 
         IReadOnlyList<string> extensionLines = head.GetAll("Sec-WebSocket-Extensions");
-        request = new UpgradeRequest(
-            head.Target,
-            head.Get("Host"),
-            head.Get("Sec-WebSocket-Key"),
-            head.Get("Sec-WebSocket-Version"),
-            JoinAll(head, "Sec-WebSocket-Protocol"),
-            extensionLines,
-            ExtensionList.Parse(extensionLines))
-        {
-            Origin = head.Get("Origin"),
-            Problems = FindProblems(head),
-        };
+        request = Of(head, extensionLines, ExtensionList.Parse(extensionLines)) with { Problems = FindProblems(head) };
         return true;
     }
 
@@ -94,21 +83,23 @@ public sealed record UpgradeRequest(
             return false;
         }
 
-        request = new UpgradeRequest(
+        request = Of(head, [], ExtensionList.Empty) with { IsCutByCapture = true, AsksForWebSocket = upgrade is not null };
+        return true;
+    }
+
+    /// <summary>The fields both kinds of request read from the head the same way.</summary>
+    private static UpgradeRequest Of(HttpHead head, IReadOnlyList<string> extensionLines, ExtensionList extensions) =>
+        new(
             head.Target,
             head.Get("Host"),
             head.Get("Sec-WebSocket-Key"),
             head.Get("Sec-WebSocket-Version"),
             JoinAll(head, "Sec-WebSocket-Protocol"),
-            [],
-            ExtensionList.Empty)
+            extensionLines,
+            extensions)
         {
             Origin = head.Get("Origin"),
-            IsCutByCapture = true,
-            AsksForWebSocket = upgrade is not null,
         };
-        return true;
-    }
 
     private static string[] FindProblems(HttpHead head)
     {

@@ -34,6 +34,9 @@ public struct FrameChainProbe
     /// <summary>Frames, each ending where a segment ends, that make a chain evidence (without a close frame).</summary>
     public const int MinAlignedFrames = 2;
 
+    // Text and close reasons are unmasked this many bytes at a time, on the stack, to be checked as UTF-8.
+    private const int UnmaskedPieceBytes = 256;
+
     private HeaderBytes _header;
     private int _headerHeld;
     private FrameHeader _current;
@@ -42,8 +45,8 @@ public struct FrameChainProbe
     private bool _messageOpen;
     private bool _messageKnown;
     private bool _validateText;
-    private Utf8Checker _text;
-    private Utf8Checker _closeReason;
+    private Utf8Validator _text;
+    private Utf8Validator _closeReason;
     private int _closeCodeHigh;
 
     /// <summary>A chain is being followed.</summary>
@@ -269,15 +272,14 @@ public struct FrameChainProbe
             return true;
         }
 
-        for (var i = 0; i < bytes.Length; i++)
+        Span<byte> clear = stackalloc byte[UnmaskedPieceBytes];
+        var offset = _payloadRead;
+        while (!bytes.IsEmpty)
         {
-            var offset = _payloadRead + i;
-            var b = bytes[i];
-            if (_current.IsMasked)
-            {
-                b ^= (byte)(_current.MaskKey >> (24 - (int)((offset & 3) * 8)));
-            }
-
+            var piece = clear[..Math.Min(clear.Length, bytes.Length)];
+            FrameHeader.CopyUnmasked(bytes[..piece.Length], piece, _current.IsMasked ? _current.MaskKey : 0, offset);
+            bytes = bytes[piece.Length..];
+            ReadOnlySpan<byte> text = piece;
             if (isClose && offset < 2)
             {
                 if (_closeCodeHigh == -2)
@@ -285,21 +287,27 @@ public struct FrameChainProbe
                     return true;
                 }
 
-                if (offset == 0)
+                // RFC 6455 5.5.1: the close code's two bytes come first, then the reason.
+                var codeBytes = (int)Math.Min(2 - offset, text.Length);
+                for (var i = 0; i < codeBytes; i++)
                 {
-                    _closeCodeHigh = b;
-                    continue;
+                    if (offset + i == 0)
+                    {
+                        _closeCodeHigh = text[i];
+                    }
+                    else if (!CloseCode.IsValidOnWire((_closeCodeHigh << 8) | text[i]))
+                    {
+                        return false;
+                    }
                 }
 
-                if (!CloseCode.IsValidOnWire((_closeCodeHigh << 8) | b))
-                {
-                    return false;
-                }
-
-                continue;
+                text = text[codeBytes..];
             }
 
-            if (!(isClose ? _closeReason.Next(b) : _text.Next(b)))
+            offset += piece.Length;
+            ref var utf8 = ref isClose ? ref _closeReason : ref _text;
+            utf8.Append(text);
+            if (utf8.IsInvalid)
             {
                 return false;
             }
@@ -315,7 +323,7 @@ public struct FrameChainProbe
         if (_current.Opcode == WebSocketOpcode.Close)
         {
             // 1 byte cannot hold a code; a reason must end on a character boundary.
-            valid = _current.PayloadLength != 1 && _closeReason.IsAtBoundary;
+            valid = _current.PayloadLength != 1 && _closeReason.Complete();
             if (valid && aligned && _closeCodeHigh != -2)
             {
                 SawAlignedClose = true;
@@ -323,7 +331,7 @@ public struct FrameChainProbe
         }
         else if (!_current.IsControl && _current.Fin && _validateText)
         {
-            valid = _text.IsAtBoundary;
+            valid = _text.Complete();
         }
 
         if (!valid)
@@ -340,50 +348,6 @@ public struct FrameChainProbe
         }
 
         return true;
-    }
-
-    /// <summary>RFC 3629 section 4: the well-formed UTF-8 byte sequences, one byte at a time.</summary>
-    private struct Utf8Checker
-    {
-        private int _needed;
-        private byte _lower;
-        private byte _upper;
-
-        public readonly bool IsAtBoundary => _needed == 0;
-
-        public bool Next(byte b)
-        {
-            if (_needed > 0)
-            {
-                if (b < _lower || b > _upper)
-                {
-                    return false;
-                }
-
-                _needed--;
-                _lower = 0x80;
-                _upper = 0xBF;
-                return true;
-            }
-
-            if (b < 0x80)
-            {
-                return true;
-            }
-
-            (_needed, _lower, _upper) = b switch
-            {
-                >= 0xC2 and <= 0xDF => (1, (byte)0x80, (byte)0xBF),
-                0xE0 => (2, (byte)0xA0, (byte)0xBF),
-                0xED => (2, (byte)0x80, (byte)0x9F),
-                >= 0xE1 and <= 0xEF => (2, (byte)0x80, (byte)0xBF),
-                0xF0 => (3, (byte)0x90, (byte)0xBF),
-                >= 0xF1 and <= 0xF3 => (3, (byte)0x80, (byte)0xBF),
-                0xF4 => (3, (byte)0x80, (byte)0x8F),
-                _ => (0, (byte)0, (byte)0),
-            };
-            return _needed > 0;
-        }
     }
 
     [InlineArray(FrameHeader.MaxLength)]

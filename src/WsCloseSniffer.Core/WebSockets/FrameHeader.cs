@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace WsCloseSniffer.WebSockets;
 
@@ -137,12 +138,42 @@ public readonly record struct FrameHeader
     /// XORs <paramref name="payload"/> with the mask, starting <paramref name="payloadOffset"/> bytes into
     /// the frame's payload, so unmasking resumes exactly where the previous segment ended.
     /// </summary>
-    public static void Unmask(Span<byte> payload, uint maskKey, long payloadOffset)
+    public static void Unmask(Span<byte> payload, uint maskKey, long payloadOffset) =>
+        CopyUnmasked(payload, payload, maskKey, payloadOffset);
+
+    /// <summary>
+    /// Copies <paramref name="source"/> into <paramref name="destination"/> (which may be the same bytes) unmasking it
+    /// on the way, as <see cref="Unmask"/> does, 16 bytes at a time: for payloads read anyway, one pass instead of a
+    /// copy and a byte-by-byte unmask.
+    /// </summary>
+    public static void CopyUnmasked(ReadOnlySpan<byte> source, Span<byte> destination, uint maskKey, long payloadOffset)
     {
-        for (var i = 0; i < payload.Length; i++)
+        if (maskKey == 0)
         {
-            var shift = 24 - (int)(((payloadOffset + i) & 3) * 8);
-            payload[i] ^= (byte)(maskKey >> shift);
+            source.CopyTo(destination);
+            return;
+        }
+
+        Span<byte> mask = stackalloc byte[Vector128<byte>.Count];
+        for (var i = 0; i < mask.Length; i++)
+        {
+            mask[i] = (byte)(maskKey >> (24 - (int)(((payloadOffset + i) & 3) * 8)));
+        }
+
+        var i0 = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var key = Vector128.Create<byte>(mask);
+            for (; i0 + Vector128<byte>.Count <= source.Length; i0 += Vector128<byte>.Count)
+            {
+                (Vector128.Create(source[i0..]) ^ key).CopyTo(destination[i0..]);
+            }
+        }
+
+        // Past a multiple of 16 (a multiple of 4) the mask lines up with its start again.
+        for (var i = i0; i < source.Length; i++)
+        {
+            destination[i] = (byte)(source[i] ^ mask[(i - i0) & 3]);
         }
     }
 }

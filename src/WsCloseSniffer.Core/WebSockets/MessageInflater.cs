@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace WsCloseSniffer.WebSockets;
 
@@ -201,7 +200,7 @@ public sealed class MessageInflater : IDisposable
     {
         var buffers = t_buffers ??= new ThreadBuffers();
         var input = buffers.Input.AsSpan(0, piece.Length);
-        CopyUnmasked(piece, input, maskKey, payloadOffset);
+        FrameHeader.CopyUnmasked(piece, input, maskKey, payloadOffset);
 
         _zlib ??= ZStreamHandle.Create();
         ref var z = ref _zlib.Stream;
@@ -310,42 +309,6 @@ public sealed class MessageInflater : IDisposable
         return status;
     }
 
-    /// <summary>
-    /// Copies <paramref name="source"/> into <paramref name="destination"/> unmasking it on the way (RFC 6455 5.3): the
-    /// one copy a piece gets. <see cref="FrameHeader.Unmask"/> with the key turned to start at <paramref name="payloadOffset"/>,
-    /// 16 bytes at a time.
-    /// </summary>
-    private static void CopyUnmasked(ReadOnlySpan<byte> source, Span<byte> destination, uint maskKey, long payloadOffset)
-    {
-        if (maskKey == 0)
-        {
-            source.CopyTo(destination);
-            return;
-        }
-
-        Span<byte> mask = stackalloc byte[Vector128<byte>.Count];
-        for (var i = 0; i < mask.Length; i++)
-        {
-            mask[i] = (byte)(maskKey >> (24 - (int)(((payloadOffset + i) & 3) * 8)));
-        }
-
-        var i0 = 0;
-        if (Vector128.IsHardwareAccelerated)
-        {
-            var key = Vector128.Create<byte>(mask);
-            for (; i0 + Vector128<byte>.Count <= source.Length; i0 += Vector128<byte>.Count)
-            {
-                (Vector128.Create(source[i0..]) ^ key).CopyTo(destination[i0..]);
-            }
-        }
-
-        // Past a multiple of 16 (a multiple of 4) the mask lines up with its start again.
-        for (var i = i0; i < source.Length; i++)
-        {
-            destination[i] = (byte)(source[i] ^ mask[(i - i0) & 3]);
-        }
-    }
-
     private static bool ProbeNative() => NativeUsable(static () =>
     {
         // Each entry point binds at its first call: call those a unit needs now rather than fail mid-capture.
@@ -410,7 +373,7 @@ public sealed class MessageInflater : IDisposable
         public void Hand(byte[] buffer, ReadOnlySpan<byte> piece, uint maskKey, long payloadOffset)
         {
             _piece = buffer;
-            CopyUnmasked(piece, _piece, maskKey, payloadOffset);
+            FrameHeader.CopyUnmasked(piece, _piece, maskKey, payloadOffset);
 
             _offset = 0;
             _length = piece.Length;

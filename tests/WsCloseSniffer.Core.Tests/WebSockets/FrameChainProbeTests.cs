@@ -113,6 +113,42 @@ public sealed class FrameChainProbeTests
     }
 
     [Theory]
+    [InlineData(10, true)]
+    [InlineData(299, true)]
+    [InlineData(600, true)]
+    [InlineData(10, false)]
+    [InlineData(299, false)]
+    [InlineData(600, false)]
+    public void Feed_MaskedTextLongerThanAPiece_CheckedWhole(int badAt, bool valid)
+    {
+        // A client's 700-byte text frame, checked as UTF-8 after unmasking in pieces: one bad byte anywhere breaks it.
+        var text = Enumerable.Repeat((byte)'a', 700).ToArray();
+        if (!valid)
+        {
+            text[badAt] = 0xFF;
+        }
+
+        byte[] key = [0x11, 0x22, 0x33, 0x44];
+        var frame = TestSupport.FrameBuilder.Frame(TestSupport.FrameBuilder.Text, text, mask: key);
+        var ping = TestSupport.FrameBuilder.Frame(TestSupport.FrameBuilder.Ping, [], mask: key);
+        var probe = default(FrameChainProbe);
+
+        var step = probe.Feed(frame, atSegmentStart: true);
+        if (valid)
+        {
+            Assert.Equal(FrameChainStep.Continues, step);
+            Assert.Equal(FrameChainStep.Continues, probe.Feed(ping, atSegmentStart: true));
+            Assert.True(probe.IsMasked);
+            Assert.Equal(2, probe.Frames);
+        }
+        else
+        {
+            Assert.NotEqual(FrameChainStep.Continues, step);
+            Assert.Equal(0, probe.Frames);
+        }
+    }
+
+    [Theory]
     [InlineData("81 01 41", "81 01 41", true)]
     [InlineData("01 01 41", "81 01 41", false)]
     [InlineData("81 01 41", "80 01 41", false)]

@@ -125,4 +125,25 @@ public class FrameHeaderTests
 
         Assert.Equal("Hello"u8.ToArray(), PacketFrames.Concat(first, second));
     }
+
+    [Theory]
+    [InlineData(0, 100)]
+    [InlineData(3, 100)]
+    [InlineData(6, 17)]
+    [InlineData(1, 15)]
+    [InlineData(2, 1000)]
+    public void CopyUnmasked_LongPayloadsAtAnyOffset_EachByteXoredWithItsKeyByte(int payloadOffset, int length)
+    {
+        // RFC 6455 5.3: byte i of the payload is XORed with key byte i mod 4 (here counted from payloadOffset).
+        byte[] key = [0x37, 0xfa, 0x21, 0x3d];
+        var masked = Enumerable.Range(0, length).Select(i => (byte)(i * 7)).ToArray();
+        var expected = masked.Select((b, i) => (byte)(b ^ key[(payloadOffset + i) % 4])).ToArray();
+        var copy = new byte[length];
+
+        FrameHeader.CopyUnmasked(masked, copy, 0x37fa213d, payloadOffset);
+        FrameHeader.Unmask(masked, 0x37fa213d, payloadOffset);
+
+        Assert.Equal(expected, copy);
+        Assert.Equal(expected, masked);
+    }
 }
