@@ -61,6 +61,13 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     // The handshake that negotiated the extensions was not captured whole: no reserved bit can be called unexplained.
     private bool _extensionsUnknown;
 
+    private UpgradeResponse? _response;
+    private bool _rsv1Unexplained = true;
+    private bool _rsv23Unexplained = true;
+
+    // deflate-frame compresses frames, not messages: RSV1 on a continuation is its own, not misuse.
+    private bool _perFrameDeflate;
+
     // Some direction looks for frames without a handshake; until both show them, what they decode is tentative.
     private bool _probing;
 
@@ -88,7 +95,19 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
 
     public UpgradeRequest? Request { get; private set; }
 
-    public UpgradeResponse? Response { get; private set; }
+    public UpgradeResponse? Response
+    {
+        get => _response;
+        private set
+        {
+            _response = value;
+
+            // Which reserved bits the negotiated extensions explain, looked up here once rather than on every frame.
+            var extensions = NegotiatedExtensions;
+            _rsv1Unexplained = extensions.Items.Count == 0;
+            _rsv23Unexplained = !HasUnknownExtension(extensions);
+        }
+    }
 
     public CloseRecord? FirstClose { get; private set; }
 
@@ -146,7 +165,17 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     public void OnTlsSession(TlsSessionInfo info) => Tls = info;
 
     /// <summary>The DEFLATE compression the 101 response agreed to; <see cref="DeflateParameters.None"/> when none.</summary>
-    public DeflateParameters Deflate { get; private set; } = DeflateParameters.None;
+    public DeflateParameters Deflate
+    {
+        get => _deflate;
+        private set
+        {
+            _deflate = value;
+            _perFrameDeflate = value.Extension == DeflateExtension.PerFrame;
+        }
+    }
+
+    private DeflateParameters _deflate = DeflateParameters.None;
 
     public ExtensionList NegotiatedExtensions => Response?.IsSwitchingProtocols == true ? Response.Extensions : ExtensionList.Empty;
 
@@ -722,7 +751,7 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
         }
 
         // Extensions not known (a cut or missing handshake): RSV1 on a continuation may be deflate-frame's, not misuse.
-        Evidence.OnFrame(fromClient, header, _compressionNegotiated, time, inflation is not null, _extensionsUnknown || Deflate.Extension == DeflateExtension.PerFrame);
+        Evidence.OnFrame(fromClient, header, _compressionNegotiated, time, inflation is not null, _extensionsUnknown || _perFrameDeflate);
         if (!header.IsKnownOpcode)
         {
             AddNotice(Notice.WsUnknownOpcode);
@@ -754,20 +783,19 @@ public sealed class WebSocketSession : ITcpStreamHandler, ITlsSessionObserver
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckReservedBits(in FrameHeader header)
     {
-        if (_extensionsUnknown)
+        if (_extensionsUnknown || !header.HasReservedBits)
         {
             return;
         }
 
         // RFC 7692: permessage-deflate (and its predecessors) give RSV1 a meaning and nothing else; an extension
         // we do not know may define any bit, so only bits no negotiated extension can explain are flagged.
-        var extensions = NegotiatedExtensions;
-        if (header.Rsv1 && extensions.Items.Count == 0)
+        if (header.Rsv1 && _rsv1Unexplained)
         {
             AddNotice(Notice.WsRsv1WithoutExtension);
         }
 
-        if ((header.Rsv2 || header.Rsv3) && !HasUnknownExtension(extensions))
+        if ((header.Rsv2 || header.Rsv3) && _rsv23Unexplained)
         {
             AddNotice(header.Rsv2 ? Notice.WsRsv2WithoutExtension : Notice.WsRsv3WithoutExtension);
             if (header.Rsv2 && header.Rsv3)

@@ -24,6 +24,8 @@ public readonly record struct FrameHeader
     public bool Rsv2 { get; init; }
     public bool Rsv3 { get; init; }
 
+    public bool HasReservedBits => Rsv1 || Rsv2 || Rsv3;
+
     /// <summary>The 4-bit opcode as sent; may be a reserved value.</summary>
     public byte RawOpcode { get; init; }
     public bool IsMasked { get; init; }
