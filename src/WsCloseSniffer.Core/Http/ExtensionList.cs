@@ -10,26 +10,31 @@ namespace WsCloseSniffer.Http;
 /// </summary>
 public sealed class ExtensionList
 {
+    // Up to this many distinct names are searched in turn: a handshake offers one to three, and a hashed set would
+    // cost every open session a few hundred bytes it keeps for its whole life.
+    private const int MaxNamesScanned = 8;
+
     private readonly WebSocketExtension[] _items;
     private readonly string[] _names;
-    private readonly HashSet<string> _nameSet;
+    private readonly HashSet<string>? _nameSet;
 
     private ExtensionList(WebSocketExtension[] items, bool isWellFormed)
     {
         _items = items;
         IsWellFormed = isWellFormed;
-        // A hashed set: a hostile 64 KiB header holds some 20,000 names, and pairwise checks would be quadratic.
-        _nameSet = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        // A hashed set once names are many: a hostile 64 KiB header holds some 20,000, and pairwise checks would be quadratic.
+        var seen = items.Length > MaxNamesScanned ? new HashSet<string>(StringComparer.OrdinalIgnoreCase) : null;
         var names = new List<string>(items.Length);
         foreach (WebSocketExtension item in items)
         {
-            if (_nameSet.Add(item.Name))
+            if (seen?.Add(item.Name) ?? !ScanContains(names, item.Name))
             {
                 names.Add(item.Name);
             }
         }
 
         _names = [.. names];
+        _nameSet = _names.Length > MaxNamesScanned ? seen : null;
     }
 
     public static ExtensionList Empty { get; } = new([], true);
@@ -96,7 +101,20 @@ public sealed class ExtensionList
     public bool Contains(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return _nameSet.Contains(name);
+        return _nameSet?.Contains(name) ?? ScanContains(_names, name);
+    }
+
+    private static bool ScanContains(IReadOnlyList<string> names, string name)
+    {
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (names[i].Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The elements re-serialized canonically, joined with ", " (not the text as sent).</summary>

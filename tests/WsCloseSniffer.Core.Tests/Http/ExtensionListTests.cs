@@ -81,6 +81,25 @@ public class ExtensionListTests
         Assert.False(list.Contains("permessage"));
     }
 
+    [Theory]
+    [InlineData(3, 4)]
+    [InlineData(8, 2)]
+    [InlineData(9, 1)]
+    [InlineData(40, 3)]
+    public void Names_ManyRepeatedInOtherCases_AreDistinctAndFound(int distinct, int repeats)
+    {
+        var elements = Enumerable.Range(0, repeats)
+            .SelectMany(round => Enumerable.Range(0, distinct).Select(i => round % 2 == 0 ? $"ext-{i}" : $"EXT-{i}"));
+        ExtensionList list = ExtensionList.Parse([string.Join(", ", elements)]);
+
+        Assert.Equal(distinct * repeats, list.Items.Count);
+        Assert.Equal(Enumerable.Range(0, distinct).Select(i => $"ext-{i}"), list.Names);
+        Assert.True(list.Contains($"Ext-{distinct - 1}"));
+        Assert.True(list.Contains("EXT-0"));
+        Assert.False(list.Contains($"ext-{distinct}"));
+        Assert.False(list.Contains("ext-"));
+    }
+
     [Fact]
     public void Parse_NoLines_IsEmptyAndWellFormed()
     {
