@@ -9,6 +9,9 @@ namespace WsCloseSniffer.Analysis;
 public sealed class SessionTracker : ITcpStreamHandlerFactory, IDisposable
 {
     private readonly Action<WebSocketSession> _onSession;
+
+    // One delegate for all the sessions: a method group converted at each creation would be one more object per connection.
+    private readonly Action<WebSocketSession> _onEnded;
     private readonly AnalyzerOptions _options;
     private readonly Dictionary<string, long> _noticeCounts = new(StringComparer.Ordinal);
     private readonly InflaterBudget _inflaters;
@@ -17,6 +20,7 @@ public sealed class SessionTracker : ITcpStreamHandlerFactory, IDisposable
     public SessionTracker(Action<WebSocketSession> onSession, AnalyzerOptions? options = null)
     {
         _onSession = onSession;
+        _onEnded = OnEnded;
         _options = options ?? new AnalyzerOptions();
         _inflaters = new InflaterBudget(_options.MaxInflaters);
         if (_options.Inflate && _options.InflationThreads > 0)
@@ -37,7 +41,7 @@ public sealed class SessionTracker : ITcpStreamHandlerFactory, IDisposable
     public int SourcePart { get; set; }
 
     public ITcpStreamHandler Create(in ConnectionInfo connection) =>
-        new WebSocketSession(connection, OnEnded, _options, _inflaters, _inflationWorkers) { SourcePart = SourcePart };
+        new WebSocketSession(connection, _onEnded, _options, _inflaters, _inflationWorkers) { SourcePart = SourcePart };
 
     /// <summary>
     /// Every connection ended: waits for the inflation still running beside the analysis and reports the sessions

@@ -42,7 +42,8 @@ public sealed class TlsStreamHandler : ITcpStreamHandler
 
     private readonly ITcpStreamHandler _inner;
     private readonly TlsKeyLog? _keyLog;
-    private readonly Direction[] _directions;
+    // Made when the first record shows TLS: every plain connection passes through this handler too, for its whole life.
+    private Direction[] _directions = [];
     private Mode _mode;
     private TlsSessionInfo? _info;
     private byte[]? _clientRandom;
@@ -55,7 +56,6 @@ public sealed class TlsStreamHandler : ITcpStreamHandler
     {
         _inner = inner;
         _keyLog = keyLog;
-        _directions = [new Direction(this, FlowDirection.FromOriginator), new Direction(this, FlowDirection.FromResponder)];
     }
 
     public TlsSessionInfo? Info => _info;
@@ -134,6 +134,7 @@ public sealed class TlsStreamHandler : ITcpStreamHandler
             }
 
             _mode = Mode.Tls;
+            _directions = [new Direction(this, FlowDirection.FromOriginator), new Direction(this, FlowDirection.FromResponder)];
             _info = new TlsSessionInfo();
             (_inner as ITlsSessionObserver)?.OnTlsSession(_info);
         }
