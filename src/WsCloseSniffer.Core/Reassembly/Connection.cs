@@ -18,6 +18,7 @@ internal sealed class Connection
         Originator = originator;
         Handler = handler;
         LastPacketTime = time;
+        ListedTime = time;
     }
 
     /// <summary>Creation order: what <see cref="TcpReassembler.FlushAll"/> sorts by.</summary>
@@ -35,6 +36,9 @@ internal sealed class Connection
     public StreamHalf FromResponder { get; } = new(FlowDirection.FromResponder);
 
     public Timestamp LastPacketTime { get; set; }
+
+    /// <summary>The <see cref="LastPacketTime"/> it had when last moved to the end of the activity list.</summary>
+    public Timestamp ListedTime { get; set; }
 
     public Timestamp EndTime { get; set; }
 

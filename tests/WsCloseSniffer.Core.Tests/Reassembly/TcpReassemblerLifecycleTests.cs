@@ -366,6 +366,67 @@ public sealed class TcpReassemblerLifecycleTests
     }
 
     [Fact]
+    public void Process_ConnectionCapUnderFloodOfNewConnections_KeepsTheOneStillSending()
+    {
+        // All within one relink interval (600 s / 64): the list is not reordered, the cap still finds the idle ones.
+        var segments = new List<Seg> { new(true, 1, "s", Time: 0, ClientPort: 1) };
+        for (var port = 2; port <= 30; port++)
+        {
+            segments.Add(new Seg(true, 1, "n", Time: port * 0.01, ClientPort: port));
+            segments.Add(new Seg(true, (uint)port, "s", Time: (port * 0.01) + 0.005, ClientPort: 1));
+        }
+
+        var reassembler = Run(new ReassemblyOptions { MaxConnections = 8 }, [.. segments]);
+
+        Assert.Null(_factory.Handlers[0].End);
+        Assert.Equal(22, reassembler.Statistics.ConnectionsEvictedByConnectionCap);
+        Assert.All(_factory.Handlers.Skip(1).Take(22), handler => Assert.Equal(TcpCloseKind.Timeout, handler.End?.Kind));
+        reassembler.FlushAll(At(1));
+        _factory.AssertAllEnded();
+    }
+
+    [Fact]
+    public void Process_HeadActiveAgainPastRelinkInterval_DoesNotHoldBackAnIdleConnection()
+    {
+        // A 64 s timeout: a connection moves to the end of the activity list once 1 s past its place there.
+        var reassembler = Run(new ReassemblyOptions { IdleTimeoutSeconds = 64 },
+        [
+            new Seg(true, 1, "a", Time: 0, ClientPort: 1),
+            new Seg(true, 1, "b", Time: 1, ClientPort: 2),
+            new Seg(true, 2, "c", Time: 3, ClientPort: 1),
+            new Seg(true, 1, "x", Time: 65.5, ClientPort: 3),
+        ]);
+
+        Assert.Equal(TcpCloseKind.Timeout, _factory.Handlers[1].End?.Kind);
+        Assert.Null(_factory.Handlers[0].End);
+        Assert.Equal(1, reassembler.Statistics.ConnectionsEvictedByTimeout);
+        reassembler.FlushAll(At(66));
+        _factory.AssertAllEnded();
+    }
+
+    [Fact]
+    public void Process_HeadActiveWithinRelinkInterval_IdleConnectionBehindEndsAtMostThatIntervalLate()
+    {
+        // The first connection's last packet (0.9 s) does not move it in the list; the second, idle from 0.2 s, must
+        // still end by 0.2 + 64 + 1 s.
+        var reassembler = Run(new ReassemblyOptions { IdleTimeoutSeconds = 64 },
+        [
+            new Seg(true, 1, "a", Time: 0, ClientPort: 1),
+            new Seg(true, 1, "b", Time: 0.2, ClientPort: 2),
+            new Seg(true, 2, "c", Time: 0.9, ClientPort: 1),
+            new Seg(true, 1, "x", Time: 64.5, ClientPort: 3),
+            new Seg(true, 2, "y", Time: 65.2, ClientPort: 3),
+        ]);
+
+        Assert.Equal(TcpCloseKind.Timeout, _factory.Handlers[1].End?.Kind);
+        Assert.Equal(TcpCloseKind.Timeout, _factory.Handlers[0].End?.Kind);
+        Assert.Equal(2, reassembler.Statistics.ConnectionsEvictedByTimeout);
+        Assert.Null(_factory.Handlers[2].End);
+        reassembler.FlushAll(At(66));
+        _factory.AssertAllEnded();
+    }
+
+    [Fact]
     public void FlushAll_SeveralConnections_EndsThemInCreationOrder()
     {
         var reassembler = Run(
